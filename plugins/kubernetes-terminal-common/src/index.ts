@@ -1,0 +1,9 @@
+/**
+ * Permissions, types and the browser-backend wire protocol of the kubernetes-terminal plugins.
+ *
+ * @packageDocumentation
+ */
+
+export * from './permissions';
+export * from './types';
+export * from './protocol';

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/**
+ * The browser-backend wire protocol of a terminal session.
+ *
+ * Binary WebSocket frames carry terminal data: from the browser, stdin; from the backend, what the
+ * container wrote (stdout and stderr, in order). Text frames carry one small JSON control message each,
+ * defined below. A peer that receives a message it does not understand closes with
+ * {@link TerminalCloseCode.ProtocolError}.
+ *
+ * @public
+ */
+export const TERMINAL_PROTOCOL_VERSION = 1;
+
+/**
+ * The WebSocket subprotocol the backend answers with. The browser offers it together with
+ * `${TERMINAL_TICKET_PROTOCOL_PREFIX}<ticket>`; the ticket offer is never echoed.
+ *
+ * @public
+ */
+export const TERMINAL_WS_PROTOCOL = 'kubernetes-terminal.v1';
+
+/** @public */
+export const TERMINAL_TICKET_PROTOCOL_PREFIX = 'ticket.';
+
+/**
+ * Largest frame either side may send; larger frames close the socket with
+ * {@link TerminalCloseCode.MessageTooBig}.
+ *
+ * @public
+ */
+export const TERMINAL_MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Flow control: the browser acknowledges output bytes once xterm.js has processed them; the backend
+ * pauses the container's stream while more than this many bytes are unacknowledged.
+ *
+ * @public
+ */
+export const TERMINAL_ACK_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * WebSocket close codes used by the backend, with a human-readable reason in the close frame.
+ *
+ * @public
+ */
+export const TerminalCloseCode = {
+  /** The shell exited; an `exit` message precedes the close. */
+  Normal: 1000,
+  /** The backend is shutting down. */
+  GoingAway: 1001,
+  MessageTooBig: 1009,
+  ProtocolError: 4400,
+  /** Missing, unknown, expired or already used ticket. */
+  Unauthorized: 4401,
+  Forbidden: 4403,
+  /** The pod or container is gone. */
+  NotFound: 4404,
+  /** No heartbeat from the browser. */
+  Timeout: 4408,
+  /** No shell of the configured list exists in the container. */
+  NoShell: 4422,
+  /** The Kubernetes API failed or the exec stream was cut. */
+  UpstreamError: 4502,
+} as const;
+
+/** @public */
+export type TerminalCloseCodeValue =
+  (typeof TerminalCloseCode)[keyof typeof TerminalCloseCode];
+
+const dimension = z.number().int().min(1).max(1000);
+
+/** @public */
+export const terminalClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('resize'), cols: dimension, rows: dimension }),
+  z.object({
+    type: z.literal('ack'),
+    bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+/**
+ * A control message from the browser.
+ *
+ * @public
+ */
+export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
+
+/**
+ * A control message from the backend.
+ *
+ * @public
+ */
+export type TerminalServerMessage =
+  | {
+      type: 'hello';
+      version: number;
+      sessionId: string;
+      target: {
+        cluster: string;
+        namespace: string;
+        pod: string;
+        container: string;
+      };
+    }
+  | { type: 'connected'; shell: string; protocol: string }
+  | { type: 'shell-fallback'; tried: string; next: string; reason: string }
+  | { type: 'exit'; code: number; message?: string }
+  | { type: 'error'; reason: string; message: string }
+  | { type: 'pong' };
+
+/**
+ * Parses a text frame from the browser; returns an error message instead of throwing.
+ *
+ * @public
+ */
+export function parseTerminalClientMessage(
+  text: string,
+): { ok: true; message: TerminalClientMessage } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'control message is not valid JSON' };
+  }
+  const result = terminalClientMessageSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return {
+      ok: false,
+      error: `invalid control message: ${issue.path.join('.') || 'message'}: ${issue.message}`,
+    };
+  }
+  return { ok: true, message: result.data };
+}
