@@ -1,0 +1,44 @@
+import type { Config } from '@backstage/config';
+import { readDurationFromConfig } from '@backstage/config';
+import { durationToMilliseconds } from '@backstage/types';
+
+/** @internal */
+export interface TerminalConfig {
+  shells: string[];
+  ticketTtlMs: number;
+  allowedOrigins: string[];
+  heartbeatIntervalMs: number;
+}
+
+const SHELL_PATTERN = /^[A-Za-z0-9_./-]+$/;
+
+/** @internal */
+export function readTerminalConfig(config: Config): TerminalConfig {
+  const section = config.getOptionalConfig('kubernetesTerminal');
+  const shells = section?.getOptionalStringArray('shells') ?? ['bash', 'sh'];
+  if (shells.length === 0) {
+    throw new Error('kubernetesTerminal.shells must list at least one shell');
+  }
+  for (const shell of shells) {
+    if (!SHELL_PATTERN.test(shell)) {
+      throw new Error(
+        `kubernetesTerminal.shells: '${shell}' is not a plain command name or path`,
+      );
+    }
+  }
+  const ticketTtlMs = section?.has('ticketTtl')
+    ? durationToMilliseconds(
+        readDurationFromConfig(section, { key: 'ticketTtl' }),
+      )
+    : 30_000;
+  const appOrigin = new URL(config.getString('app.baseUrl')).origin;
+  const allowedOrigins = [
+    appOrigin,
+    ...(section?.getOptionalStringArray('allowedOrigins') ?? []).map(
+      o => new URL(o).origin,
+    ),
+  ];
+  const heartbeatIntervalMs =
+    (section?.getOptionalNumber('heartbeatIntervalSeconds') ?? 30) * 1000;
+  return { shells, ticketTtlMs, allowedOrigins, heartbeatIntervalMs };
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+
+/** @internal */
+export type SessionState = 'pending' | 'connecting' | 'active' | 'closed';
+
+/** @internal */
+export interface TerminalSession {
+  id: string;
+  userEntityRef: string;
+  entityRef: string;
+  cluster: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  initialSize?: { cols: number; rows: number };
+  state: SessionState;
+  createdAt: Date;
+  clientIp?: string;
+  userAgent?: string;
+  shell?: string;
+  endReason?: string;
+}
+
+/**
+ * The sessions this backend replica knows about. In memory for now: a session lives as long as its
+ * WebSocket; the audit issue moves sessions into the portal database.
+ *
+ * @internal
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, TerminalSession>();
+
+  create(
+    fields: Omit<TerminalSession, 'id' | 'state' | 'createdAt'>,
+  ): TerminalSession {
+    const session: TerminalSession = {
+      ...fields,
+      id: randomUUID(),
+      state: 'pending',
+      createdAt: new Date(),
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  get(id: string): TerminalSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  update(id: string, patch: Partial<TerminalSession>) {
+    const session = this.sessions.get(id);
+    if (session) {
+      Object.assign(session, patch);
+    }
+  }
+
+  /** Forget a session; pending sessions whose ticket was never used are dropped by `sweep`. */
+  remove(id: string) {
+    this.sessions.delete(id);
+  }
+
+  sweep(olderThan: Date) {
+    for (const [id, session] of this.sessions) {
+      if (session.state === 'pending' && session.createdAt < olderThan) {
+        this.sessions.delete(id);
+      }
+      if (session.state === 'closed') {
+        this.sessions.delete(id);
+      }
+    }
+  }
+
+  list(): TerminalSession[] {
+    return [...this.sessions.values()];
+  }
+}

@@ -1,0 +1,215 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  TERMINAL_MAX_MESSAGE_BYTES,
+  TERMINAL_TICKET_PROTOCOL_PREFIX,
+  TERMINAL_WS_PROTOCOL,
+  TerminalCloseCode,
+  type TerminalCloseCodeValue,
+} from '@internal/plugin-kubernetes-terminal-common';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RequestHandler } from 'express';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { TerminalConfig } from '../config';
+import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
+import type { SessionRegistry } from '../service/SessionRegistry';
+import type { TicketStore } from '../service/TicketStore';
+import { TerminalRelay } from './TerminalRelay';
+
+const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
+
+/** @internal */
+export interface StreamGatewayOptions {
+  /** Path of the plugin's routes on the server, e.g. `/api/kubernetes-terminal`. */
+  basePath: string;
+  config: TerminalConfig;
+  tickets: TicketStore;
+  sessions: SessionRegistry;
+  clusters: ClusterRegistry;
+  logger: LoggerService;
+}
+
+/**
+ * Accepts the browser's terminal WebSockets.
+ *
+ * Node hands an upgrade request to Express only while its server has no `upgrade` listener; once a
+ * plugin such as signals adds one, upgrades bypass Express. So the gateway serves both ways: through
+ * the router while no listener exists, and through a listener of its own as soon as another one
+ * appears. It never adds the first listener (that would cut off plugins relying on the Express path)
+ * and ignores every path that is not its own.
+ *
+ * @internal
+ */
+export class StreamGateway {
+  private readonly wss: WebSocketServer;
+  private readonly relays = new Set<TerminalRelay>();
+  private readonly servers = new WeakSet<Server>();
+
+  constructor(private readonly options: StreamGatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: TERMINAL_MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: protocols =>
+        protocols.has(TERMINAL_WS_PROTOCOL) ? TERMINAL_WS_PROTOCOL : false,
+    });
+  }
+
+  /** Router middleware: learns the HTTP server, and takes upgrades that arrive through Express. */
+  middleware(): RequestHandler {
+    return (req, _res, next) => {
+      const server = (req.socket as unknown as { server?: Server }).server;
+      if (server) {
+        this.watchServer(server);
+      }
+      if (isWebSocketUpgrade(req) && STREAM_PATH.test(req.path)) {
+        this.handleUpgrade(req, req.socket, Buffer.alloc(0), req.path);
+        return;
+      }
+      next();
+    };
+  }
+
+  get activeSessions(): number {
+    return this.relays.size;
+  }
+
+  async close() {
+    for (const relay of this.relays) {
+      relay.close(TerminalCloseCode.GoingAway, 'the portal backend is shutting down');
+    }
+    this.relays.clear();
+  }
+
+  private watchServer(server: Server) {
+    if (this.servers.has(server)) {
+      return;
+    }
+    this.servers.add(server);
+    let listening = false;
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = this.ownPath(req.url);
+      if (path) {
+        this.handleUpgrade(req, socket, head, path);
+      }
+    };
+    const join = () => {
+      if (!listening) {
+        listening = true;
+        server.on('upgrade', onUpgrade);
+      }
+    };
+    if (server.listenerCount('upgrade') > 0) {
+      join();
+      return;
+    }
+    const onNewListener = (event: string | symbol) => {
+      if (event === 'upgrade' && !listening) {
+        server.off('newListener', onNewListener);
+        // Added after the other plugin's listener is in place, from the next tick on.
+        setImmediate(join);
+      }
+    };
+    server.on('newListener', onNewListener);
+  }
+
+  private ownPath(url: string | undefined): string | undefined {
+    if (!url) {
+      return undefined;
+    }
+    const pathname = url.split('?')[0];
+    if (!pathname.startsWith(`${this.options.basePath}/`)) {
+      return undefined;
+    }
+    const rest = pathname.slice(this.options.basePath.length);
+    return STREAM_PATH.test(rest) ? rest : undefined;
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string) {
+    const { config, tickets, sessions, clusters, logger } = this.options;
+    const origin = req.headers.origin;
+    if (!origin || !config.allowedOrigins.includes(origin)) {
+      logger.warn(`terminal WebSocket refused: origin ${origin ?? '(none)'} is not allowed`);
+      rejectUpgrade(socket, 403, 'Forbidden', 'origin not allowed');
+      return;
+    }
+    const offered = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map(p => p.trim())
+      .filter(Boolean);
+    const ticket = offered
+      .find(p => p.startsWith(TERMINAL_TICKET_PROTOCOL_PREFIX))
+      ?.slice(TERMINAL_TICKET_PROTOCOL_PREFIX.length);
+    if (!offered.includes(TERMINAL_WS_PROTOCOL) || !ticket) {
+      rejectUpgrade(socket, 400, 'Bad Request', `offer the ${TERMINAL_WS_PROTOCOL} subprotocol and a ticket`);
+      return;
+    }
+    const sessionId = STREAM_PATH.exec(path)![1];
+    const redeemed = tickets.redeem(ticket, sessionId);
+    const session = sessions.get(sessionId);
+    let refusal: { code: TerminalCloseCodeValue; reason: string } | undefined;
+    if (!redeemed.ok) {
+      refusal = { code: TerminalCloseCode.Unauthorized, reason: redeemed.reason };
+    } else if (!session || session.state !== 'pending') {
+      refusal = { code: TerminalCloseCode.Unauthorized, reason: 'session is not waiting for a connection' };
+    } else if (session.userEntityRef !== redeemed.claims.userEntityRef) {
+      refusal = { code: TerminalCloseCode.Unauthorized, reason: 'ticket belongs to another user' };
+    }
+    const cluster = session && clusters.get(session.cluster);
+    if (!refusal && !cluster?.kubeConfig) {
+      refusal = { code: TerminalCloseCode.NotFound, reason: `cluster ${session?.cluster} is not configured` };
+    }
+    this.wss.handleUpgrade(req, socket, head, ws => {
+      if (refusal) {
+        // Accepted only to tell the browser why, which an HTTP refusal cannot do.
+        logger.info(`terminal session ${sessionId} refused: ${refusal.reason}`);
+        ws.close(refusal.code, refusal.reason);
+        return;
+      }
+      this.startRelay(ws, session!, cluster!.kubeConfig!);
+    });
+  }
+
+  private startRelay(ws: WebSocket, session: NonNullable<ReturnType<SessionRegistry['get']>>, kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] & object) {
+    const { sessions, config, logger } = this.options;
+    sessions.update(session.id, { state: 'connecting' });
+    logger.info(
+      `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
+    );
+    const relay = new TerminalRelay({
+      browser: ws,
+      session,
+      kubeConfig,
+      shells: config.shells,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      logger,
+      onEnd: reason => {
+        this.relays.delete(relay);
+        sessions.update(session.id, { state: 'closed', endReason: reason });
+        sessions.remove(session.id);
+        logger.info(`terminal session ${session.id} ended: ${reason}`);
+      },
+    });
+    this.relays.add(relay);
+    relay.start();
+  }
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return (
+    (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+    (req.headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .some(t => t.trim() === 'upgrade')
+  );
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string, reason: string) {
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

@@ -1,0 +1,360 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  TERMINAL_ACK_WINDOW_BYTES,
+  TERMINAL_PROTOCOL_VERSION,
+  TerminalCloseCode,
+  type TerminalCloseCodeValue,
+  type TerminalServerMessage,
+  parseTerminalClientMessage,
+} from '@internal/plugin-kubernetes-terminal-common';
+import WebSocket from 'ws';
+import type { TerminalSession } from '../service/SessionRegistry';
+import {
+  ExecChannel,
+  ExecRefusedError,
+  type KubeStatus,
+  exitCodeOf,
+  isCommandNotFound,
+  openExecStream,
+} from './execUpstream';
+
+/** How long a started shell may stay silent before we trust that it runs and send the user's input. */
+const SHELL_COMMIT_DELAY_MS = 400;
+/** Input typed before a shell is confirmed is held, up to this much. */
+const MAX_PENDING_INPUT_BYTES = 256 * 1024;
+
+/** @internal */
+export interface TerminalRelayOptions {
+  browser: WebSocket;
+  session: TerminalSession;
+  kubeConfig: KubeConfig;
+  shells: string[];
+  heartbeatIntervalMs: number;
+  logger: LoggerService;
+  onEnd: (reason: string) => void;
+}
+
+/**
+ * Relays one browser terminal to a container's exec stream: tries each configured shell in turn,
+ * holds the user's first keystrokes until a shell runs, forwards resizes, reports the exit status,
+ * and pauses the container's output while the browser has not acknowledged enough of it.
+ *
+ * @internal
+ */
+export class TerminalRelay {
+  private readonly browser: WebSocket;
+  private readonly options: TerminalRelayOptions;
+  private upstream?: WebSocket;
+  private attempt = -1;
+  private committed = false;
+  private commitTimer?: NodeJS.Timeout;
+  private pendingInput: Buffer[] = [];
+  private pendingBytes = 0;
+  private size?: { cols: number; rows: number };
+  private unacked = 0;
+  private paused = false;
+  private ended = false;
+  private browserAlive = true;
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(options: TerminalRelayOptions) {
+    this.options = options;
+    this.browser = options.browser;
+    this.size = options.session.initialSize;
+  }
+
+  start() {
+    const { session } = this.options;
+    this.send({
+      type: 'hello',
+      version: TERMINAL_PROTOCOL_VERSION,
+      sessionId: session.id,
+      target: {
+        cluster: session.cluster,
+        namespace: session.namespace,
+        pod: session.pod,
+        container: session.container,
+      },
+    });
+    this.browser.on('message', (data, isBinary) =>
+      this.onBrowserMessage(data as Buffer, isBinary),
+    );
+    this.browser.on('pong', () => {
+      this.browserAlive = true;
+    });
+    this.browser.on('close', () => this.end(TerminalCloseCode.Normal, 'browser disconnected'));
+    this.browser.on('error', error =>
+      this.end(TerminalCloseCode.ProtocolError, `browser socket error: ${error.message}`),
+    );
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+    this.heartbeat.unref?.();
+    void this.tryShell(0);
+  }
+
+  /** Ends the session from outside (shutdown, termination). */
+  close(code: TerminalCloseCodeValue, reason: string) {
+    this.end(code, reason);
+  }
+
+  private async tryShell(index: number) {
+    const { shells, session, kubeConfig } = this.options;
+    this.attempt = index;
+    const shell = shells[index];
+    if (shell === undefined) {
+      this.fail(
+        TerminalCloseCode.NoShell,
+        'NoShell',
+        `container '${session.container}' has none of the shells ${shells.join(', ')}`,
+      );
+      return;
+    }
+    let upstream: WebSocket;
+    try {
+      upstream = await openExecStream(
+        kubeConfig,
+        {
+          namespace: session.namespace,
+          pod: session.pod,
+          container: session.container,
+          command: [shell],
+          tty: true,
+        },
+        (channel, data) => this.onUpstreamFrame(index, channel, data),
+      );
+    } catch (error) {
+      this.onExecRefused(error);
+      return;
+    }
+    if (this.ended || this.attempt !== index) {
+      upstream.close();
+      return;
+    }
+    this.upstream = upstream;
+    upstream.on('close', () => this.onUpstreamClose(index));
+    upstream.on('error', error =>
+      this.options.logger.warn(`exec stream error in session ${session.id}: ${error.message}`),
+    );
+    this.sendResize();
+    this.commitTimer = setTimeout(() => this.commit(shell), SHELL_COMMIT_DELAY_MS);
+  }
+
+  private onExecRefused(error: unknown) {
+    if (error instanceof ExecRefusedError) {
+      const message = error.message;
+      if (error.httpStatus === 403) {
+        this.fail(TerminalCloseCode.Forbidden, 'Forbidden', message);
+      } else if (error.httpStatus === 404 || /not valid for pod|not found/i.test(message)) {
+        this.fail(TerminalCloseCode.NotFound, 'NotFound', message);
+      } else {
+        this.fail(TerminalCloseCode.UpstreamError, 'UpstreamError', message);
+      }
+      return;
+    }
+    this.fail(
+      TerminalCloseCode.UpstreamError,
+      'UpstreamError',
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+
+  private onUpstreamFrame(attempt: number, channel: number, data: Buffer) {
+    if (this.ended || attempt !== this.attempt) {
+      return;
+    }
+    if (channel === ExecChannel.Stdout || channel === ExecChannel.Stderr) {
+      if (data.length === 0) {
+        return;
+      }
+      this.commit(this.options.shells[attempt]);
+      this.forwardOutput(data);
+      return;
+    }
+    if (channel === ExecChannel.Status) {
+      this.onStatus(attempt, data);
+    }
+  }
+
+  private onStatus(attempt: number, data: Buffer) {
+    let status: KubeStatus;
+    try {
+      status = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.fail(TerminalCloseCode.UpstreamError, 'UpstreamError', 'unreadable exec status');
+      return;
+    }
+    if (!this.committed && isCommandNotFound(status)) {
+      const { shells } = this.options;
+      clearTimeout(this.commitTimer);
+      const failed = this.upstream;
+      this.upstream = undefined;
+      failed?.close();
+      if (shells[attempt + 1] !== undefined) {
+        this.send({
+          type: 'shell-fallback',
+          tried: shells[attempt],
+          next: shells[attempt + 1],
+          reason: status.message ?? 'not found',
+        });
+      }
+      void this.tryShell(attempt + 1);
+      return;
+    }
+    const code = exitCodeOf(status);
+    if (code === undefined) {
+      this.fail(
+        TerminalCloseCode.UpstreamError,
+        'UpstreamError',
+        status.message ?? 'the exec stream failed',
+      );
+      return;
+    }
+    this.send({ type: 'exit', code });
+    this.end(TerminalCloseCode.Normal, `process exited with code ${code}`);
+  }
+
+  private onUpstreamClose(attempt: number) {
+    if (this.ended || attempt !== this.attempt) {
+      return;
+    }
+    this.fail(
+      TerminalCloseCode.UpstreamError,
+      'ConnectionLost',
+      'the exec stream was closed by the cluster',
+    );
+  }
+
+  private commit(shell: string) {
+    if (this.committed || this.ended) {
+      return;
+    }
+    this.committed = true;
+    clearTimeout(this.commitTimer);
+    this.options.session.shell = shell;
+    this.send({ type: 'connected', shell, protocol: this.upstream?.protocol ?? '' });
+    for (const chunk of this.pendingInput) {
+      this.sendUpstream(ExecChannel.Stdin, chunk);
+    }
+    this.pendingInput = [];
+    this.pendingBytes = 0;
+  }
+
+  private onBrowserMessage(data: Buffer, isBinary: boolean) {
+    if (this.ended) {
+      return;
+    }
+    if (isBinary) {
+      if (this.committed) {
+        this.sendUpstream(ExecChannel.Stdin, data);
+        return;
+      }
+      this.pendingBytes += data.length;
+      if (this.pendingBytes > MAX_PENDING_INPUT_BYTES) {
+        this.fail(
+          TerminalCloseCode.ProtocolError,
+          'ProtocolError',
+          'too much input before the shell started',
+        );
+        return;
+      }
+      this.pendingInput.push(Buffer.from(data));
+      return;
+    }
+    const parsed = parseTerminalClientMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      this.fail(TerminalCloseCode.ProtocolError, 'ProtocolError', parsed.error);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'resize') {
+      this.size = { cols: message.cols, rows: message.rows };
+      this.sendResize();
+    } else if (message.type === 'ack') {
+      this.unacked = Math.max(0, this.unacked - message.bytes);
+      if (this.paused && this.unacked <= TERMINAL_ACK_WINDOW_BYTES / 2) {
+        this.paused = false;
+        this.upstream?.resume();
+      }
+    } else {
+      this.send({ type: 'pong' });
+    }
+  }
+
+  private forwardOutput(data: Buffer) {
+    if (this.browser.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    this.browser.send(data, { binary: true });
+    this.unacked += data.length;
+    if (!this.paused && this.unacked >= TERMINAL_ACK_WINDOW_BYTES) {
+      this.paused = true;
+      this.upstream?.pause();
+    }
+  }
+
+  private sendResize() {
+    if (this.size) {
+      this.sendUpstream(
+        ExecChannel.Resize,
+        Buffer.from(JSON.stringify({ Width: this.size.cols, Height: this.size.rows })),
+      );
+    }
+  }
+
+  private sendUpstream(channel: number, data: Buffer) {
+    const upstream = this.upstream;
+    if (upstream?.readyState === WebSocket.OPEN) {
+      upstream.send(Buffer.concat([Buffer.of(channel), data]));
+    }
+  }
+
+  private send(message: TerminalServerMessage) {
+    if (this.browser.readyState === WebSocket.OPEN) {
+      this.browser.send(JSON.stringify(message));
+    }
+  }
+
+  private beat() {
+    if (!this.browserAlive) {
+      this.browser.terminate();
+      this.end(TerminalCloseCode.Timeout, 'no heartbeat from the browser');
+      return;
+    }
+    this.browserAlive = false;
+    this.browser.ping();
+    if (this.upstream?.readyState === WebSocket.OPEN) {
+      this.upstream.ping();
+    }
+  }
+
+  private fail(code: TerminalCloseCodeValue, reason: string, message: string) {
+    this.send({ type: 'error', reason, message });
+    this.end(code, message);
+  }
+
+  private end(code: TerminalCloseCodeValue, reason: string) {
+    if (this.ended) {
+      return;
+    }
+    this.ended = true;
+    clearTimeout(this.commitTimer);
+    clearInterval(this.heartbeat);
+    this.upstream?.close();
+    if (
+      this.browser.readyState === WebSocket.OPEN ||
+      this.browser.readyState === WebSocket.CONNECTING
+    ) {
+      this.browser.close(code, truncateReason(reason));
+    }
+    this.options.onEnd(reason);
+  }
+}
+
+/** A close frame's reason may hold at most 123 bytes of UTF-8. */
+function truncateReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > 123) {
+    out = `${out.slice(0, out.length - 2)}…`;
+  }
+  return out;
+}
