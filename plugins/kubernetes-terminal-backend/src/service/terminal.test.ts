@@ -1,0 +1,335 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  type TestBackend,
+} from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { startSandbox, type SandboxCluster } from '@internal/kube-sandbox';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import request from 'supertest';
+import WebSocket from 'ws';
+import { TerminalClient } from '../__testUtils__/TerminalClient';
+import { kubernetesTerminalPlugin } from '../plugin';
+
+const SEED = path.resolve(__dirname, '../../../../examples/sandbox-seed.yaml');
+const DEMO_POD = 'demo-service-7d9f8b6c5-abcde';
+const APP_ORIGIN = 'http://localhost:3000';
+
+const entities: Entity[] = [
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: 'demo-service',
+      namespace: 'default',
+      annotations: { 'backstage.io/kubernetes-id': 'demo-service' },
+    },
+    spec: { owner: 'guests' },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'docs-site', namespace: 'default' },
+    spec: { owner: 'guests' },
+  },
+];
+
+describe('kubernetes-terminal backend against the sandbox cluster', () => {
+  let sandbox: SandboxCluster;
+  let backend: TestBackend;
+  let port: number;
+  let decision: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  const clients: TerminalClient[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0, seed: SEED, startDelayMs: 0 });
+    backend = await startTestBackend({
+      features: [
+        kubernetesTerminalPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.permissions.mock({
+          authorize: async requests => requests.map(() => ({ result: decision })),
+        }).factory,
+        mockServices.rootConfig.factory({
+          data: {
+            app: { baseUrl: APP_ORIGIN },
+            kubernetes: {
+              clusterLocatorMethods: [
+                {
+                  type: 'config',
+                  clusters: [
+                    {
+                      name: 'sandbox',
+                      url: sandbox.url,
+                      authProvider: 'serviceAccount',
+                      serviceAccountToken: 'sandbox-portal-token',
+                    },
+                    {
+                      name: 'unreachable',
+                      url: 'http://127.0.0.1:1',
+                      authProvider: 'serviceAccount',
+                      serviceAccountToken: 'x',
+                    },
+                  ],
+                },
+              ],
+            },
+            kubernetesTerminal: { heartbeatIntervalSeconds: 5 },
+          },
+        }),
+      ],
+    });
+    port = (backend.server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+    await sandbox?.close();
+  });
+
+  beforeEach(() => {
+    decision = AuthorizeResult.ALLOW;
+  });
+
+  afterEach(() => {
+    clients.splice(0).forEach(c => c.close());
+  });
+
+  async function openSession(body: Partial<Record<string, unknown>> = {}) {
+    const res = await request(backend.server)
+      .post('/api/kubernetes-terminal/sessions')
+      .set('Authorization', mockCredentials.user.header('user:default/alice'))
+      .send({
+        entityRef: 'component:default/demo-service',
+        cluster: 'sandbox',
+        namespace: 'demo',
+        pod: DEMO_POD,
+        container: 'app',
+        cols: 80,
+        rows: 24,
+        ...body,
+      });
+    return res;
+  }
+
+  function streamUrl(streamPath: string) {
+    return `ws://127.0.0.1:${port}/api/kubernetes-terminal${streamPath}`;
+  }
+
+  async function connect(body: Partial<Record<string, unknown>> = {}, autoAck = true) {
+    const res = await openSession(body);
+    expect(res.status).toBe(201);
+    const client = await TerminalClient.connect(streamUrl(res.body.streamPath), {
+      ticket: res.body.ticket,
+      autoAck,
+    });
+    clients.push(client);
+    return { client, session: res.body };
+  }
+
+  it('lists the entity pods per cluster and reports the unreachable one', async () => {
+    const res = await request(backend.server)
+      .get('/api/kubernetes-terminal/targets')
+      .query({ entityRef: 'component:default/demo-service' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body.annotated).toBe(true);
+    expect(res.body.canExec).toBe(true);
+    expect(res.body.labelSelector).toBe('backstage.io/kubernetes-id=demo-service');
+    const [sandboxCluster, unreachable] = res.body.clusters;
+    expect(sandboxCluster.name).toBe('sandbox');
+    const pod = sandboxCluster.pods.find((p: any) => p.name === DEMO_POD);
+    expect(pod).toMatchObject({ namespace: 'demo', phase: 'Running' });
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['app', 'sidecar']);
+    expect(sandboxCluster.pods.every((p: any) => p.namespace === 'demo')).toBe(true);
+    expect(unreachable).toMatchObject({
+      name: 'unreachable',
+      pods: [],
+      error: { reason: 'UNREACHABLE' },
+    });
+  });
+
+  it('tells an entity without annotations, and refuses bad entity refs', async () => {
+    const res = await request(backend.server)
+      .get('/api/kubernetes-terminal/targets')
+      .query({ entityRef: 'component:default/docs-site' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.body).toMatchObject({ annotated: false, clusters: [] });
+    const bad = await request(backend.server)
+      .get('/api/kubernetes-terminal/targets')
+      .query({ entityRef: '' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/entityRef/);
+  });
+
+  it('requires a signed-in user', async () => {
+    const res = await request(backend.server)
+      .get('/api/kubernetes-terminal/targets')
+      .query({ entityRef: 'component:default/demo-service' });
+    expect(res.status).toBe(401);
+  });
+
+  it('relays typing and output: echo round trip', async () => {
+    const { client } = await connect();
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    expect(client.message('connected')).toMatchObject({ shell: 'bash' });
+    expect(client.message('connected')!.protocol).toMatch(/^v[45]\.channel\.k8s\.io$/);
+    const word = `hello-${Math.random().toString(36).slice(2, 8)}`;
+    client.type(`echo ${word}\r`);
+    await client.waitForOutput(new RegExp(`\\r\\n${word}\\r\\n`));
+  });
+
+  it('applies resizes to the PTY (stty size)', async () => {
+    const { client } = await connect();
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    client.type('stty size\r');
+    await client.waitForOutput(/\r\n24 80\r\n/);
+    client.resize(132, 41);
+    client.type('stty size\r');
+    await client.waitForOutput(/\r\n41 132\r\n/);
+  });
+
+  it('shows a non-zero exit and closes normally', async () => {
+    const { client } = await connect();
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    client.type('exit 3\r');
+    const closed = await client.waitForClose();
+    expect(client.message('exit')).toEqual({ type: 'exit', code: 3 });
+    expect(closed).toEqual({ code: 1000, reason: 'process exited with code 3' });
+  });
+
+  it('falls back from bash to sh without losing the first keystrokes', async () => {
+    const { client } = await connect({ container: 'sidecar' });
+    client.type('echo early-');
+    client.type('bird\r');
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    expect(client.message('shell-fallback')).toMatchObject({ tried: 'bash', next: 'sh' });
+    expect(client.message('connected')).toMatchObject({ shell: 'sh' });
+    await client.waitForOutput(/\r\nearly-bird\r\n/);
+  });
+
+  it('pauses the container while output is not acknowledged', async () => {
+    const { client } = await connect({}, false);
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    client.type('head -c 8000000 /dev/zero | tr "\\0" y; echo; echo flood-done\r');
+    await client.waitFor(() => client.outputBytes > 1024 * 1024, 'first window');
+    await new Promise(r => setTimeout(r, 500));
+    const stalledAt = client.outputBytes;
+    // One window plus what was in flight; never the whole 8 MB.
+    expect(stalledAt).toBeLessThan(3 * 1024 * 1024);
+    await new Promise(r => setTimeout(r, 300));
+    expect(client.outputBytes).toBe(stalledAt);
+    const acker = setInterval(() => client.ack(1024 * 1024), 5);
+    try {
+      await client.waitForOutput(/\r\nflood-done\r\n/, 30_000);
+    } finally {
+      clearInterval(acker);
+    }
+    expect(client.outputBytes).toBeGreaterThan(8_000_000);
+  });
+
+  it('refuses when the permission is denied', async () => {
+    decision = AuthorizeResult.DENY;
+    const res = await openSession();
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toMatch(/not allowed to open a terminal/);
+    const targets = await request(backend.server)
+      .get('/api/kubernetes-terminal/targets')
+      .query({ entityRef: 'component:default/demo-service' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(targets.body.canExec).toBe(false);
+  });
+
+  it('refuses pods that are not the entity workloads, and invalid names', async () => {
+    const foreign = await openSession({ namespace: 'other', pod: 'unrelated' });
+    expect(foreign.status).toBe(404);
+    const traversal = await openSession({ pod: '../../etc/passwd' });
+    expect(traversal.status).toBe(400);
+    expect(traversal.body.error.message).toMatch(/^pod: must be a DNS-1123 subdomain/);
+    const injection = await openSession({ container: 'app; rm -rf /' });
+    expect(injection.status).toBe(400);
+    const extra = await openSession({ command: ['sh', '-c', 'id'] });
+    expect(extra.status).toBe(400);
+    const noContainer = await openSession({ container: 'nope' });
+    expect(noContainer.status).toBe(404);
+  });
+
+  it('rejects a cross-origin upgrade', async () => {
+    const res = await openSession();
+    await expect(
+      TerminalClient.connect(streamUrl(res.body.streamPath), {
+        ticket: res.body.ticket,
+        origin: 'http://evil.example.com',
+      }),
+    ).rejects.toThrow('upgrade refused with HTTP 403');
+  });
+
+  it('rejects an unknown ticket, a reused one, and one for another session', async () => {
+    const res = await openSession();
+    const unknown = await TerminalClient.connect(streamUrl(res.body.streamPath), {
+      ticket: 'A'.repeat(43),
+    });
+    expect(await unknown.waitForClose()).toEqual({
+      code: 4401,
+      reason: 'unknown, expired or already used ticket',
+    });
+    const first = await TerminalClient.connect(streamUrl(res.body.streamPath), {
+      ticket: res.body.ticket,
+    });
+    clients.push(first);
+    await first.waitFor(() => !!first.message('connected'), 'connected');
+    const replay = await TerminalClient.connect(streamUrl(res.body.streamPath), {
+      ticket: res.body.ticket,
+    });
+    expect((await replay.waitForClose()).code).toBe(4401);
+
+    const other = await openSession();
+    const crossed = await TerminalClient.connect(streamUrl(res.body.streamPath), {
+      ticket: other.body.ticket,
+    });
+    expect(await crossed.waitForClose()).toEqual({
+      code: 4401,
+      reason: 'ticket was issued for another session',
+    });
+  });
+
+  it('requires the subprotocol and a ticket', async () => {
+    const res = await openSession();
+    await expect(
+      TerminalClient.connect(streamUrl(res.body.streamPath), { protocols: ['kubernetes-terminal.v1'] }),
+    ).rejects.toThrow('upgrade refused with HTTP 400');
+  });
+
+  it('works beside another plugin that listens for upgrades, and leaves its upgrades alone', async () => {
+    const otherPaths: string[] = [];
+    const other = (req: any, socket: any) => {
+      if (req.url === '/api/other/ws') {
+        otherPaths.push(req.url);
+        socket.end('HTTP/1.1 418 I am a teapot\r\nConnection: close\r\n\r\n');
+      }
+    };
+    backend.server.on('upgrade', other);
+    try {
+      await new Promise(r => setImmediate(r));
+      const { client } = await connect();
+      await client.waitFor(() => !!client.message('connected'), 'connected');
+      client.type('echo beside-signals\r');
+      await client.waitForOutput(/\r\nbeside-signals\r\n/);
+
+      const status = await new Promise<number>(resolve => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/other/ws`);
+        ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
+        ws.on('error', () => {});
+      });
+      expect(status).toBe(418);
+      expect(otherPaths).toEqual(['/api/other/ws']);
+    } finally {
+      backend.server.off('upgrade', other);
+    }
+  });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything and runs every test: type check, unit and integration tests (jest; the sandbox
+# cluster driven by the real kubectl and client-node), then the browser test (Playwright driving
+# Debian's Chromium against the built portal).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$KT_ROOT"
+bash scripts/setup.sh
+bash scripts/ensure-chromium.sh
+
+results="$KT_ROOT/.cache/test-results"
+rm -rf "$results" && mkdir -p "$results"
+
+echo "== type check"
+yarn tsc
+
+echo "== unit and integration tests"
+set +e
+CI=true yarn test --json --outputFile="$results/jest.json"
+jest_rc=$?
+set -e
+
+echo "== browser tests"
+yarn workspace app build >"$results/app-build.log" 2>&1 || { tail -50 "$results/app-build.log"; exit 1; }
+set +e
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$results/e2e.tap" e2e/
+e2e_rc=$?
+set -e
+
+node scripts/summarize-tests.mjs "$results/jest.json" "$results/e2e.tap"
+if [ $jest_rc -ne 0 ] || [ $e2e_rc -ne 0 ]; then
+  exit 1
+fi
