@@ -1,0 +1,4 @@
+export { kubernetesTerminalApiRef } from './KubernetesTerminalApi';
+export type { KubernetesTerminalApi } from './KubernetesTerminalApi';
+export { KubernetesTerminalClient } from './KubernetesTerminalClient';
+export type { WebSocketFactory } from './KubernetesTerminalClient';

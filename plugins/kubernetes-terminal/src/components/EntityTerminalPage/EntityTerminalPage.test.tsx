@@ -1,0 +1,171 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import type { Entity } from '@backstage/catalog-model';
+import { storageApiRef } from '@backstage/core-plugin-api';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  TestApiProvider,
+  mockApis,
+  renderInTestApp,
+} from '@backstage/test-utils';
+import type { TerminalTargetsResponse } from '@internal/plugin-kubernetes-terminal-common';
+import { kubernetesTerminalApiRef } from '../../api';
+import { FakeWebSocket } from '../../testUtils/FakeWebSocket';
+import {
+  responseError,
+  session,
+  targetsResponse,
+  twoClusters,
+} from '../../testUtils/fixtures';
+import { EntityTerminalPage } from './EntityTerminalPage';
+
+const annotatedEntity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'web',
+    annotations: { 'backstage.io/kubernetes-id': 'web' },
+  },
+  spec: { type: 'service', owner: 'team-a', lifecycle: 'production' },
+};
+
+async function renderPage(options: {
+  entity?: Entity;
+  targets?: TerminalTargetsResponse | Error;
+}) {
+  const api = {
+    getTargets: jest.fn(async () => {
+      if (options.targets instanceof Error) {
+        throw options.targets;
+      }
+      return options.targets ?? targetsResponse();
+    }),
+    createSession: jest.fn().mockResolvedValue(session),
+    openStream: jest.fn(async () => new FakeWebSocket().asWebSocket()),
+  };
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [kubernetesTerminalApiRef, api],
+        [storageApiRef, mockApis.storage()],
+      ]}
+    >
+      <EntityProvider entity={options.entity ?? annotatedEntity}>
+        <EntityTerminalPage />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+  return { api };
+}
+
+describe('EntityTerminalPage', () => {
+  it('explains the missing annotations without asking the backend', async () => {
+    const { api } = await renderPage({
+      entity: { ...annotatedEntity, metadata: { name: 'web' } },
+    });
+    expect(screen.getByText('No Kubernetes annotations')).toBeInTheDocument();
+    expect(
+      screen.getAllByText(/backstage\.io\/kubernetes-id/).length,
+    ).toBeGreaterThan(0);
+    expect(api.getTargets).not.toHaveBeenCalled();
+  });
+
+  it('explains missing annotations reported by the backend', async () => {
+    await renderPage({
+      targets: targetsResponse({ annotated: false, clusters: [] }),
+    });
+    expect(
+      await screen.findByText('No Kubernetes annotations'),
+    ).toBeInTheDocument();
+  });
+
+  it('says when the user may not open a terminal', async () => {
+    await renderPage({ targets: targetsResponse({ canExec: false }) });
+    expect(
+      await screen.findByText(
+        /You are not allowed to open a terminal on this entity/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Connect' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says when the targets are forbidden', async () => {
+    await renderPage({
+      targets: await responseError(403, 'NotAllowedError', 'denied'),
+    });
+    expect(
+      await screen.findByText(
+        /You are not allowed to open a terminal on this entity/,
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('says when no pods were found', async () => {
+    await renderPage({
+      targets: targetsResponse({
+        clusters: [{ name: 'local', pods: [] }],
+      }),
+    });
+    expect(await screen.findByText('No pods found')).toBeInTheDocument();
+    expect(
+      screen.getByText(/backstage\.io\/kubernetes-id=web/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a failed cluster and keeps the others usable', async () => {
+    await renderPage({ targets: targetsResponse({ clusters: twoClusters }) });
+    expect(
+      await screen.findByText('Cluster edge is unreachable'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('connect ECONNREFUSED 10.0.0.1:6443'),
+    ).toBeInTheDocument();
+    await userEvent.selectOptions(screen.getByLabelText('Cluster'), 'staging');
+    expect(screen.getByRole('button', { name: 'Connect' })).toBeEnabled();
+  });
+
+  it('only shows the errors when every cluster failed', async () => {
+    await renderPage({
+      targets: targetsResponse({
+        clusters: [
+          {
+            name: 'edge',
+            pods: [],
+            error: { reason: 'UNREACHABLE', message: 'timeout' },
+          },
+        ],
+      }),
+    });
+    expect(
+      await screen.findByText('Cluster edge is unreachable'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('No pods found')).not.toBeInTheDocument();
+  });
+
+  it('opens the terminal on Connect', async () => {
+    const { api } = await renderPage({});
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Connect' }),
+    );
+    expect(await screen.findByTestId('terminal')).toBeInTheDocument();
+    await waitFor(() =>
+      expect(api.createSession).toHaveBeenCalledWith(
+        expect.objectContaining({
+          entityRef: 'component:default/web',
+          cluster: 'local',
+          namespace: 'default',
+          pod: 'web-1',
+          container: 'app',
+        }),
+      ),
+    );
+    expect(api.getTargets).toHaveBeenCalledWith({
+      entityRef: 'component:default/web',
+    });
+    expect(screen.getByTestId('terminal-status')).toHaveTextContent(
+      'local/default/web-1/app',
+    );
+  });
+});

@@ -1,0 +1,1 @@
+export { EntityTerminalPage, EntityTerminalPanel } from './EntityTerminalPage';

@@ -1,0 +1,2 @@
+export { KubernetesTerminal } from './KubernetesTerminal';
+export type { KubernetesTerminalProps } from './KubernetesTerminal';

@@ -1,0 +1,2 @@
+export { TerminalTargetPicker } from './TerminalTargetPicker';
+export type { TerminalTargetPickerProps } from './TerminalTargetPicker';
