@@ -1,0 +1,155 @@
+// Browser test: the built portal (backend on :7017 serving the app) with a sandbox cluster on :7020,
+// driven by Playwright in Debian's Chromium. Run by scripts/test.sh after `yarn workspace app build`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BASE_URL = 'http://localhost:7017';
+const SANDBOX_PORT = 7020;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const logDir = path.join(ROOT, '.cache', 'test-results');
+
+const children = [];
+let browser;
+
+function start(name, command, args, options = {}) {
+  fs.mkdirSync(logDir, { recursive: true });
+  const log = fs.openSync(path.join(logDir, `e2e-${name}.log`), 'w');
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    detached: true,
+    ...options,
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForHttp(url, timeoutMs, accept = status => status < 500) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (accept(res.status)) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = error.message;
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
+}
+
+before(async () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-e2e-sandbox-'));
+  start('sandbox', process.execPath, [
+    'packages/kube-sandbox/bin/kube-sandbox',
+    '--port', String(SANDBOX_PORT),
+    '--seed', 'examples/sandbox-seed.yaml',
+    '--state-dir', stateDir,
+  ]);
+  start('backend', 'yarn', [
+    'workspace', 'backend', 'start',
+    '--config', '../../app-config.yaml',
+    '--config', '../../app-config.e2e.yaml',
+  ]);
+  await waitForHttp(`http://127.0.0.1:${SANDBOX_PORT}/version`, 30_000);
+  await waitForHttp(`${BASE_URL}/api/kubernetes-terminal/health`, 180_000, s => s === 200);
+  await waitForHttp(`${BASE_URL}/`, 60_000, s => s === 200);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+async function screenText(page) {
+  return page.locator('[data-testid=terminal] .xterm-rows').innerText();
+}
+
+async function waitForScreen(page, pattern, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await screenText(page);
+    const match = pattern.exec(text);
+    if (match) return match;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`terminal never showed ${pattern}; screen:\n${text}`);
+}
+
+async function typeLine(page, line) {
+  await page.locator('[data-testid=terminal] .xterm-helper-textarea').focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+test('open the demo service terminal, echo, resize, exit', async t => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  t.after(() => page.close());
+  const word = `hello-${Math.random().toString(36).slice(2, 8)}`;
+
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
+  await page.getByRole('tab', { name: 'Terminal' }).click();
+
+  const pods = page.getByLabel('Pod');
+  await pods.waitFor();
+  const options = await pods.locator('option').allInnerTexts();
+  const demoPod = options.find(o => o.startsWith('demo-service-'));
+  assert.ok(demoPod, `demo pod offered, got ${options.join(', ')}`);
+  await pods.selectOption({ label: demoPod });
+  const containers = page.getByLabel('Container');
+  const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
+  assert.ok(app, 'container app offered');
+  await containers.selectOption({ label: app });
+  await page.getByRole('button', { name: 'Connect' }).click();
+
+  const state = page.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });
+
+  await typeLine(page, `echo ${word}`);
+  await waitForScreen(page, new RegExp(`^${word}\\s*$`, "m"));
+
+  await typeLine(page, "echo s1-$(stty size | tr ' ' x)");
+  const [, rows1, cols1] = await waitForScreen(page, /^s1-(\d+)x(\d+)\s*$/m);
+  await page.setViewportSize({ width: 1000, height: 600 });
+  await page.waitForTimeout(500);
+  await typeLine(page, "echo s2-$(stty size | tr ' ' x)");
+  const [, rows2, cols2] = await waitForScreen(page, /^s2-(\d+)x(\d+)\s*$/m);
+  assert.ok(
+    Number(rows2) < Number(rows1) && Number(cols2) < Number(cols1),
+    `stty size followed the window: ${rows1}x${cols1} -> ${rows2}x${cols2}`,
+  );
+
+  await typeLine(page, 'exit 3');
+  await state.filter({ hasText: 'Exited with code 3' }).waitFor();
+  await waitForScreen(page, /\[process exited with code 3\]/);
+  await page.getByRole('button', { name: 'Reconnect' }).waitFor();
+});
