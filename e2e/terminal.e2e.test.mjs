@@ -116,8 +116,11 @@ test('open the demo service terminal, echo, resize, exit', async t => {
 
   await page.goto(`${BASE_URL}/`);
   await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
   await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
-  await page.getByRole('tab', { name: 'Terminal' }).click();
+  // The Terminal tab sits beside Backstage's Kubernetes tab in the entity page's Deployment group.
+  await page.getByText('Deployment', { exact: true }).click();
+  await page.getByRole('menu').getByText('Terminal', { exact: true }).click();
 
   const pods = page.getByLabel('Pod');
   await pods.waitFor();
@@ -137,12 +140,12 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await typeLine(page, `echo ${word}`);
   await waitForScreen(page, new RegExp(`^${word}\\s*$`, "m"));
 
-  await typeLine(page, "echo s1-$(stty size | tr ' ' x)");
-  const [, rows1, cols1] = await waitForScreen(page, /^s1-(\d+)x(\d+)\s*$/m);
+  await typeLine(page, "echo s1-$(stty size)");
+  const [, rows1, cols1] = await waitForScreen(page, /^s1-(\d+) (\d+)\s*$/m);
   await page.setViewportSize({ width: 1000, height: 600 });
   await page.waitForTimeout(500);
-  await typeLine(page, "echo s2-$(stty size | tr ' ' x)");
-  const [, rows2, cols2] = await waitForScreen(page, /^s2-(\d+)x(\d+)\s*$/m);
+  await typeLine(page, "echo s2-$(stty size)");
+  const [, rows2, cols2] = await waitForScreen(page, /^s2-(\d+) (\d+)\s*$/m);
   assert.ok(
     Number(rows2) < Number(rows1) && Number(cols2) < Number(cols1),
     `stty size followed the window: ${rows1}x${cols1} -> ${rows2}x${cols2}`,

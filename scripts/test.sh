@@ -24,7 +24,7 @@ echo "== browser tests"
 yarn workspace app build >"$results/app-build.log" 2>&1 || { tail -50 "$results/app-build.log"; exit 1; }
 set +e
 node --test --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$results/e2e.tap" e2e/
+  --test-reporter=tap --test-reporter-destination="$results/e2e.tap" "e2e/*.test.mjs"
 e2e_rc=$?
 set -e
 
