@@ -132,6 +132,22 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
   assert.ok(app, 'container app offered');
   await containers.selectOption({ label: app });
+
+  // Make the real signals plugin add its HTTP `upgrade` listener (it does so on its first upgrade
+  // request), so the terminal's WebSocket has to work beside it rather than through Express.
+  const openSignals = () =>
+    page.evaluate(
+      () =>
+        new Promise(resolve => {
+          const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/signals`);
+          ws.onopen = () => { ws.close(); resolve('open'); };
+          ws.onclose = () => resolve('closed');
+          setTimeout(() => resolve('timeout'), 5000);
+        }),
+    );
+  await openSignals();
+  assert.equal(await openSignals(), 'open', 'signals serves WebSockets through its own listener');
+
   await page.getByRole('button', { name: 'Connect' }).click();
 
   const state = page.getByTestId('terminal-status-state');
