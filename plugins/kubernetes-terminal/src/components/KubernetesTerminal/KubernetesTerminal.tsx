@@ -37,7 +37,8 @@ const useStyles = makeStyles(theme => ({
   },
   // xterm measures this element to fit, so it carries no padding of its own.
   terminal: {
-    height: '60vh',
+    // The rest of the window below the entity header, picker and status line.
+    height: 'calc(100vh - 420px)',
     minHeight: 240,
     overflow: 'hidden',
   },
