@@ -11,9 +11,8 @@ backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Owners open terminals on their entities; platform-admins read the audit log (./permissionPolicy.ts).
+backend.add(import('./permissionPolicy'));
 
 // Backstage's own Kubernetes plugin, on the same `kubernetes` config as the terminal.
 backend.add(import('@backstage/plugin-kubernetes-backend'));

@@ -1,5 +1,6 @@
 import {
   createPermission,
+  type BasicPermission,
   type ResourcePermission,
 } from '@backstage/plugin-permission-common';
 
@@ -19,8 +20,45 @@ export const kubernetesTerminalExecPermission: ResourcePermission<'catalog-entit
   });
 
 /**
+ * Start a kubectl session pod next to a catalog entity's workloads.
+ *
+ * @public
+ */
+export const kubernetesTerminalSessionPodCreatePermission: ResourcePermission<'catalog-entity'> =
+  createPermission({
+    name: 'kubernetes.terminal.sessionPod.create',
+    attributes: { action: 'create' },
+    resourceType: 'catalog-entity',
+  });
+
+/**
+ * Read every user's terminal sessions and the audit log. Users always see their own sessions.
+ *
+ * @public
+ */
+export const kubernetesTerminalAuditReadPermission: BasicPermission = createPermission({
+  name: 'kubernetes.terminal.audit.read',
+  attributes: { action: 'read' },
+});
+
+/**
+ * End another user's live terminal session.
+ *
+ * @public
+ */
+export const kubernetesTerminalSessionTerminatePermission: BasicPermission = createPermission({
+  name: 'kubernetes.terminal.session.terminate',
+  attributes: { action: 'delete' },
+});
+
+/**
  * Every permission of the kubernetes-terminal plugins.
  *
  * @public
  */
-export const kubernetesTerminalPermissions = [kubernetesTerminalExecPermission];
+export const kubernetesTerminalPermissions = [
+  kubernetesTerminalExecPermission,
+  kubernetesTerminalSessionPodCreatePermission,
+  kubernetesTerminalAuditReadPermission,
+  kubernetesTerminalSessionTerminatePermission,
+];
