@@ -47,7 +47,16 @@ async function waitForHttp(url, timeoutMs, accept = status => status < 500) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
 }
 
+async function assertFree(url) {
+  const answered = await fetch(url).then(() => true, () => false);
+  if (answered) {
+    throw new Error(`${url} already answers: stop the other portal first, or these tests would drive it`);
+  }
+}
+
 before(async () => {
+  await assertFree(BASE_URL);
+  await assertFree(`http://127.0.0.1:${SANDBOX_PORT}/version`);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-e2e-sandbox-'));
   start('sandbox', process.execPath, [
     'packages/kube-sandbox/bin/kube-sandbox',
@@ -172,3 +181,17 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await waitForScreen(page, /\[process exited with code 3\]/);
   await page.getByRole('button', { name: 'Reconnect' }).waitFor();
 });
+
+test('the demo policy refuses a terminal on an entity the user does not own', async t => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  t.after(() => page.close());
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
+  // Owned by group:default/payments; the guest belongs to guests and platform-admins only.
+  await page.goto(`${BASE_URL}/catalog/default/component/billing-worker/terminal`);
+  await page.getByText('Permission denied').waitFor();
+  await page.getByText('You are not allowed to open a terminal on this entity.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Connect' }).count(), 0);
+});
+
