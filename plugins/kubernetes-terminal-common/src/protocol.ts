@@ -60,8 +60,18 @@ export const TerminalCloseCode = {
   Timeout: 4408,
   /** No shell of the configured list exists in the container. */
   NoShell: 4422,
+  /** Someone with permission ended the session; a `terminated` message says who. */
+  Terminated: 4410,
+  /** No input for longer than the idle limit. */
+  IdleTimeout: 4411,
+  /** The session reached its expiry. */
+  Expired: 4412,
+  /** Too many open sessions for this user. */
+  TooManySessions: 4429,
   /** The Kubernetes API failed or the exec stream was cut. */
   UpstreamError: 4502,
+  /** The audit log cannot be written, and the portal refuses unaudited sessions. */
+  AuditUnavailable: 4503,
 } as const;
 
 /** @public */
@@ -107,6 +117,8 @@ export type TerminalServerMessage =
   | { type: 'connected'; shell: string; protocol: string }
   | { type: 'shell-fallback'; tried: string; next: string; reason: string }
   | { type: 'exit'; code: number; message?: string }
+  | { type: 'terminated'; by: string; reason?: string }
+  | { type: 'idle'; idleSeconds: number; disconnectInSeconds?: number }
   | { type: 'error'; reason: string; message: string }
   | { type: 'pong' };
 

@@ -1,0 +1,161 @@
+/**
+ * Types of the sessions and audit log API (`/sessions`, `/audit-events`).
+ */
+
+/** @public */
+export type TerminalSessionStatus = 'active' | 'idle' | 'expired' | 'closed' | 'terminated';
+
+/** @public */
+export const TERMINAL_SESSION_STATUSES: TerminalSessionStatus[] = [
+  'active',
+  'idle',
+  'expired',
+  'closed',
+  'terminated',
+];
+
+/** `exec` enters a container of the entity's pods; `session-pod` is a kubectl session pod. @public */
+export type TerminalSessionKind = 'exec' | 'session-pod';
+
+/** @public */
+export type TerminalClusterType = 'public' | 'private';
+
+/**
+ * A terminal session as recorded in the portal database. Dates are ISO 8601 strings.
+ *
+ * @public
+ */
+export interface TerminalSessionRecord {
+  id: string;
+  userEntityRef: string;
+  entityRef: string;
+  cluster: string;
+  clusterType: TerminalClusterType;
+  namespace: string;
+  pod: string;
+  container: string;
+  kind: TerminalSessionKind;
+  status: TerminalSessionStatus;
+  createdAt: string;
+  lastActivityAt: string;
+  expiresAt?: string;
+  endedAt?: string;
+  endReason?: string;
+  clientIp?: string;
+  userAgent?: string;
+  shell?: string;
+}
+
+/** @public */
+export type TerminalAuditEventType =
+  | 'connect'
+  | 'disconnect'
+  | 'command_executed'
+  | 'resize'
+  | 'denied'
+  | 'extend'
+  | 'expire'
+  | 'idle'
+  | 'terminate';
+
+/** @public */
+export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
+  'connect',
+  'disconnect',
+  'command_executed',
+  'resize',
+  'denied',
+  'extend',
+  'expire',
+  'idle',
+  'terminate',
+];
+
+/**
+ * One audit event. `details` holds event-specific data (e.g. `{ cols, rows }` for a resize, the
+ * reason of a denial, who terminated a session).
+ *
+ * @public
+ */
+export interface TerminalAuditEvent {
+  id: string;
+  sessionId?: string;
+  type: TerminalAuditEventType;
+  userEntityRef: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  pod?: string;
+  container?: string;
+  command?: string;
+  clientIp?: string;
+  userAgent?: string;
+  createdAt: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A page of a cursor-paginated list, newest first. Pass `nextCursor` as `cursor` for the next page.
+ *
+ * @public
+ */
+export interface TerminalPage<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/**
+ * Query parameters of `GET /sessions` (all optional). Without the audit-read permission, `user` is
+ * always the caller.
+ *
+ * @public
+ */
+export interface TerminalSessionQuery {
+  user?: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  /** One or more statuses. */
+  status?: TerminalSessionStatus[];
+  kind?: TerminalSessionKind;
+  /** ISO 8601 bounds on the creation time. */
+  from?: string;
+  to?: string;
+  cursor?: string;
+  /** 1–500, default 50. */
+  limit?: number;
+}
+
+/**
+ * Query parameters of `GET /audit-events` and `GET /audit-events/export?format=csv|json`.
+ *
+ * @public
+ */
+export interface TerminalAuditEventQuery {
+  sessionId?: string;
+  user?: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  /** One or more event types. */
+  type?: TerminalAuditEventType[];
+  from?: string;
+  to?: string;
+  /** Free text, matched case-insensitively within commands. */
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * Answer of `GET /sessions/:id`.
+ *
+ * @public
+ */
+export interface TerminalSessionDetail {
+  session: TerminalSessionRecord;
+  /** The session's events, oldest first. */
+  events: TerminalAuditEvent[];
+  /** Whether the caller may end this session now. */
+  canTerminate: boolean;
+}
