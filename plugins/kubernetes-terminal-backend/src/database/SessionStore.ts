@@ -1,0 +1,251 @@
+import { InputError } from '@backstage/errors';
+import { JsonObject } from '@backstage/types';
+
+/** @internal */
+export const terminalSessionStatuses = [
+  'active',
+  'idle',
+  'expired',
+  'closed',
+  'terminated',
+] as const;
+
+/** @internal */
+export type TerminalSessionStatus = (typeof terminalSessionStatuses)[number];
+
+/** Statuses of a session whose stream is still open somewhere. @internal */
+export const liveSessionStatuses: readonly TerminalSessionStatus[] = [
+  'active',
+  'idle',
+];
+
+/** Statuses a session can end in. @internal */
+export type EndedSessionStatus = Exclude<
+  TerminalSessionStatus,
+  'active' | 'idle'
+>;
+
+/** @internal */
+export type TerminalSessionKind = 'exec' | 'session-pod';
+
+/** @internal */
+export type TerminalClusterType = 'public' | 'private';
+
+/** @internal */
+export const auditEventTypes = [
+  'connect',
+  'disconnect',
+  'command_executed',
+  'resize',
+  'denied',
+  'extend',
+  'expire',
+  'idle',
+  'terminate',
+] as const;
+
+/** @internal */
+export type AuditEventType = (typeof auditEventTypes)[number];
+
+/** @internal */
+export function isAuditEventType(value: unknown): value is AuditEventType {
+  return (auditEventTypes as readonly unknown[]).includes(value);
+}
+
+/** @internal */
+export interface StoredTerminalSession {
+  id: string;
+  userEntityRef: string;
+  entityRef: string;
+  cluster: string;
+  clusterType: TerminalClusterType;
+  namespace: string;
+  pod: string;
+  container: string;
+  kind: TerminalSessionKind;
+  status: TerminalSessionStatus;
+  createdAt: Date;
+  lastActivityAt: Date;
+  expiresAt?: Date;
+  endedAt?: Date;
+  endReason?: string;
+  clientIp?: string;
+  userAgent?: string;
+  shell?: string;
+  backendInstance?: string;
+  heartbeatAt: Date;
+}
+
+/**
+ * A session to record. `lastActivityAt` and `heartbeatAt` default to `createdAt`.
+ *
+ * @internal
+ */
+export type NewTerminalSession = Omit<
+  StoredTerminalSession,
+  'lastActivityAt' | 'heartbeatAt'
+> & {
+  lastActivityAt?: Date;
+  heartbeatAt?: Date;
+};
+
+/**
+ * Fields of a session that may change; `null` clears a nullable field, `undefined` leaves it.
+ *
+ * @internal
+ */
+export interface TerminalSessionPatch {
+  status?: TerminalSessionStatus;
+  lastActivityAt?: Date;
+  expiresAt?: Date | null;
+  endedAt?: Date | null;
+  endReason?: string | null;
+  shell?: string | null;
+  backendInstance?: string | null;
+  heartbeatAt?: Date;
+}
+
+/** @internal */
+export interface SessionFilter {
+  userEntityRef?: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  status?: TerminalSessionStatus | TerminalSessionStatus[];
+  kind?: TerminalSessionKind;
+  /** Inclusive lower bound of `createdAt`. */
+  from?: Date;
+  /** Exclusive upper bound of `createdAt`. */
+  to?: Date;
+}
+
+/** @internal */
+export interface NewAuditEvent {
+  /** Absent for events that belong to no session, such as a denied open. */
+  sessionId?: string;
+  eventType: AuditEventType;
+  userEntityRef: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  pod?: string;
+  container?: string;
+  command?: string;
+  clientIp?: string;
+  userAgent?: string;
+  /** When it happened; the store uses the time of writing if absent. Millisecond precision. */
+  createdAt?: Date;
+  details?: JsonObject;
+}
+
+/** @internal */
+export type StoredAuditEvent = Omit<NewAuditEvent, 'createdAt'> & {
+  /** A 64-bit serial, as a string because PostgreSQL returns `bigint` as one. */
+  id: string;
+  createdAt: Date;
+};
+
+/** @internal */
+export interface EventFilter {
+  sessionId?: string;
+  userEntityRef?: string;
+  entityRef?: string;
+  cluster?: string;
+  namespace?: string;
+  eventType?: AuditEventType | AuditEventType[];
+  /** Inclusive lower bound of `createdAt`. */
+  from?: Date;
+  /** Exclusive upper bound of `createdAt`. */
+  to?: Date;
+  /** Matched case-insensitively (ASCII on SQLite) anywhere in `command`; wildcards are literal. */
+  text?: string;
+}
+
+/** @internal */
+export interface PageQuery<TFilter> {
+  filter: TFilter;
+  /** Page size, at least 1. */
+  limit: number;
+  /** `nextCursor` of the previous page; opaque. */
+  cursor?: string;
+  /**
+   * Whether to count every match of the filter as well; defaults to true for sessions and to
+   * false for audit events, where a count over a large table is expensive.
+   */
+  includeTotalCount?: boolean;
+}
+
+/** @internal */
+export interface Page<T> {
+  /** Newest first. */
+  items: T[];
+  /** Present when more items follow. */
+  nextCursor?: string;
+  totalCount?: number;
+}
+
+/**
+ * Persistence of terminal sessions and their audit trail.
+ *
+ * @internal
+ */
+export interface SessionStore {
+  /** Throws `ConflictError` if the id is taken. */
+  createSession(session: NewTerminalSession): Promise<void>;
+  /** Throws `NotFoundError` if there is no such session. */
+  updateSession(id: string, patch: TerminalSessionPatch): Promise<void>;
+  getSession(id: string): Promise<StoredTerminalSession | undefined>;
+  /** Throws `InputError` on an invalid cursor or limit. */
+  listSessions(
+    query: PageQuery<SessionFilter>,
+  ): Promise<Page<StoredTerminalSession>>;
+
+  /** Writes all events or none, in the given order. Throws `InputError` on an invalid event. */
+  appendEvents(events: NewAuditEvent[]): Promise<void>;
+  /** Throws `InputError` on an invalid cursor or limit. */
+  listEvents(query: PageQuery<EventFilter>): Promise<Page<StoredAuditEvent>>;
+
+  /** Marks live sessions as held by this replica at `at`. */
+  heartbeat(instanceId: string, sessionIds: string[], at: Date): Promise<void>;
+  /** Live (active or idle) sessions whose heartbeat is older than `olderThan`, oldest first. */
+  findStaleSessions(olderThan: Date): Promise<StoredTerminalSession[]>;
+  /**
+   * Ends those of the sessions that are still live and returns their ids; sessions that already
+   * ended keep their first end, so concurrent reapers record each end once.
+   */
+  endSessions(
+    ids: string[],
+    options: { status: EndedSessionStatus; endReason: string; endedAt: Date },
+  ): Promise<string[]>;
+
+  /** Retention: deletes events created, and sessions ended, before `cutoff`. */
+  deleteOlderThan(cutoff: Date): Promise<{ sessions: number; events: number }>;
+}
+
+/**
+ * Rejects what the database would refuse or a reader could not interpret, so that a bad event
+ * never reaches (and jams) a write batch.
+ *
+ * @internal
+ */
+export function validateAuditEvent(event: NewAuditEvent): void {
+  if (!event || typeof event !== 'object') {
+    throw new InputError('Audit event must be an object');
+  }
+  if (!isAuditEventType(event.eventType)) {
+    throw new InputError(
+      `Invalid audit event type '${String(
+        event.eventType,
+      )}', expected one of ${auditEventTypes.join(', ')}`,
+    );
+  }
+  if (typeof event.userEntityRef !== 'string' || !event.userEntityRef) {
+    throw new InputError('Audit event must have a userEntityRef');
+  }
+  if (
+    event.createdAt !== undefined &&
+    (!(event.createdAt instanceof Date) || isNaN(event.createdAt.getTime()))
+  ) {
+    throw new InputError('Audit event createdAt must be a valid Date');
+  }
+}
