@@ -1,17 +1,25 @@
 import { InputError } from '@backstage/errors';
 import { JsonObject } from '@backstage/types';
+import {
+  TERMINAL_AUDIT_EVENT_TYPES,
+  TERMINAL_SESSION_STATUSES,
+  type TerminalAuditEventType,
+  type TerminalClusterType,
+  type TerminalSessionKind,
+  type TerminalSessionStatus,
+} from '@internal/plugin-kubernetes-terminal-common';
+
+// The vocabulary is the API's, defined once in the common package.
+/** @internal */
+export type {
+  TerminalSessionStatus,
+  TerminalSessionKind,
+  TerminalClusterType,
+} from '@internal/plugin-kubernetes-terminal-common';
 
 /** @internal */
-export const terminalSessionStatuses = [
-  'active',
-  'idle',
-  'expired',
-  'closed',
-  'terminated',
-] as const;
-
-/** @internal */
-export type TerminalSessionStatus = (typeof terminalSessionStatuses)[number];
+export const terminalSessionStatuses: readonly TerminalSessionStatus[] =
+  TERMINAL_SESSION_STATUSES;
 
 /** Statuses of a session whose stream is still open somewhere. @internal */
 export const liveSessionStatuses: readonly TerminalSessionStatus[] = [
@@ -26,26 +34,11 @@ export type EndedSessionStatus = Exclude<
 >;
 
 /** @internal */
-export type TerminalSessionKind = 'exec' | 'session-pod';
+export const auditEventTypes: readonly AuditEventType[] =
+  TERMINAL_AUDIT_EVENT_TYPES;
 
 /** @internal */
-export type TerminalClusterType = 'public' | 'private';
-
-/** @internal */
-export const auditEventTypes = [
-  'connect',
-  'disconnect',
-  'command_executed',
-  'resize',
-  'denied',
-  'extend',
-  'expire',
-  'idle',
-  'terminate',
-] as const;
-
-/** @internal */
-export type AuditEventType = (typeof auditEventTypes)[number];
+export type AuditEventType = TerminalAuditEventType;
 
 /** @internal */
 export function isAuditEventType(value: unknown): value is AuditEventType {
