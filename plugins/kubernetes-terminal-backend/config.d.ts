@@ -23,5 +23,26 @@ export interface Config {
      * Default 30.
      */
     heartbeatIntervalSeconds?: number;
+    /**
+     * A session without input for this long is marked idle. A duration string such as '5m' or an
+     * object { minutes: 5 }. Default 5 minutes.
+     */
+    idleAfter?: string | { seconds?: number; minutes?: number; hours?: number };
+    /**
+     * When set, an idle session is ended this long after it became idle. Default: never.
+     */
+    idleDisconnectAfter?: string | { seconds?: number; minutes?: number; hours?: number };
+    /** The most terminal sessions one user may have open at once. Default 10. */
+    maxSessionsPerUser?: number;
+    /** Clusters whose API server is not reachable from the internet, shown as such in the audit log. */
+    privateClusters?: string[];
+    audit?: {
+      /**
+       * Refuse new sessions while the audit log cannot be written. Default true.
+       */
+      failClosed?: boolean;
+      /** Sessions and audit events older than this are deleted. Default 90 days. */
+      retention?: string | { days?: number };
+    };
   };
 }

@@ -8,6 +8,12 @@ export interface TerminalConfig {
   ticketTtlMs: number;
   allowedOrigins: string[];
   heartbeatIntervalMs: number;
+  idleAfterMs: number;
+  idleDisconnectAfterMs?: number;
+  maxSessionsPerUser: number;
+  privateClusters: string[];
+  auditFailClosed: boolean;
+  retentionMs: number;
 }
 
 const SHELL_PATTERN = /^[A-Za-z0-9_./-]+$/;
@@ -26,11 +32,11 @@ export function readTerminalConfig(config: Config): TerminalConfig {
       );
     }
   }
-  const ticketTtlMs = section?.has('ticketTtl')
-    ? durationToMilliseconds(
-        readDurationFromConfig(section, { key: 'ticketTtl' }),
-      )
-    : 30_000;
+  const duration = (key: string, fallback: number | undefined) =>
+    section?.has(key)
+      ? durationToMilliseconds(readDurationFromConfig(section, { key }))
+      : fallback;
+  const ticketTtlMs = duration('ticketTtl', 30_000)!;
   const appOrigin = new URL(config.getString('app.baseUrl')).origin;
   const allowedOrigins = [
     appOrigin,
@@ -40,5 +46,20 @@ export function readTerminalConfig(config: Config): TerminalConfig {
   ];
   const heartbeatIntervalMs =
     (section?.getOptionalNumber('heartbeatIntervalSeconds') ?? 30) * 1000;
-  return { shells, ticketTtlMs, allowedOrigins, heartbeatIntervalMs };
+  const maxSessionsPerUser = section?.getOptionalNumber('maxSessionsPerUser') ?? 10;
+  if (!Number.isInteger(maxSessionsPerUser) || maxSessionsPerUser < 1) {
+    throw new Error('kubernetesTerminal.maxSessionsPerUser must be a whole number of at least 1');
+  }
+  return {
+    shells,
+    ticketTtlMs,
+    allowedOrigins,
+    heartbeatIntervalMs,
+    idleAfterMs: duration('idleAfter', 5 * 60_000)!,
+    idleDisconnectAfterMs: duration('idleDisconnectAfter', undefined),
+    maxSessionsPerUser,
+    privateClusters: section?.getOptionalStringArray('privateClusters') ?? [],
+    auditFailClosed: section?.getOptionalBoolean('audit.failClosed') ?? true,
+    retentionMs: duration('audit.retention', 90 * 24 * 3600_000)!,
+  };
 }

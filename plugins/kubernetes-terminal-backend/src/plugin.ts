@@ -11,6 +11,11 @@ import { SessionRegistry } from './service/SessionRegistry';
 import { TicketStore } from './service/TicketStore';
 import { createRouter } from './service/router';
 import { StreamGateway } from './stream/StreamGateway';
+import { AuditWriter } from './database/AuditWriter';
+import { DatabaseSessionStore } from './database/DatabaseSessionStore';
+import { createAuditRouter } from './service/auditRouter';
+import { SessionAudit } from './sessions/SessionAudit';
+import { TerminalSessions } from './sessions/TerminalSessions';
 
 /**
  * The kubernetes-terminal backend plugin.
@@ -31,6 +36,9 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         lifecycle: coreServices.lifecycle,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        auditor: coreServices.auditor,
         catalog: catalogServiceRef,
       },
       async init({
@@ -43,6 +51,9 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         permissions,
         permissionsRegistry,
         lifecycle,
+        database,
+        scheduler,
+        auditor,
         catalog,
       }) {
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
@@ -53,6 +64,41 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             logger.warn(cluster.unsupported);
           }
         }
+        const store = await DatabaseSessionStore.create({ database });
+        const audit = new SessionAudit(new AuditWriter({ store, logger }), auditor, logger);
+        const terminalSessions = new TerminalSessions({
+          store,
+          audit,
+          config: terminalConfig,
+          logger,
+        });
+        terminalSessions.startHeartbeat();
+        await scheduler.scheduleTask({
+          id: 'kubernetes-terminal-stale-sessions',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          scope: 'global',
+          fn: async () => {
+            const ended = await terminalSessions.reapStale(new Date(Date.now() - 90_000));
+            if (ended > 0) {
+              logger.info(`ended ${ended} terminal sessions left by a stopped backend replica`);
+            }
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'kubernetes-terminal-retention',
+          frequency: { hours: 6 },
+          timeout: { minutes: 10 },
+          scope: 'global',
+          fn: async () => {
+            const removed = await store.deleteOlderThan(
+              new Date(Date.now() - terminalConfig.retentionMs),
+            );
+            logger.info(
+              `terminal audit retention removed ${removed.sessions} sessions and ${removed.events} events`,
+            );
+          },
+        });
         const sessions = new SessionRegistry();
         const tickets = new TicketStore(terminalConfig.ticketTtlMs);
         const basePath = new URL(await discovery.getBaseUrl('kubernetes-terminal')).pathname;
@@ -62,6 +108,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           tickets,
           sessions,
           clusters,
+          terminalSessions,
           logger,
         });
         const sweeper = setInterval(
@@ -71,6 +118,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         sweeper.unref();
         lifecycle.addShutdownHook(async () => {
           clearInterval(sweeper);
+          await terminalSessions.close();
           await gateway.close();
         });
         httpRouter.addAuthPolicy({ path: '/sessions/:id/stream', allow: 'unauthenticated' });
@@ -87,7 +135,11 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             sessions,
             tickets,
             gateway,
+            terminalSessions,
           }),
+        );
+        httpRouter.use(
+          createAuditRouter({ httpAuth, permissions, store, terminalSessions }),
         );
       },
     });

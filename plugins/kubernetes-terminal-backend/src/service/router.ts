@@ -25,6 +25,7 @@ import { z } from 'zod';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import { ClusterAccessError, type PodLister } from '../kubernetes/PodLister';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
+import type { TerminalSessions } from '../sessions/TerminalSessions';
 import type { StreamGateway } from '../stream/StreamGateway';
 import type { SessionRegistry } from './SessionRegistry';
 import type { TicketStore } from './TicketStore';
@@ -41,6 +42,7 @@ export interface RouterOptions {
   sessions: SessionRegistry;
   tickets: TicketStore;
   gateway: StreamGateway;
+  terminalSessions: TerminalSessions;
 }
 
 // Kubernetes names: DNS-1123 labels for namespaces and containers, subdomains for pods.
@@ -82,7 +84,8 @@ const createSessionSchema = z
 
 /** @internal */
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, pods, sessions, tickets, gateway } = options;
+  const { httpAuth, permissions, catalog, pods, sessions, tickets, gateway, terminalSessions } =
+    options;
   const router = Router();
   router.use(gateway.middleware());
   router.use(express.json({ limit: '16kb' }));
@@ -133,6 +136,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const body = parsed.data;
     const { credentials, entity, canExec } = await loadEntity(body.entityRef, req);
     if (!canExec) {
+      terminalSessions.record({
+        eventType: 'denied',
+        userEntityRef: credentials.principal.userEntityRef,
+        entityRef: body.entityRef,
+        cluster: body.cluster,
+        namespace: body.namespace,
+        pod: body.pod,
+        container: body.container,
+        clientIp: req.ip,
+        userAgent: req.header('user-agent'),
+        details: { permission: kubernetesTerminalExecPermission.name },
+      });
       throw new NotAllowedError(
         `you are not allowed to open a terminal on ${body.entityRef}`,
       );
@@ -164,6 +179,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       throw new ConflictError(`pod ${body.pod} is ${pod.phase}, not Running`);
     }
     const userEntityRef = credentials.principal.userEntityRef;
+    await terminalSessions.assertCanOpen(userEntityRef);
     const session = sessions.create({
       userEntityRef,
       entityRef: body.entityRef,

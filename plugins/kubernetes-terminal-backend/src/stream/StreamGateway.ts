@@ -13,6 +13,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { TerminalConfig } from '../config';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
+import type { TerminalSessions } from '../sessions/TerminalSessions';
 import type { TicketStore } from '../service/TicketStore';
 import { TerminalRelay } from './TerminalRelay';
 
@@ -26,6 +27,7 @@ export interface StreamGatewayOptions {
   tickets: TicketStore;
   sessions: SessionRegistry;
   clusters: ClusterRegistry;
+  terminalSessions: TerminalSessions;
   logger: LoggerService;
 }
 
@@ -172,7 +174,7 @@ export class StreamGateway {
   }
 
   private startRelay(ws: WebSocket, session: NonNullable<ReturnType<SessionRegistry['get']>>, kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] & object) {
-    const { sessions, config, logger } = this.options;
+    const { sessions, config, logger, terminalSessions } = this.options;
     sessions.update(session.id, { state: 'connecting' });
     logger.info(
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
@@ -186,11 +188,13 @@ export class StreamGateway {
       logger,
       onEnd: reason => {
         this.relays.delete(relay);
+        terminalSessions.forget(session.id);
         sessions.update(session.id, { state: 'closed', endReason: reason });
         sessions.remove(session.id);
         logger.info(`terminal session ${session.id} ended: ${reason}`);
       },
     });
+    relay.observe(terminalSessions.track(session, relay));
     this.relays.add(relay);
     relay.start();
   }

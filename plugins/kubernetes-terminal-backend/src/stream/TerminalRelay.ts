@@ -24,6 +24,20 @@ const SHELL_COMMIT_DELAY_MS = 400;
 /** Input typed before a shell is confirmed is held, up to this much. */
 const MAX_PENDING_INPUT_BYTES = 256 * 1024;
 
+/**
+ * Told what happens in a relayed session, synchronously and on the stream's hot path: an observer
+ * must only queue work, never wait.
+ *
+ * @internal
+ */
+export interface RelayObserver {
+  onConnected(shell: string): void;
+  onInput(data: Buffer): void;
+  onOutput(data: Buffer): void;
+  onResize(cols: number, rows: number): void;
+  onEnd(code: number, reason: string): void;
+}
+
 /** @internal */
 export interface TerminalRelayOptions {
   browser: WebSocket;
@@ -32,6 +46,7 @@ export interface TerminalRelayOptions {
   shells: string[];
   heartbeatIntervalMs: number;
   logger: LoggerService;
+  observer?: RelayObserver;
   onEnd: (reason: string) => void;
 }
 
@@ -57,11 +72,18 @@ export class TerminalRelay {
   private ended = false;
   private browserAlive = true;
   private heartbeat?: NodeJS.Timeout;
+  private observer?: RelayObserver;
 
   constructor(options: TerminalRelayOptions) {
     this.options = options;
     this.browser = options.browser;
     this.size = options.session.initialSize;
+    this.observer = options.observer;
+  }
+
+  /** Sets who is told what happens in this session (before `start`). */
+  observe(observer: RelayObserver) {
+    this.observer = observer;
   }
 
   start() {
@@ -95,6 +117,20 @@ export class TerminalRelay {
   /** Ends the session from outside (shutdown, termination). */
   close(code: TerminalCloseCodeValue, reason: string) {
     this.end(code, reason);
+  }
+
+  /** Someone with permission ended the session: the user's terminal says who. */
+  terminate(by: string, reason?: string) {
+    this.send({ type: 'terminated', by, reason });
+    this.end(
+      TerminalCloseCode.Terminated,
+      `terminated by ${by}${reason ? `: ${reason}` : ''}`,
+    );
+  }
+
+  /** Sends a control message to the browser (idle warnings and the like). */
+  notify(message: TerminalServerMessage) {
+    this.send(message);
   }
 
   private async tryShell(index: number) {
@@ -232,8 +268,10 @@ export class TerminalRelay {
     clearTimeout(this.commitTimer);
     this.options.session.shell = shell;
     this.send({ type: 'connected', shell, protocol: this.upstream?.protocol ?? '' });
+    this.observer?.onConnected(shell);
     for (const chunk of this.pendingInput) {
       this.sendUpstream(ExecChannel.Stdin, chunk);
+      this.observer?.onInput(chunk);
     }
     this.pendingInput = [];
     this.pendingBytes = 0;
@@ -246,6 +284,7 @@ export class TerminalRelay {
     if (isBinary) {
       if (this.committed) {
         this.sendUpstream(ExecChannel.Stdin, data);
+        this.observer?.onInput(data);
         return;
       }
       this.pendingBytes += data.length;
@@ -269,6 +308,7 @@ export class TerminalRelay {
     if (message.type === 'resize') {
       this.size = { cols: message.cols, rows: message.rows };
       this.sendResize();
+      this.observer?.onResize(message.cols, message.rows);
     } else if (message.type === 'ack') {
       this.unacked = Math.max(0, this.unacked - message.bytes);
       if (this.paused && this.unacked <= TERMINAL_ACK_WINDOW_BYTES / 2) {
@@ -285,6 +325,7 @@ export class TerminalRelay {
       return;
     }
     this.browser.send(data, { binary: true });
+    this.observer?.onOutput(data);
     this.unacked += data.length;
     if (!this.paused && this.unacked >= TERMINAL_ACK_WINDOW_BYTES) {
       this.paused = true;
@@ -346,6 +387,7 @@ export class TerminalRelay {
     ) {
       this.browser.close(code, truncateReason(reason));
     }
+    this.observer?.onEnd(code, reason);
     this.options.onEnd(reason);
   }
 }

@@ -1,0 +1,234 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  TerminalCloseCode,
+  type TerminalCloseCodeValue,
+  type TerminalServerMessage,
+} from '@internal/plugin-kubernetes-terminal-common';
+import type {
+  EndedSessionStatus,
+  NewAuditEvent,
+  SessionStore,
+} from '../database/SessionStore';
+import type { TerminalSession } from '../service/SessionRegistry';
+import type { RelayObserver } from '../stream/TerminalRelay';
+import type { SessionAudit } from './SessionAudit';
+
+/** What the tracker needs of the command recorder (see ../audit/CommandRecorder). @internal */
+export interface CommandCapture {
+  input(data: Uint8Array): void;
+  output(data: Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  onCommand(listener: (command: { command: string; at: Date }) => void): { dispose(): void };
+  dispose(): void;
+}
+
+/** The tracker's handle on the relay it observes. @internal */
+export interface RelayControl {
+  notify(message: TerminalServerMessage): void;
+  close(code: TerminalCloseCodeValue, reason: string): void;
+}
+
+/** @internal */
+export interface SessionTrackerOptions {
+  session: TerminalSession;
+  store: SessionStore;
+  audit: SessionAudit;
+  logger: LoggerService;
+  idleAfterMs: number;
+  idleDisconnectAfterMs?: number;
+  capture?: CommandCapture;
+  /** Resizes are recorded once the window has kept its size this long. */
+  resizeSettleMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Follows one live session for the audit log: commands, resizes, idleness and the end. Everything it
+ * does on the stream's path is synchronous; database writes go through the audit queue or are
+ * fire-and-forget updates of the session row.
+ *
+ * @internal
+ */
+export class SessionTracker implements RelayObserver {
+  private relay?: RelayControl;
+  private lastInputAt: number;
+  private idleSince?: number;
+  private idleTimer?: NodeJS.Timeout;
+  private resizeTimer?: NodeJS.Timeout;
+  private pendingSize?: { cols: number; rows: number };
+  private ended = false;
+  /** Writes to the session row, in order: the row is created before it is updated. */
+  private rowWrites: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+  /** Latest activity (input or a command), for the session row's `last_activity_at`. */
+  lastActivityAt: Date;
+
+  constructor(private readonly options: SessionTrackerOptions) {
+    this.now = options.now ?? Date.now;
+    this.lastInputAt = this.now();
+    this.lastActivityAt = new Date(this.lastInputAt);
+    options.capture?.onCommand(({ command, at }) => {
+      this.lastActivityAt = at;
+      this.record({ eventType: 'command_executed', command, createdAt: at });
+    });
+  }
+
+  get sessionId(): string {
+    return this.options.session.id;
+  }
+
+  get status(): 'active' | 'idle' {
+    return this.idleSince === undefined ? 'active' : 'idle';
+  }
+
+  /** Creates the session row and records `connect`; then follows the relay. */
+  start(relay: RelayControl, fields: { clusterType: 'public' | 'private'; instanceId: string }) {
+    const s = this.options.session;
+    const createdAt = new Date(this.now());
+    this.rowWrites = this.options.store
+      .createSession({
+        id: s.id,
+        userEntityRef: s.userEntityRef,
+        entityRef: s.entityRef,
+        cluster: s.cluster,
+        clusterType: fields.clusterType,
+        namespace: s.namespace,
+        pod: s.pod,
+        container: s.container,
+        kind: 'exec',
+        status: 'active',
+        createdAt,
+        clientIp: s.clientIp,
+        userAgent: s.userAgent,
+        backendInstance: fields.instanceId,
+      })
+      .catch(error => this.warn('could not create', error));
+    this.record({
+      eventType: 'connect',
+      createdAt,
+      details: s.initialSize ? { ...s.initialSize } : undefined,
+    });
+    this.relay = relay;
+    const tick = Math.max(250, Math.min(this.options.idleAfterMs / 4, 30_000));
+    this.idleTimer = setInterval(() => this.checkIdle(), tick);
+    this.idleTimer.unref?.();
+  }
+
+  onConnected(shell: string) {
+    this.update({ shell });
+  }
+
+  onInput(data: Buffer) {
+    this.lastInputAt = this.now();
+    this.lastActivityAt = new Date(this.lastInputAt);
+    if (this.idleSince !== undefined) {
+      this.idleSince = undefined;
+      this.update({ status: 'active', lastActivityAt: this.lastActivityAt });
+    }
+    this.options.capture?.input(data);
+  }
+
+  onOutput(data: Buffer) {
+    this.options.capture?.output(data);
+  }
+
+  onResize(cols: number, rows: number) {
+    this.options.capture?.resize(cols, rows);
+    // A window being dragged sends dozens of sizes; the log keeps the one it settled on.
+    this.pendingSize = { cols, rows };
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(
+      () => this.recordResize(),
+      this.options.resizeSettleMs ?? 1000,
+    );
+    this.resizeTimer.unref?.();
+  }
+
+  onEnd(code: number, reason: string) {
+    if (this.ended) {
+      return;
+    }
+    this.ended = true;
+    clearTimeout(this.resizeTimer);
+    clearInterval(this.idleTimer);
+    this.recordResize();
+    this.options.capture?.dispose();
+    let status: EndedSessionStatus = 'closed';
+    if (code === TerminalCloseCode.Terminated) status = 'terminated';
+    if (code === TerminalCloseCode.Expired) status = 'expired';
+    const endedAt = new Date(this.now());
+    this.record({ eventType: 'disconnect', details: { code, reason }, createdAt: endedAt });
+    this.rowWrites = this.rowWrites
+      .then(() =>
+        this.options.store.endSessions([this.sessionId], { status, endReason: reason, endedAt }),
+      )
+      .catch(error => this.warn('could not record the end of', error));
+  }
+
+  /** Audit event of this session, with its common fields filled in. */
+  record(event: Omit<NewAuditEvent, 'userEntityRef'> & { userEntityRef?: string }) {
+    const s = this.options.session;
+    this.options.audit.record({
+      sessionId: s.id,
+      userEntityRef: s.userEntityRef,
+      entityRef: s.entityRef,
+      cluster: s.cluster,
+      namespace: s.namespace,
+      pod: s.pod,
+      container: s.container,
+      clientIp: s.clientIp,
+      userAgent: s.userAgent,
+      ...event,
+    });
+  }
+
+  private recordResize() {
+    if (this.pendingSize) {
+      this.record({ eventType: 'resize', details: { ...this.pendingSize } });
+      this.pendingSize = undefined;
+    }
+  }
+
+  private checkIdle() {
+    const { idleAfterMs, idleDisconnectAfterMs } = this.options;
+    const now = this.now();
+    if (this.idleSince === undefined && now - this.lastInputAt >= idleAfterMs) {
+      this.idleSince = now;
+      this.update({ status: 'idle' });
+      this.record({ eventType: 'idle', details: { idleSeconds: Math.round((now - this.lastInputAt) / 1000) } });
+      this.relay?.notify({
+        type: 'idle',
+        idleSeconds: Math.round((now - this.lastInputAt) / 1000),
+        ...(idleDisconnectAfterMs !== undefined && {
+          disconnectInSeconds: Math.round(idleDisconnectAfterMs / 1000),
+        }),
+      });
+      return;
+    }
+    if (
+      this.idleSince !== undefined &&
+      idleDisconnectAfterMs !== undefined &&
+      now - this.idleSince >= idleDisconnectAfterMs
+    ) {
+      const minutes = Math.round((now - this.lastInputAt) / 60_000);
+      this.relay?.close(TerminalCloseCode.IdleTimeout, `ended after ${minutes} min without input`);
+    }
+  }
+
+  private update(patch: Parameters<SessionStore['updateSession']>[1]) {
+    this.rowWrites = this.rowWrites
+      .then(() => this.options.store.updateSession(this.sessionId, patch))
+      .catch(error => this.warn('could not update', error));
+  }
+
+  /** Resolves once every write to the session row issued so far has settled. */
+  settled(): Promise<unknown> {
+    return this.rowWrites;
+  }
+
+  private warn(what: string, error: unknown) {
+    this.options.logger.warn(
+      `terminal session ${this.sessionId}: ${what} the session row: ${(error as Error).message}`,
+    );
+  }
+}

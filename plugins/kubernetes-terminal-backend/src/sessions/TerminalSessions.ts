@@ -1,0 +1,199 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError, ServiceUnavailableError } from '@backstage/errors';
+import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import { randomUUID } from 'node:crypto';
+import type { TerminalConfig } from '../config';
+import { liveSessionStatuses, type NewAuditEvent, type SessionStore } from '../database/SessionStore';
+import type { TerminalSession } from '../service/SessionRegistry';
+import type { TerminalRelay } from '../stream/TerminalRelay';
+import type { SessionAudit } from './SessionAudit';
+import { type CommandCapture, SessionTracker } from './SessionTracker';
+
+/** @internal */
+export interface TerminalSessionsOptions {
+  store: SessionStore;
+  audit: SessionAudit;
+  config: TerminalConfig;
+  logger: LoggerService;
+  /** Makes the command recorder of a session; without it no `command_executed` is recorded. */
+  createCapture?: (size: { cols: number; rows: number }) => CommandCapture;
+  instanceId?: string;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * The live sessions of this backend replica and their records in the portal database: admission
+ * (audit health, per-user limit), tracking, termination (also of sessions served by another
+ * replica), heartbeats, and clean-up after a replica died.
+ *
+ * @internal
+ */
+export class TerminalSessions {
+  readonly instanceId: string;
+  private readonly live = new Map<string, { tracker: SessionTracker; relay: TerminalRelay }>();
+  private heartbeatTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: TerminalSessionsOptions) {
+    this.instanceId = options.instanceId ?? randomUUID();
+  }
+
+  /** Refuses a new session while it could not be audited, or when the user has too many. */
+  async assertCanOpen(userEntityRef: string) {
+    const { store, audit, config } = this.options;
+    if (config.auditFailClosed && !audit.healthy) {
+      throw new ServiceUnavailableError(
+        'terminal sessions are refused while the audit log cannot be written; try again shortly',
+      );
+    }
+    const { totalCount } = await store.listSessions({
+      filter: { userEntityRef, status: [...liveSessionStatuses] },
+      limit: 1,
+      includeTotalCount: true,
+    });
+    if ((totalCount ?? 0) >= config.maxSessionsPerUser) {
+      throw new ConflictError(
+        `you already have ${totalCount} open terminal sessions, the most allowed is ${config.maxSessionsPerUser}; close one first`,
+      );
+    }
+  }
+
+  record(event: NewAuditEvent) {
+    this.options.audit.record(event);
+  }
+
+  /** Starts following a relay; returns the observer to give it. */
+  track(session: TerminalSession, relay: TerminalRelay): SessionTracker {
+    const { config, store, audit, logger, createCapture } = this.options;
+    const tracker = new SessionTracker({
+      session,
+      store,
+      audit,
+      logger,
+      idleAfterMs: config.idleAfterMs,
+      idleDisconnectAfterMs: config.idleDisconnectAfterMs,
+      capture: createCapture?.(session.initialSize ?? { cols: 80, rows: 24 }),
+    });
+    tracker.start(relay, {
+      clusterType: config.privateClusters.includes(session.cluster) ? 'private' : 'public',
+      instanceId: this.instanceId,
+    });
+    this.live.set(session.id, { tracker, relay });
+    return tracker;
+  }
+
+  /** Called when a relay has ended. */
+  forget(sessionId: string) {
+    this.live.delete(sessionId);
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Ends a live session. A session served by this replica is closed at once; one served by another
+   * replica is marked terminated in the database, and that replica closes it at its next heartbeat.
+   */
+  async terminate(sessionId: string, by: string, reason?: string): Promise<boolean> {
+    const { store } = this.options;
+    const [ended] = await store.endSessions([sessionId], {
+      status: 'terminated',
+      endReason: `terminated by ${by}${reason ? `: ${reason}` : ''}`,
+      endedAt: new Date(),
+    });
+    if (!ended) {
+      return false;
+    }
+    const local = this.live.get(sessionId);
+    local?.tracker.record({ eventType: 'terminate', details: { by, ...(reason && { reason }) } });
+    if (!local) {
+      const session = await store.getSession(sessionId);
+      if (session) {
+        this.record({
+          sessionId,
+          eventType: 'terminate',
+          userEntityRef: session.userEntityRef,
+          entityRef: session.entityRef,
+          cluster: session.cluster,
+          namespace: session.namespace,
+          pod: session.pod,
+          container: session.container,
+          details: { by, ...(reason && { reason }) },
+        });
+      }
+    }
+    local?.relay.terminate(by, reason);
+    return true;
+  }
+
+  startHeartbeat(intervalMs = HEARTBEAT_MS) {
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat().catch(error =>
+        this.options.logger.warn(`terminal session heartbeat failed: ${(error as Error).message}`),
+      );
+    }, intervalMs);
+    this.heartbeatTimer.unref?.();
+  }
+
+  /** Tells the database this replica still serves its sessions, and closes those ended elsewhere. */
+  async heartbeat() {
+    const { store } = this.options;
+    const entries = [...this.live.entries()];
+    if (entries.length === 0) {
+      return;
+    }
+    await store.heartbeat(this.instanceId, entries.map(([id]) => id), new Date());
+    for (const [id, { tracker, relay }] of entries) {
+      const stored = await store.getSession(id);
+      if (stored?.status === 'terminated') {
+        relay.terminate(stored.endReason?.replace(/^terminated by /, '') ?? 'an administrator');
+      } else if (stored && stored.lastActivityAt < tracker.lastActivityAt) {
+        await store.updateSession(id, { lastActivityAt: tracker.lastActivityAt });
+      }
+    }
+  }
+
+  /**
+   * Ends sessions whose replica stopped sending heartbeats (it crashed or was killed), so the log
+   * never shows them as live forever. Run by one replica at a time (scheduler, global scope).
+   */
+  async reapStale(olderThan: Date): Promise<number> {
+    const { store } = this.options;
+    const stale = await store.findStaleSessions(olderThan);
+    const ended = await store.endSessions(
+      stale.map(s => s.id),
+      {
+        status: 'closed',
+        endReason: 'the backend replica serving it stopped',
+        endedAt: new Date(),
+      },
+    );
+    for (const session of stale.filter(s => ended.includes(s.id))) {
+      this.record({
+        sessionId: session.id,
+        eventType: 'disconnect',
+        userEntityRef: session.userEntityRef,
+        entityRef: session.entityRef,
+        cluster: session.cluster,
+        namespace: session.namespace,
+        pod: session.pod,
+        container: session.container,
+        details: { reason: 'the backend replica serving it stopped' },
+      });
+    }
+    return ended.length;
+  }
+
+  /** Graceful shutdown: close every session (recording why), then write every queued event. */
+  async close() {
+    clearInterval(this.heartbeatTimer);
+    for (const { relay, tracker } of this.live.values()) {
+      relay.close(TerminalCloseCode.GoingAway, 'the portal backend is shutting down');
+      await tracker.settled();
+    }
+    this.live.clear();
+    await this.options.audit.flush();
+    await this.options.audit.close();
+  }
+}
