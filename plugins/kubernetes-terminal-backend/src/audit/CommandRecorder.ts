@@ -266,14 +266,18 @@ export class CommandRecorder {
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
-    try {
-      this.terminal.resize(cols, rows);
-      this.terminal.options.scrollback = this.scrollbackFor(cols);
-      // Shells redraw the line after a resize wherever they think it starts, so the anchor can no longer be trusted.
-      this.redrawn = true;
-    } catch {
-      this.lose();
-    }
+    // After the output that came before it, as that was drawn for the old size.
+    this.terminal.write(EMPTY, () => {
+      if (this.disposed) return;
+      try {
+        this.terminal.resize(cols, rows);
+        this.terminal.options.scrollback = this.scrollbackFor(cols);
+        // Shells redraw their line after a resize from wherever they think it starts; the anchor may be off.
+        this.redrawn = true;
+      } catch {
+        this.lose();
+      }
+    });
   }
 
   onCommand(listener: (command: RecordedCommand) => void): { dispose(): void } {
@@ -342,10 +346,15 @@ export class CommandRecorder {
     if (this.disposed || this.alternate()) return;
     const { cursorX } = this.buffer;
     const row = this.cursorRow;
-    const from = this.anchor?.kind === 'editor' && !this.redrawn ? this.anchor.marker?.line ?? -1 : -1;
-    const prompt = normalize(from >= 0 && from <= row ? this.text(from, this.anchor!.x, row, cursorX) : this.text(row, 0, row, cursorX));
-    if (prompt) this.prompt = prompt;
-    this.redrawn = false;
+    if (this.editing) {
+      // Kept to find the prompt again where the anchor cannot be trusted: typed-ahead lines, redraws.
+      const from = this.anchor?.kind === 'editor' && !this.redrawn ? this.anchor.marker?.line ?? -1 : -1;
+      const prompt = normalize(
+        from >= 0 && from <= row ? this.text(from, this.anchor!.x, row, cursorX) : this.text(row, 0, row, cursorX),
+      );
+      if (prompt) this.prompt = prompt;
+      this.redrawn = false;
+    }
     this.setAnchor('prompt', cursorX);
   }
 
@@ -387,8 +396,8 @@ export class CommandRecorder {
   private settle(raw: string, eligible: number, region: Region, editor: boolean): boolean {
     const text = normalize(raw);
     if (!text) {
-      // Nothing echoed since typing began: an empty line, or one typed while echo was off.
-      if (!region.anchored) return false;
+      // Nothing echoed where the user started typing: an empty line, or one typed while echo was off.
+      if (!editor && !region.precise) return false;
       this.queue.shift();
       return true;
     }
