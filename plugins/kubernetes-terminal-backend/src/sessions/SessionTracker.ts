@@ -210,8 +210,9 @@ export class SessionTracker implements RelayObserver {
       idleDisconnectAfterMs !== undefined &&
       now - this.idleSince >= idleDisconnectAfterMs
     ) {
-      const minutes = Math.round((now - this.lastInputAt) / 60_000);
-      this.relay?.close(TerminalCloseCode.IdleTimeout, `ended after ${minutes} min without input`);
+      const seconds = Math.round((now - this.lastInputAt) / 1000);
+      const span = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+      this.relay?.close(TerminalCloseCode.IdleTimeout, `ended after ${span} without input`);
     }
   }
 

@@ -1,0 +1,357 @@
+import * as pty from '@lydell/node-pty';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CommandRecorder } from './CommandRecorder';
+
+jest.setTimeout(30_000);
+
+const ESC = '\x1b';
+const LEFT = `${ESC}[D`;
+const UP = `${ESC}[A`;
+const PASTE_START = `${ESC}[200~`;
+const PASTE_END = `${ESC}[201~`;
+
+type ShellKind = 'bash' | 'sh' | 'bash-no-bracketed-paste';
+
+let workDir: string;
+
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'command-recorder-'));
+  fs.writeFileSync(path.join(workDir, 'unique-file-name.txt'), 'content\n');
+  fs.writeFileSync(path.join(workDir, 'plain.inputrc'), '');
+  fs.writeFileSync(path.join(workDir, 'no-paste.inputrc'), 'set enable-bracketed-paste off\n');
+});
+
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+/**
+ * A real shell on a PTY whose traffic also goes through a recorder, the way the relay feeds it. Every step
+ * waits for the shell's next prompt and for the recorder to catch up, so nothing depends on timing.
+ */
+class Shell {
+  readonly commands: string[] = [];
+  readonly recorder: CommandRecorder;
+  private readonly pty: pty.IPty;
+  private output = '';
+
+  static async start(kind: ShellKind, size = { cols: 80, rows: 24 }) {
+    const shell = new Shell(kind, size);
+    await shell.waitForPrompt(0);
+    return shell;
+  }
+
+  private constructor(kind: ShellKind, size: { cols: number; rows: number }) {
+    this.recorder = new CommandRecorder(size);
+    this.recorder.onCommand(({ command }) => this.commands.push(command));
+    const bash = kind !== 'sh';
+    this.pty = pty.spawn(bash ? 'bash' : 'sh', bash ? ['--norc', '--noprofile', '-i'] : ['-i'], {
+      ...size,
+      cwd: workDir,
+      encoding: null,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: workDir,
+        HISTFILE: '/dev/null',
+        INPUTRC: path.join(workDir, kind === 'bash' ? 'plain.inputrc' : 'no-paste.inputrc'),
+        LANG: 'C.UTF-8',
+        PS1: 'prompt$ ',
+        TERM: 'xterm-256color',
+      },
+    });
+    this.pty.onData(data => {
+      const bytes = Buffer.from(data as unknown as Uint8Array);
+      this.output += bytes.toString('utf8');
+      this.recorder.output(bytes);
+    });
+  }
+
+  /** Sends keys to the shell and to the recorder, as the relay does with the browser's input. */
+  send(keys: string) {
+    this.pty.write(keys);
+    this.recorder.input(Buffer.from(keys, 'utf8'));
+  }
+
+  /** Sends keys and waits until the shell has shown a prompt again. */
+  async run(keys: string) {
+    const from = this.output.length;
+    this.send(keys);
+    await this.waitForPrompt(from);
+  }
+
+  /** Sends keys and waits until the terminal shows `expected` in response. */
+  async type(keys: string, expected: string | RegExp) {
+    const from = this.output.length;
+    this.send(keys);
+    await this.waitFor(from, since => (typeof expected === 'string' ? since.includes(expected) : expected.test(since)));
+  }
+
+  resize(cols: number, rows: number) {
+    this.pty.resize(cols, rows);
+    this.recorder.resize(cols, rows);
+  }
+
+  async waitFor(from: number, done: (since: string) => boolean) {
+    const deadline = Date.now() + 10_000;
+    while (!done(this.output.slice(from))) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out; terminal output since the step began: ${JSON.stringify(this.output.slice(from))}`);
+      }
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    await this.recorder.flush();
+  }
+
+  waitForPrompt(from: number) {
+    return this.waitFor(from, since => since.endsWith('prompt$ '));
+  }
+
+  close() {
+    this.pty.kill();
+    this.recorder.dispose();
+  }
+}
+
+const hasVi = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v vi'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('CommandRecorder on a real shell', () => {
+  let shell: Shell | undefined;
+
+  afterEach(() => {
+    shell?.close();
+    shell = undefined;
+  });
+
+  describe.each<ShellKind>(['bash', 'bash-no-bracketed-paste', 'sh'])('%s', kind => {
+    const start = async (size?: { cols: number; rows: number }) => {
+      shell = await Shell.start(kind, size);
+      return shell;
+    };
+
+    it('records a plain command', async () => {
+      const s = await start();
+      await s.run('echo hi\r');
+      expect(s.commands).toEqual(['echo hi']);
+    });
+
+    it('records the line after backspace editing', async () => {
+      const s = await start();
+      await s.type('echo hellx', 'hellx');
+      await s.run('\x7fo\r');
+      expect(s.commands).toEqual(['echo hello']);
+    });
+
+    it('does not record an empty line', async () => {
+      const s = await start();
+      await s.run('\r');
+      await s.run('   \r');
+      await s.run('echo after\r');
+      expect(s.commands).toEqual(['echo after']);
+    });
+
+    it('records each line of a multi-line paste without bracketed paste, in order', async () => {
+      const s = await start();
+      const from = s['output'].length;
+      s.send('echo a\recho b\r');
+      await s.waitFor(from, since => /b\r\n.*prompt\$ $/s.test(since));
+      expect(s.commands).toEqual(['echo a', 'echo b']);
+    });
+
+    it('does not record a line abandoned with Ctrl-C', async () => {
+      const s = await start();
+      await s.type('echo abandoned', 'abandoned');
+      await s.run('\x03');
+      await s.run('echo kept\r');
+      expect(s.commands).toEqual(['echo kept']);
+    });
+
+    it('never records what is typed while the terminal does not echo', async () => {
+      const s = await start();
+      await s.run('stty -echo\r');
+      await s.run('s3cret-stty\r');
+      await s.run('stty echo\r');
+      await s.run('echo visible\r');
+      expect(s.commands.join('\n')).not.toContain('s3cret');
+      expect(s.commands).toEqual(['stty -echo', 'echo visible']);
+    });
+
+    if (kind === 'sh') return;
+
+    it('records the line after cursor movement', async () => {
+      const s = await start();
+      await s.type('echo world', 'world');
+      await s.type(LEFT.repeat(5), '\b'.repeat(5));
+      await s.run('big \r');
+      expect(s.commands).toEqual(['echo big world']);
+    });
+
+    it('records the completed line after tab completion', async () => {
+      const s = await start();
+      await s.type('cat uniq\t', 'file-name.txt');
+      await s.run('\r');
+      expect(s.commands).toEqual(['cat unique-file-name.txt']);
+    });
+
+    it('records a command recalled from history', async () => {
+      const s = await start();
+      await s.run('echo first\r');
+      await s.type(UP, 'echo first');
+      await s.run('\r');
+      expect(s.commands).toEqual(['echo first', 'echo first']);
+    });
+
+    it('never records a password typed at a prompt that does not echo', async () => {
+      const s = await start();
+      const from = s['output'].length;
+      s.send(`read -s -p 'Password: ' pw\r`);
+      await s.waitFor(from, since => since.endsWith('Password: '));
+      await s.run('s3cret\r');
+      await s.run('echo done\r');
+      expect(s.commands).toEqual([`read -s -p 'Password: ' pw`, 'echo done']);
+    });
+
+    it('records a long command that wraps across rows whole', async () => {
+      const s = await start({ cols: 40, rows: 24 });
+      const long = `echo ${'0123456789'.repeat(9)}`;
+      await s.type(long, '789');
+      // Moving back across the row boundary makes the shell redraw and move down again on Enter.
+      await s.type(LEFT.repeat(60), ESC);
+      await s.run('X\r');
+      expect(s.commands).toEqual([`${long.slice(0, long.length - 60)}X${long.slice(long.length - 60)}`]);
+    });
+
+    it('records a line that was being typed while the terminal was resized', async () => {
+      const s = await start();
+      await s.type('echo resize-test-abcdefghijklmnopqrstuvwxyz-0123456789', '0123456789');
+      const from = s['output'].length;
+      s.resize(30, 24);
+      await s.waitFor(from, since => since.endsWith('89'));
+      await s.run(' more\r');
+      expect(s.commands).toEqual(['echo resize-test-abcdefghijklmnopqrstuvwxyz-0123456789 more']);
+    });
+
+    it('does not record keys typed on the alternate screen', async () => {
+      const s = await start();
+      await s.run(`printf '\\e[?1049h'\r`);
+      await s.run('echo secret-on-alternate-screen\r');
+      await s.run(`printf '\\e[?1049l'\r`);
+      await s.run('echo back\r');
+      expect(s.commands).toEqual([`printf '\\e[?1049h'`, 'echo back']);
+    });
+
+    (hasVi ? it : it.skip)('does not record keys typed in vi', async () => {
+      const s = await start();
+      const from = s['output'].length;
+      s.send('vi\r');
+      await s.waitFor(from, since => since.includes(`${ESC}[?1049h`));
+      await new Promise(resolve => setTimeout(resolve, 200));
+      await s.recorder.flush();
+      await s.run(`isecret-in-vi\r${ESC}:q!\r`);
+      await s.run('echo after-vi\r');
+      expect(s.commands).toEqual(['vi', 'echo after-vi']);
+    });
+
+    if (kind !== 'bash') return;
+
+    it('records a bracketed paste of a script as one command', async () => {
+      const s = await start();
+      await s.type(`${PASTE_START}echo 1\recho 2\recho 3\r${PASTE_END}`, 'echo 3');
+      await s.run('\r');
+      expect(s.commands).toEqual(['echo 1\necho 2\necho 3']);
+    });
+
+    it('records every command of a pasted sequence, prompts stripped', async () => {
+      const s = await start();
+      const from = s['output'].length;
+      s.send('cd /\rls -d /tm?\recho "$PWD done"\r');
+      await s.waitFor(from, since => /\/ done\r\n.*prompt\$ $/s.test(since));
+      expect(s.commands).toEqual(['cd /', 'ls -d /tm?', 'echo "$PWD done"']);
+    });
+
+    it('records commands typed on continuation lines', async () => {
+      const s = await start();
+      await s.type('for i in 1 2; do\r', '> ');
+      await s.type('echo "item $i"\r', '> ');
+      await s.run('done\r');
+      expect(s.commands).toEqual(['for i in 1 2; do', 'echo "item $i"', 'done']);
+    });
+  });
+});
+
+describe('CommandRecorder', () => {
+  const encode = (text: string) => Buffer.from(text, 'utf8');
+
+  it('records from a scripted exchange, truncating long commands and stamping them', async () => {
+    const at = new Date('2024-01-02T03:04:05Z');
+    const recorder = new CommandRecorder({ cols: 80, rows: 24, maxCommandLength: 10, now: () => at });
+    const recorded: Array<{ command: string; at: Date }> = [];
+    recorder.onCommand(command => recorded.push(command));
+    recorder.output(encode('\x1b[?2004hprompt$ '));
+    await recorder.flush();
+    recorder.input(encode('echo 0123456789\r'));
+    recorder.output(encode('echo 0123456789\r\n\x1b[?2004l\r0123456789\r\n\x1b[?2004hprompt$ '));
+    await recorder.flush();
+    expect(recorded).toEqual([{ command: 'echo 01234 …[truncated]', at }]);
+    recorder.dispose();
+  });
+
+  it('ignores output that only looks like an echo when no Enter came before it', async () => {
+    const recorder = new CommandRecorder({ cols: 80, rows: 24 });
+    const recorded: string[] = [];
+    recorder.onCommand(({ command }) => recorded.push(command));
+    recorder.output(encode('prompt$ '));
+    await recorder.flush();
+    recorder.output(encode('echo hi\r\nhi\r\n'));
+    recorder.input(encode('echo hi\r'));
+    await recorder.flush();
+    expect(recorded).toEqual([]);
+    recorder.dispose();
+  });
+
+  it('survives bad input and huge output, and a listener that throws', async () => {
+    const recorder = new CommandRecorder({ cols: 80, rows: 24 });
+    const recorded: string[] = [];
+    recorder.onCommand(() => {
+      throw new Error('listener failure');
+    });
+    recorder.onCommand(({ command }) => recorded.push(command));
+    expect(() => {
+      recorder.input(Uint8Array.from([0xff, 0xfe, 0xc3, 0x1b, 0x5b, 0x9b, 0x00]));
+      recorder.output(Uint8Array.from([0xff, 0xfe, 0xc3, 0x28, 0x1b, 0x5d]));
+      recorder.output(new Uint8Array(16 * 1024 * 1024).fill(0x41));
+      recorder.input(encode(`${'x'.repeat(100_000)}\r`));
+    }).not.toThrow();
+    await recorder.flush();
+    recorder.input(encode('\x03'));
+    recorder.output(encode('\r\nprompt$ '));
+    await recorder.flush();
+    recorder.input(encode('ls\r'));
+    recorder.output(encode('ls\r\n'));
+    await recorder.flush();
+    expect(recorded).toEqual(['ls']);
+    recorder.dispose();
+  });
+
+  it('does nothing after dispose, and settles a pending flush', async () => {
+    const recorder = new CommandRecorder({ cols: 80, rows: 24 });
+    const listener = jest.fn();
+    recorder.onCommand(listener);
+    recorder.output(encode('prompt$ '));
+    const pending = recorder.flush();
+    recorder.dispose();
+    await pending;
+    recorder.input(encode('ls\r'));
+    recorder.output(encode('ls\r\n'));
+    recorder.resize(100, 30);
+    await recorder.flush();
+    expect(listener).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,115 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import type { SessionStore } from '../database/SessionStore';
+import type { SessionAudit } from './SessionAudit';
+import { type CommandCapture, SessionTracker } from './SessionTracker';
+
+function setup(options: { idleAfterMs: number; idleDisconnectAfterMs?: number }) {
+  let now = 0;
+  const events: any[] = [];
+  const updates: any[] = [];
+  const store = {
+    createSession: jest.fn(async () => {}),
+    updateSession: jest.fn(async (_id: string, patch: unknown) => {
+      updates.push(patch);
+    }),
+    endSessions: jest.fn(async () => ['s1']),
+  } as unknown as SessionStore;
+  const audit = { record: (e: unknown) => events.push(e) } as unknown as SessionAudit;
+  let commandListener: (c: { command: string; at: Date }) => void = () => {};
+  const capture: CommandCapture = {
+    input: jest.fn(),
+    output: jest.fn(),
+    resize: jest.fn(),
+    onCommand: l => {
+      commandListener = l;
+      return { dispose() {} };
+    },
+    dispose: jest.fn(),
+  };
+  const relay = { notify: jest.fn(), close: jest.fn() };
+  const tracker = new SessionTracker({
+    session: {
+      id: 's1',
+      userEntityRef: 'user:default/alice',
+      entityRef: 'component:default/demo-service',
+      cluster: 'sandbox',
+      namespace: 'demo',
+      pod: 'p',
+      container: 'app',
+      state: 'connecting',
+      createdAt: new Date(0),
+      clientIp: '127.0.0.1',
+    },
+    store,
+    audit,
+    logger: mockServices.logger.mock(),
+    capture,
+    resizeSettleMs: 100,
+    now: () => now,
+    ...options,
+  });
+  tracker.start(relay, { clusterType: 'public', instanceId: 'r1' });
+  return {
+    tracker,
+    events,
+    updates,
+    relay,
+    capture,
+    emitCommand: (command: string) => commandListener({ command, at: new Date(now) }),
+    advance: (ms: number) => {
+      now += ms;
+      jest.advanceTimersByTime(ms);
+    },
+  };
+}
+
+describe('SessionTracker', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('records connect, the command the recorder saw, the settled size and the end', async () => {
+    const t = setup({ idleAfterMs: 60_000 });
+    t.tracker.onInput(Buffer.from('ls\r'));
+    t.emitCommand('ls');
+    t.tracker.onResize(100, 30);
+    t.tracker.onResize(110, 33);
+    t.advance(150);
+    t.tracker.onEnd(1000, 'process exited with code 0');
+    expect(t.events.map(e => [e.eventType, e.command ?? e.details])).toEqual([
+      ['connect', undefined],
+      ['command_executed', 'ls'],
+      ['resize', { cols: 110, rows: 33 }],
+      ['disconnect', { code: 1000, reason: 'process exited with code 0' }],
+    ]);
+    expect(t.events.every(e => e.sessionId === 's1' && e.clientIp === '127.0.0.1')).toBe(true);
+    expect(t.capture.dispose).toHaveBeenCalled();
+  });
+
+  it('marks a silent session idle, warns, and ends it when configured', async () => {
+    const t = setup({ idleAfterMs: 1000, idleDisconnectAfterMs: 2000 });
+    t.advance(1000);
+    expect(t.tracker.status).toBe('idle');
+    expect(t.relay.notify).toHaveBeenCalledWith({
+      type: 'idle',
+      idleSeconds: 1,
+      disconnectInSeconds: 2,
+    });
+    expect(t.events.map(e => e.eventType)).toEqual(['connect', 'idle']);
+    t.tracker.onInput(Buffer.from('x'));
+    expect(t.tracker.status).toBe('active');
+    t.advance(1000);
+    expect(t.tracker.status).toBe('idle');
+    t.advance(2000);
+    expect(t.relay.close).toHaveBeenCalledWith(4411, 'ended after 3 s without input');
+    await Promise.resolve();
+    await t.tracker.settled();
+    expect(t.updates).toEqual([{ status: 'idle' }, { status: 'active', lastActivityAt: expect.any(Date) }, { status: 'idle' }]);
+  });
+
+  it('never ends an idle session without an idle disconnect setting', () => {
+    const t = setup({ idleAfterMs: 1000 });
+    t.advance(60_000);
+    expect(t.tracker.status).toBe('idle');
+    expect(t.relay.close).not.toHaveBeenCalled();
+  });
+});
