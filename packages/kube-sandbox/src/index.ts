@@ -1,0 +1,21 @@
+/**
+ * A Kubernetes-API-compatible sandbox cluster for development, demos and tests. Never for production:
+ * exec runs real processes on the host as the sandbox's own OS user.
+ *
+ * @packageDocumentation
+ */
+
+export { startSandbox } from './startSandbox';
+export type { StartSandboxOptions, SandboxCluster } from './startSandbox';
+export type { SeedObject } from './seed';
+export { seedSchema } from './seed';
+export type {
+  KubeObject,
+  ObjectMeta,
+  OwnerReference,
+  SandboxLogger,
+  UserInfo,
+} from './types';
+export type { KubeStatus } from './status';
+export { START_DELAY_ANNOTATION, FAIL_ANNOTATION } from './pods/PodRuntime';
+export { TOOLS_ANNOTATION_PREFIX, DEFAULT_TOOLS } from './pods/containerTools';

@@ -1,0 +1,311 @@
+import { ServiceAccountTokens } from '../auth/serviceAccountTokens';
+import { EventRecorder } from '../events';
+import { nowTimestamp } from '../registry/podStrategy';
+import { RESOURCE_TYPES } from '../resources';
+import { ObjectStore, StoreEvent } from '../store/ObjectStore';
+import { KubeObject, SandboxLogger } from '../types';
+import { renderKubeconfig } from '../kubeconfig';
+import { ImageToolMap } from './containerTools';
+import {
+  DEADLINE_MESSAGE,
+  deadlineExceededStatus,
+  failedEvents,
+  failedStatus,
+  KubeletEvent,
+  runningStatus,
+  startedEvents,
+} from './podStatus';
+import {
+  podPaths,
+  PodPaths,
+  preparePodFilesystem,
+  removePodFilesystem,
+  writeInPodKubeconfig,
+} from './podFilesystem';
+
+/*
+ * The sandbox's kubelet: moves pods from Pending to Running after a delay (or into a declared
+ * failure), enforces activeDeadlineSeconds, and kills the processes of pods that go away.
+ */
+
+/** Per-pod start delay in milliseconds, overriding the sandbox default. @public */
+export const START_DELAY_ANNOTATION =
+  'sandbox.kubernetes-terminal.io/start-delay-ms';
+/** Declares a failure the pod shows instead of starting, e.g. `ImagePullBackOff`. @public */
+export const FAIL_ANNOTATION = 'sandbox.kubernetes-terminal.io/fail';
+
+/** A running exec process, killed by process group. */
+export interface ProcessHandle {
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface PodRuntimeOptions {
+  store: ObjectStore;
+  events: EventRecorder;
+  tokens: ServiceAccountTokens;
+  stateDir: string;
+  startDelayMs: number;
+  images: ImageToolMap;
+  logger: SandboxLogger;
+  /** The sandbox's HTTPS URL and CA, known only once it listens. */
+  apiEndpoint: () => { server: string; caCertificate: string };
+}
+
+const KILL_GRACE_MS = 1000;
+
+export class PodRuntime {
+  private readonly timers = new Map<string, NodeJS.Timeout[]>();
+  private readonly processes = new Map<string, Set<ProcessHandle>>();
+  private readonly unsubscribe: () => void;
+  private nextIp = 10;
+
+  constructor(private readonly options: PodRuntimeOptions) {
+    this.unsubscribe = options.store.subscribe(event =>
+      this.onStoreEvent(event),
+    );
+  }
+
+  private onStoreEvent(event: StoreEvent): void {
+    if (event.resource !== RESOURCE_TYPES.pods) return;
+    const pod = event.object;
+    const uid = pod.metadata.uid!;
+    if (event.type === 'ADDED') {
+      const annotated = Number(
+        pod.metadata.annotations?.[START_DELAY_ANNOTATION],
+      );
+      const delay =
+        Number.isFinite(annotated) && annotated >= 0
+          ? annotated
+          : this.options.startDelayMs;
+      // Always deferred: a write from inside a store listener would reach later listeners out of order.
+      this.schedule(uid, delay, () => this.start(pod));
+      this.scheduleDeadline(pod);
+    } else if (event.type === 'MODIFIED') {
+      if (
+        event.previous?.spec?.activeDeadlineSeconds !==
+        pod.spec?.activeDeadlineSeconds
+      ) {
+        this.scheduleDeadline(pod);
+      }
+    } else if (event.type === 'DELETED') {
+      this.clearTimers(uid);
+      this.killProcesses(uid);
+      const paths = this.paths(pod);
+      setTimeout(() => removePodFilesystem(paths), KILL_GRACE_MS + 100).unref();
+    }
+  }
+
+  paths(pod: KubeObject): PodPaths {
+    return podPaths(this.options.stateDir, pod);
+  }
+
+  private schedule(
+    uid: string,
+    delayMs: number,
+    fn: () => void,
+    key = uid,
+  ): void {
+    const timer = setTimeout(() => {
+      const list = this.timers.get(key);
+      const index = list?.indexOf(timer) ?? -1;
+      if (index >= 0) list!.splice(index, 1);
+      try {
+        fn();
+      } catch (error) {
+        this.options.logger.error(
+          `pod runtime: ${(error as Error).stack ?? error}`,
+        );
+      }
+    }, delayMs);
+    const list = this.timers.get(key) ?? [];
+    list.push(timer);
+    this.timers.set(key, list);
+  }
+
+  private clearTimers(uid: string): void {
+    for (const key of [uid, `${uid}/deadline`]) {
+      for (const t of this.timers.get(key) ?? []) clearTimeout(t);
+      this.timers.delete(key);
+    }
+  }
+
+  /** Re-reads the pod so a timer never acts on a deleted or replaced object. */
+  private current(pod: KubeObject): KubeObject | undefined {
+    const found = this.options.store.get(
+      RESOURCE_TYPES.pods,
+      pod.metadata.namespace,
+      pod.metadata.name!,
+    );
+    return found && found.metadata.uid === pod.metadata.uid ? found : undefined;
+  }
+
+  /** Moves a pod to Running now; the seed uses it so seeded pods are ready when the sandbox is. */
+  startNow(namespace: string, name: string): void {
+    const pod = this.options.store.get(RESOURCE_TYPES.pods, namespace, name);
+    if (!pod) return;
+    for (const t of this.timers.get(pod.metadata.uid!) ?? []) clearTimeout(t);
+    this.timers.delete(pod.metadata.uid!);
+    this.start(pod);
+  }
+
+  private start(created: KubeObject): void {
+    const pod = this.current(created);
+    if (!pod || pod.status?.phase !== 'Pending') return;
+    const failure = pod.metadata.annotations?.[FAIL_ANNOTATION];
+    if (failure) {
+      pod.status = failedStatus(pod, failure, FAIL_ANNOTATION);
+      this.recordAll(
+        this.options.store.update(RESOURCE_TYPES.pods, pod),
+        failedEvents(pod, failure),
+      );
+      return;
+    }
+    const paths = this.paths(pod);
+    const missing = preparePodFilesystem(paths, pod, this.options.images);
+    for (const [container, tools] of Object.entries(missing)) {
+      this.options.logger.debug?.(
+        `pod ${pod.metadata.namespace}/${
+          pod.metadata.name
+        } container ${container}: host lacks ${tools.join(', ')}`,
+      );
+    }
+    this.refreshKubeconfig(pod);
+    const ip = `10.244.${Math.floor(this.nextIp / 250)}.${
+      (this.nextIp % 250) + 2
+    }`;
+    this.nextIp++;
+    pod.status = runningStatus(pod, ip, nowTimestamp());
+    this.recordAll(
+      this.options.store.update(RESOURCE_TYPES.pods, pod),
+      startedEvents(pod),
+    );
+  }
+
+  private recordAll(pod: KubeObject, events: KubeletEvent[]): void {
+    for (const e of events) {
+      this.options.events.record(pod, e.type, e.reason, e.message, {
+        fieldPath: e.fieldPath,
+      });
+    }
+  }
+
+  private scheduleDeadline(pod: KubeObject): void {
+    const key = `${pod.metadata.uid}/deadline`;
+    for (const t of this.timers.get(key) ?? []) clearTimeout(t);
+    this.timers.delete(key);
+    const seconds = pod.spec?.activeDeadlineSeconds;
+    if (!Number.isInteger(seconds) || seconds <= 0) return;
+    const start =
+      Date.parse(
+        pod.status?.startTime ?? pod.metadata.creationTimestamp ?? '',
+      ) || Date.now();
+    const remaining = Math.max(0, start + seconds * 1000 - Date.now());
+    this.schedule(
+      pod.metadata.uid!,
+      remaining,
+      () => this.deadlineExceeded(pod),
+      key,
+    );
+  }
+
+  private deadlineExceeded(original: KubeObject): void {
+    const pod = this.current(original);
+    if (
+      !pod ||
+      pod.status?.phase === 'Failed' ||
+      pod.status?.phase === 'Succeeded'
+    )
+      return;
+    this.killProcesses(pod.metadata.uid!);
+    pod.status = deadlineExceededStatus(pod, nowTimestamp());
+    const updated = this.options.store.update(RESOURCE_TYPES.pods, pod);
+    this.options.events.record(
+      updated,
+      'Normal',
+      'DeadlineExceeded',
+      DEADLINE_MESSAGE,
+    );
+  }
+
+  /** Writes a fresh in-pod kubeconfig unless the pod or its service account opt out of the token. */
+  refreshKubeconfig(pod: KubeObject): void {
+    const namespace = pod.metadata.namespace!;
+    const saName = pod.spec?.serviceAccountName ?? 'default';
+    const sa = this.options.store.get(
+      RESOURCE_TYPES.serviceaccounts,
+      namespace,
+      saName,
+    );
+    const automount =
+      pod.spec?.automountServiceAccountToken ??
+      sa?.automountServiceAccountToken ??
+      true;
+    if (!sa || !automount) return;
+    const { token } = this.options.tokens.issue({
+      namespace,
+      name: saName,
+      uid: sa.metadata.uid!,
+      expirationSeconds: 3607,
+      boundObject: {
+        kind: 'Pod',
+        name: pod.metadata.name!,
+        uid: pod.metadata.uid,
+      },
+    });
+    const { server, caCertificate } = this.options.apiEndpoint();
+    writeInPodKubeconfig(
+      this.paths(pod),
+      renderKubeconfig({
+        server,
+        caCertificate,
+        user: 'service-account',
+        token,
+        namespace,
+      }),
+    );
+  }
+
+  /** Tracks an exec process so pod deletion, deadlines and close() can kill it. */
+  registerProcess(podUid: string, handle: ProcessHandle): () => void {
+    const set = this.processes.get(podUid) ?? new Set();
+    set.add(handle);
+    this.processes.set(podUid, set);
+    return () => {
+      set.delete(handle);
+      if (set.size === 0 && this.processes.get(podUid) === set)
+        this.processes.delete(podUid);
+    };
+  }
+
+  /** SIGHUP (what a closing terminal sends), then SIGKILL for whatever ignores it. */
+  killProcesses(podUid: string): void {
+    const set = this.processes.get(podUid);
+    if (!set) return;
+    const handles = [...set];
+    for (const h of handles) h.kill('SIGHUP');
+    setTimeout(() => {
+      for (const h of handles) h.kill('SIGKILL');
+    }, KILL_GRACE_MS).unref();
+  }
+
+  processCount(): number {
+    let n = 0;
+    for (const set of this.processes.values()) n += set.size;
+    return n;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const key of [...this.timers.keys()]) {
+      for (const t of this.timers.get(key) ?? []) clearTimeout(t);
+    }
+    this.timers.clear();
+    for (const set of this.processes.values()) {
+      for (const h of set) {
+        h.kill('SIGHUP');
+        h.kill('SIGKILL');
+      }
+    }
+    this.processes.clear();
+  }
+}

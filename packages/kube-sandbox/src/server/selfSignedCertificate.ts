@@ -1,0 +1,116 @@
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+
+/*
+ * A self-signed TLS certificate for 127.0.0.1 / ::1 / localhost, made at start-up. kubectl only sends
+ * a bearer token over TLS (clientcmd drops user credentials for plain-http servers), so the sandbox must
+ * speak HTTPS for kubectl; the kubeconfig carries this certificate as its CA. Node has no API to create
+ * certificates, hence the small DER encoder below (X.509 v3, ECDSA P-256 with SHA-256).
+ */
+
+function length(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
+}
+
+const seq = (...items: Buffer[]) => tlv(0x30, ...items);
+const set = (...items: Buffer[]) => tlv(0x31, ...items);
+const explicit = (n: number, content: Buffer) => tlv(0xa0 + n, content);
+const octets = (content: Buffer) => tlv(0x04, content);
+const bitString = (content: Buffer, unused = 0) =>
+  tlv(0x03, Buffer.from([unused]), content);
+const TRUE = Buffer.from([0x01, 0x01, 0xff]);
+
+function integer(value: Buffer | number): Buffer {
+  let bytes = typeof value === 'number' ? Buffer.from([value]) : value;
+  if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  return tlv(0x02, bytes);
+}
+
+function oid(dotted: string): Buffer {
+  const parts = dotted.split('.').map(Number);
+  const out = [parts[0] * 40 + parts[1]];
+  for (const part of parts.slice(2)) {
+    const chunk: number[] = [part & 0x7f];
+    for (let v = part >> 7; v > 0; v >>= 7) chunk.unshift((v & 0x7f) | 0x80);
+    out.push(...chunk);
+  }
+  return tlv(0x06, Buffer.from(out));
+}
+
+function time(date: Date): Buffer {
+  const iso = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  // UTCTime until 2049, as RFC 5280 requires; GeneralizedTime after.
+  return date.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`))
+    : tlv(0x18, Buffer.from(`${iso}Z`));
+}
+
+function name(commonName: string): Buffer {
+  return seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName)))));
+}
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return seq(oid(id), ...(critical ? [TRUE] : []), octets(value));
+}
+
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+}
+
+export function createSelfSignedCertificate(
+  commonName = 'kube-sandbox',
+): TlsMaterial {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+  });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const serial = randomBytes(16);
+  serial[0] &= 0x7f;
+  const signatureAlgorithm = seq(oid('1.2.840.10045.4.3.2'));
+  const now = Date.now();
+  const altNames = seq(
+    tlv(0x82, Buffer.from('localhost')),
+    tlv(0x87, Buffer.from([127, 0, 0, 1])),
+    tlv(0x87, Buffer.from([...Array(15).fill(0), 1])),
+  );
+  const tbs = seq(
+    explicit(0, integer(2)),
+    integer(serial),
+    signatureAlgorithm,
+    name(commonName),
+    seq(
+      time(new Date(now - 60 * 60 * 1000)),
+      time(new Date(now + 10 * 365 * 24 * 60 * 60 * 1000)),
+    ),
+    name(commonName),
+    spki,
+    explicit(
+      3,
+      seq(
+        extension('2.5.29.19', true, seq(TRUE)),
+        // digitalSignature + keyCertSign
+        extension('2.5.29.15', true, bitString(Buffer.from([0x84]), 2)),
+        extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))),
+        extension('2.5.29.17', false, altNames),
+      ),
+    ),
+  );
+  const signature = sign('sha256', tbs, privateKey);
+  const der = seq(tbs, signatureAlgorithm, bitString(signature));
+  const pem = der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
+  return {
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    cert: `-----BEGIN CERTIFICATE-----\n${pem}\n-----END CERTIFICATE-----\n`,
+  };
+}
