@@ -1,15 +1,21 @@
 import {
   ApiBlueprint,
+  PageBlueprint,
   createFrontendPlugin,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import DvrIcon from '@material-ui/icons/Dvr';
 import { KubernetesTerminalClient, kubernetesTerminalApiRef } from './api';
 import {
   KUBERNETES_ID_ANNOTATION,
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
 } from './conditions';
+import { terminalSessionRouteRef, terminalSessionsRouteRef } from './routes';
 
 /** @alpha */
 export const kubernetesTerminalApi = ApiBlueprint.make({
@@ -22,6 +28,32 @@ export const kubernetesTerminalApi = ApiBlueprint.make({
     }),
 });
 
+// The predicate type of @backstage/filter-predicates, which this package does not depend on.
+type EntityPredicate = Exclude<
+  NonNullable<
+    Extract<
+      Parameters<typeof EntityCardBlueprint.make>[0]['params'],
+      { loader: unknown }
+    >['filter']
+  >,
+  string | Function
+>;
+
+const hasKubernetesAnnotations: EntityPredicate = {
+  $any: [
+    {
+      [`metadata.annotations.${KUBERNETES_ID_ANNOTATION}`]: {
+        $exists: true,
+      },
+    },
+    {
+      [`metadata.annotations.${KUBERNETES_LABEL_SELECTOR_ANNOTATION}`]: {
+        $exists: true,
+      },
+    },
+  ],
+};
+
 /**
  * The Terminal tab of entity pages, shown for entities with Kubernetes annotations.
  *
@@ -33,23 +65,53 @@ export const entityKubernetesTerminalContent = EntityContentBlueprint.make({
     path: '/terminal',
     title: 'Terminal',
     group: 'deployment',
-    filter: {
-      $any: [
-        {
-          [`metadata.annotations.${KUBERNETES_ID_ANNOTATION}`]: {
-            $exists: true,
-          },
-        },
-        {
-          [`metadata.annotations.${KUBERNETES_LABEL_SELECTOR_ANNOTATION}`]: {
-            $exists: true,
-          },
-        },
-      ],
-    },
+    filter: hasKubernetesAnnotations,
     loader: () =>
       import('./components/EntityTerminalPage').then(m => (
         <m.EntityTerminalPage />
+      )),
+  },
+});
+
+/**
+ * The Terminal sessions page at `/kubernetes-terminal`, with its item in the sidebar: live
+ * sessions, the audit log, and one page per session.
+ *
+ * @alpha
+ */
+export const kubernetesTerminalSessionsPage = PageBlueprint.make({
+  params: {
+    path: '/kubernetes-terminal',
+    routeRef: terminalSessionsRouteRef,
+    title: 'Terminal sessions',
+    icon: <DvrIcon fontSize="inherit" />,
+    loader: async () => {
+      const [{ Content }, m] = await Promise.all([
+        import('@backstage/core-components'),
+        import('./components/TerminalSessionsPage'),
+      ]);
+      return (
+        <Content>
+          <m.TerminalSessionsContent />
+        </Content>
+      );
+    },
+  },
+});
+
+/**
+ * A card on entity overview pages, for entities with Kubernetes annotations: the entity's most
+ * recent terminal sessions.
+ *
+ * @alpha
+ */
+export const entityTerminalSessionsCard = EntityCardBlueprint.make({
+  name: 'terminal-sessions',
+  params: {
+    filter: hasKubernetesAnnotations,
+    loader: () =>
+      import('./components/EntityTerminalSessionsCard').then(m => (
+        <m.EntityTerminalSessionsCard />
       )),
   },
 });
@@ -63,5 +125,14 @@ export default createFrontendPlugin({
   pluginId: 'kubernetes-terminal',
   title: 'Kubernetes Terminal',
   info: { packageJson: () => import('../package.json') },
-  extensions: [kubernetesTerminalApi, entityKubernetesTerminalContent],
+  routes: {
+    root: terminalSessionsRouteRef,
+    session: terminalSessionRouteRef,
+  },
+  extensions: [
+    kubernetesTerminalApi,
+    entityKubernetesTerminalContent,
+    kubernetesTerminalSessionsPage,
+    entityTerminalSessionsCard,
+  ],
 });

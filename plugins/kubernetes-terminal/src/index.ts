@@ -1,12 +1,22 @@
 /**
  * A Terminal tab for catalog entities: an interactive shell in a container of the entity's
- * Kubernetes pods.
+ * Kubernetes pods; a Terminal sessions page with live sessions and the audit log; and a card of an
+ * entity's recent sessions.
  *
  * @packageDocumentation
  */
 
-export { kubernetesTerminalPlugin, EntityTerminalContent } from './plugin';
-export { rootRouteRef } from './routes';
+export {
+  kubernetesTerminalPlugin,
+  EntityTerminalContent,
+  EntityTerminalSessionsCard,
+  KubernetesTerminalSessionsPage,
+} from './plugin';
+export {
+  rootRouteRef,
+  terminalSessionRouteRef,
+  terminalSessionsRouteRef,
+} from './routes';
 export {
   isKubernetesTerminalAvailable,
   KUBERNETES_ID_ANNOTATION,
@@ -18,3 +28,4 @@ export { KubernetesTerminal } from './components/KubernetesTerminal';
 export type { KubernetesTerminalProps } from './components/KubernetesTerminal';
 export { TerminalTargetPicker } from './components/TerminalTargetPicker';
 export type { TerminalTargetPickerProps } from './components/TerminalTargetPicker';
+export type { EntityTerminalSessionsCardProps } from './components/EntityTerminalSessionsCard';

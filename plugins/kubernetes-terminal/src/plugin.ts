@@ -1,12 +1,17 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { KubernetesTerminalClient, kubernetesTerminalApiRef } from './api';
-import { rootRouteRef } from './routes';
+import {
+  rootRouteRef,
+  terminalSessionRouteRef,
+  terminalSessionsRouteRef,
+} from './routes';
 
 /**
  * The kubernetes-terminal plugin for the legacy frontend system.
@@ -25,6 +30,8 @@ export const kubernetesTerminalPlugin = createPlugin({
   ],
   routes: {
     entityContent: rootRouteRef,
+    sessionsPage: terminalSessionsRouteRef,
+    session: terminalSessionRouteRef,
   },
 });
 
@@ -39,5 +46,39 @@ export const EntityTerminalContent = kubernetesTerminalPlugin.provide(
     component: () =>
       import('./components/EntityTerminalPage').then(m => m.EntityTerminalPage),
     mountPoint: rootRouteRef,
+  }),
+);
+
+/**
+ * The Terminal sessions page: live sessions with a Terminate action, the audit log with filters and
+ * exports, and one page per session at `sessions/:sessionId`.
+ *
+ * @public
+ */
+export const KubernetesTerminalSessionsPage = kubernetesTerminalPlugin.provide(
+  createRoutableExtension({
+    name: 'KubernetesTerminalSessionsPage',
+    component: () =>
+      import('./components/TerminalSessionsPage').then(
+        m => m.TerminalSessionsPage,
+      ),
+    mountPoint: terminalSessionsRouteRef,
+  }),
+);
+
+/**
+ * A card for entity overview pages: the entity's most recent terminal sessions.
+ *
+ * @public
+ */
+export const EntityTerminalSessionsCard = kubernetesTerminalPlugin.provide(
+  createComponentExtension({
+    name: 'EntityTerminalSessionsCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityTerminalSessionsCard').then(
+          m => m.EntityTerminalSessionsCard,
+        ),
+    },
   }),
 );

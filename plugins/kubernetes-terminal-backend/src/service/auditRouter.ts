@@ -250,6 +250,8 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
       'Content-Disposition',
       `attachment; filename="terminal-audit-${stamp}.${format}"`,
     );
+    // The app may be on another origin (development); let it read the file name.
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Disposition');
     res.write(format === 'csv' ? CSV_HEADER : '[');
     let cursor: string | undefined;
     let rows = 0;

@@ -1,5 +1,5 @@
 import type { Terminal } from '@xterm/xterm';
-import { FakeWebSocket } from '../testUtils/FakeWebSocket';
+import { FakeWebSocket } from '../__testUtils__/FakeWebSocket';
 import { TerminalSessionAddon } from './TerminalSessionAddon';
 
 type Listener<T> = (value: T) => void;
@@ -165,6 +165,28 @@ describe('TerminalSessionAddon', () => {
     expect(messages).toEqual([
       { type: 'connected', shell: 'bash', protocol: 'v5' },
     ]);
+  });
+
+  it('passes on terminated and idle messages', () => {
+    const { socket, addon } = setup();
+    const messages: unknown[] = [];
+    addon.onMessage(m => messages.push(m));
+    socket.open();
+    socket.receiveControl({
+      type: 'idle',
+      idleSeconds: 600,
+      disconnectInSeconds: 60,
+    });
+    socket.receiveControl({
+      type: 'terminated',
+      by: 'user:default/alice',
+      reason: 'maintenance',
+    });
+    expect(messages).toEqual([
+      { type: 'idle', idleSeconds: 600, disconnectInSeconds: 60 },
+      { type: 'terminated', by: 'user:default/alice', reason: 'maintenance' },
+    ]);
+    expect(socket.closeCalls).toEqual([]);
   });
 
   it('closes with a protocol error on an unknown control message', () => {

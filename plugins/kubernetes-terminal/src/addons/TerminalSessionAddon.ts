@@ -12,7 +12,16 @@ const OPEN = 1;
 
 const SERVER_MESSAGE_TYPES: ReadonlySet<string> = new Set<
   TerminalServerMessage['type']
->(['hello', 'connected', 'shell-fallback', 'exit', 'error', 'pong']);
+>([
+  'hello',
+  'connected',
+  'shell-fallback',
+  'exit',
+  'terminated',
+  'idle',
+  'error',
+  'pong',
+]);
 
 /** @internal */
 export interface TerminalSessionAddonOptions {

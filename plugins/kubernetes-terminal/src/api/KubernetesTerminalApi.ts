@@ -2,8 +2,32 @@ import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   CreateTerminalSessionRequest,
   CreateTerminalSessionResponse,
+  TerminalAuditEvent,
+  TerminalAuditEventQuery,
+  TerminalPage,
+  TerminalSessionDetail,
+  TerminalSessionQuery,
+  TerminalSessionRecord,
   TerminalTargetsResponse,
 } from '@internal/plugin-kubernetes-terminal-common';
+
+/**
+ * File formats of the audit log export.
+ *
+ * @public
+ */
+export type TerminalAuditExportFormat = 'csv' | 'json';
+
+/**
+ * A downloaded audit log export.
+ *
+ * @public
+ */
+export interface TerminalAuditExport {
+  blob: Blob;
+  /** From the answer's `Content-Disposition`, or a default name for the format. */
+  filename: string;
+}
 
 /**
  * Talks to the kubernetes-terminal backend.
@@ -26,6 +50,34 @@ export interface KubernetesTerminalApi {
    * `arraybuffer`.
    */
   openStream(session: CreateTerminalSessionResponse): Promise<WebSocket>;
+
+  /**
+   * Lists recorded sessions, newest first. Without `kubernetes.terminal.audit.read` the backend
+   * returns only the caller's own sessions.
+   */
+  listSessions(
+    query?: TerminalSessionQuery,
+  ): Promise<TerminalPage<TerminalSessionRecord>>;
+
+  /** One session with its events, oldest first. */
+  getSession(id: string): Promise<TerminalSessionDetail>;
+
+  /** Ends a live session: the caller's own, or anyone's with `kubernetes.terminal.session.terminate`. */
+  terminateSession(id: string): Promise<void>;
+
+  /**
+   * Lists audit events, newest first. Without `kubernetes.terminal.audit.read` the backend returns
+   * only the caller's own events.
+   */
+  listAuditEvents(
+    query?: TerminalAuditEventQuery,
+  ): Promise<TerminalPage<TerminalAuditEvent>>;
+
+  /** Downloads the audit events matching the query (cursor and limit are ignored) as a file. */
+  exportAuditEvents(
+    query: TerminalAuditEventQuery,
+    format: TerminalAuditExportFormat,
+  ): Promise<TerminalAuditExport>;
 }
 
 /**

@@ -5,9 +5,19 @@ import {
   TERMINAL_WS_PROTOCOL,
   type CreateTerminalSessionRequest,
   type CreateTerminalSessionResponse,
+  type TerminalAuditEvent,
+  type TerminalAuditEventQuery,
+  type TerminalPage,
+  type TerminalSessionDetail,
+  type TerminalSessionQuery,
+  type TerminalSessionRecord,
   type TerminalTargetsResponse,
 } from '@internal/plugin-kubernetes-terminal-common';
-import type { KubernetesTerminalApi } from './KubernetesTerminalApi';
+import type {
+  KubernetesTerminalApi,
+  TerminalAuditExport,
+  TerminalAuditExportFormat,
+} from './KubernetesTerminalApi';
 
 /**
  * Creates the browser WebSocket of a session; replaceable in tests.
@@ -71,14 +81,115 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
     return socket;
   }
 
+  async listSessions(
+    query: TerminalSessionQuery = {},
+  ): Promise<TerminalPage<TerminalSessionRecord>> {
+    return this.request<TerminalPage<TerminalSessionRecord>>(
+      `sessions${toQueryString(query)}`,
+    );
+  }
+
+  async getSession(id: string): Promise<TerminalSessionDetail> {
+    return this.request<TerminalSessionDetail>(
+      `sessions/${encodeURIComponent(id)}`,
+    );
+  }
+
+  async terminateSession(id: string): Promise<void> {
+    await this.send(`sessions/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+    });
+  }
+
+  async listAuditEvents(
+    query: TerminalAuditEventQuery = {},
+  ): Promise<TerminalPage<TerminalAuditEvent>> {
+    return this.request<TerminalPage<TerminalAuditEvent>>(
+      `audit-events${toQueryString(query)}`,
+    );
+  }
+
+  async exportAuditEvents(
+    query: TerminalAuditEventQuery,
+    format: TerminalAuditExportFormat,
+  ): Promise<TerminalAuditExport> {
+    const { cursor: _cursor, limit: _limit, ...filters } = query;
+    const response = await this.send(
+      `audit-events/export${toQueryString({ format, ...filters })}`,
+    );
+    return {
+      blob: await response.blob(),
+      filename:
+        filenameFromContentDisposition(
+          response.headers.get('Content-Disposition'),
+        ) ?? `terminal-audit-events.${format}`,
+    };
+  }
+
   private async request<T>(path: string, init?: RequestInit): Promise<T> {
+    const response = await this.send(path, init);
+    return (await response.json()) as T;
+  }
+
+  private async send(path: string, init?: RequestInit): Promise<Response> {
     const baseUrl = await this.discoveryApi.getBaseUrl(PLUGIN_ID);
     const response = await this.fetchApi.fetch(`${baseUrl}/${path}`, init);
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    return (await response.json()) as T;
+    return response;
   }
+}
+
+/**
+ * Builds `?a=1&b=x&b=y` from a query object: arrays repeat their key, empty values are left out.
+ *
+ * @internal
+ */
+export function toQueryString(query: object): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if (item !== undefined && item !== null && item !== '') {
+        parts.push(
+          `${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`,
+        );
+      }
+    }
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/**
+ * The file name of a `Content-Disposition: attachment` header; the RFC 5987 `filename*` wins over
+ * `filename`. Any directory part is dropped.
+ *
+ * @internal
+ */
+export function filenameFromContentDisposition(
+  header: string | null,
+): string | undefined {
+  if (!header) {
+    return undefined;
+  }
+  let name: string | undefined;
+  const extended = /filename\*\s*=\s*(?:[\w-]+)?'[^']*'([^;]+)/i.exec(header);
+  if (extended) {
+    try {
+      name = decodeURIComponent(extended[1].trim());
+    } catch {
+      name = undefined;
+    }
+  }
+  if (!name) {
+    const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(
+      header,
+    );
+    name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]?.trim();
+  }
+  const base = name?.split(/[\\/]/).pop()?.trim();
+  return base || undefined;
 }
 
 /**

@@ -1,4 +1,8 @@
 export { kubernetesTerminalApiRef } from './KubernetesTerminalApi';
-export type { KubernetesTerminalApi } from './KubernetesTerminalApi';
+export type {
+  KubernetesTerminalApi,
+  TerminalAuditExport,
+  TerminalAuditExportFormat,
+} from './KubernetesTerminalApi';
 export { KubernetesTerminalClient } from './KubernetesTerminalClient';
 export type { WebSocketFactory } from './KubernetesTerminalClient';

@@ -10,8 +10,20 @@ export type TerminalConnectionState =
   | { status: 'connecting'; detail?: string }
   | { status: 'connected'; shell: string }
   | { status: 'exited'; code: number; message?: string }
+  | { status: 'terminated'; by: string; reason?: string }
   | { status: 'closed'; code: number; reason: string }
   | { status: 'failed'; error: Error };
+
+/**
+ * The backend's warning that the session is idle; shown in the status line until the user types.
+ *
+ * @internal
+ */
+export interface TerminalIdleWarning {
+  idleSeconds: number;
+  /** Epoch milliseconds at which the backend disconnects, when it said so. */
+  disconnectAt?: number;
+}
 
 /** @internal */
 export const NOT_ALLOWED_MESSAGE =
@@ -30,6 +42,13 @@ const closeCodeDescriptions: Record<number, string> = {
   [TerminalCloseCode.Timeout]: 'the session timed out',
   [TerminalCloseCode.NoShell]: 'no shell found in the container',
   [TerminalCloseCode.UpstreamError]: 'the Kubernetes API connection failed',
+  [TerminalCloseCode.Terminated]: 'the session was terminated',
+  [TerminalCloseCode.IdleTimeout]: 'the session was idle for too long',
+  [TerminalCloseCode.Expired]: 'the session reached its maximum duration',
+  [TerminalCloseCode.TooManySessions]:
+    'you have too many open terminal sessions',
+  [TerminalCloseCode.AuditUnavailable]:
+    'the audit log is unavailable, and sessions are not allowed without it',
 };
 
 /**
@@ -75,6 +94,8 @@ export function describeConnectionState(
       return `Connected (${state.shell})`;
     case 'exited':
       return `Exited with code ${state.code}`;
+    case 'terminated':
+      return describeTermination(state.by, state.reason);
     case 'closed':
       return `Disconnected: ${state.reason}`;
     case 'failed':
@@ -82,4 +103,28 @@ export function describeConnectionState(
     default:
       return '';
   }
+}
+
+/** "Terminated by user:default/alice — maintenance window". @internal */
+export function describeTermination(by: string, reason?: string): string {
+  return reason ? `Terminated by ${by} — ${reason}` : `Terminated by ${by}`;
+}
+
+/** "Idle for 5 min — disconnects in 42 s". @internal */
+export function describeIdleWarning(
+  warning: TerminalIdleWarning,
+  now = Date.now(),
+): string {
+  const idle = `Idle for ${formatSeconds(warning.idleSeconds)}`;
+  if (warning.disconnectAt === undefined) {
+    return idle;
+  }
+  const left = Math.max(0, Math.ceil((warning.disconnectAt - now) / 1000));
+  return `${idle} — disconnects in ${left} s`;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 60
+    ? `${Math.round(seconds)} s`
+    : `${Math.floor(seconds / 60)} min`;
 }

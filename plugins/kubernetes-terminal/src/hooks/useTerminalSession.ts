@@ -7,7 +7,9 @@ import { TerminalSessionAddon } from '../addons/TerminalSessionAddon';
 import {
   describeCloseCode,
   describeError,
+  describeTermination,
   type TerminalConnectionState,
+  type TerminalIdleWarning,
 } from './connectionState';
 import type { TerminalTarget } from '../types';
 
@@ -17,11 +19,12 @@ const OPEN = 1;
 
 const dim = (text: string) => `\x1b[2m${text}\x1b[0m`;
 const red = (text: string) => `\x1b[31m${text}\x1b[0m`;
+const yellow = (text: string) => `\x1b[33m${text}\x1b[0m`;
 
 /**
  * Runs a terminal session on the given xterm.js terminal: creates the session, opens its socket,
- * attaches the terminal, and tracks the connection state. `reconnect` starts a new session on the
- * same terminal.
+ * attaches the terminal, and tracks the connection state and the backend's idle warnings.
+ * `reconnect` starts a new session on the same terminal.
  *
  * @internal
  */
@@ -29,13 +32,18 @@ export function useTerminalSession(options: {
   terminal: Terminal | undefined;
   entityRef: string;
   target: TerminalTarget;
-}): { state: TerminalConnectionState; reconnect: () => void } {
+}): {
+  state: TerminalConnectionState;
+  idle: TerminalIdleWarning | undefined;
+  reconnect: () => void;
+} {
   const { terminal, entityRef } = options;
   const { cluster, namespace, pod, container } = options.target;
   const api = useApi(kubernetesTerminalApiRef);
   const [state, setState] = useState<TerminalConnectionState>({
     status: 'connecting',
   });
+  const [idle, setIdle] = useState<TerminalIdleWarning>();
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
@@ -46,9 +54,13 @@ export function useTerminalSession(options: {
     let socket: WebSocket | undefined;
     let addon: TerminalSessionAddon | undefined;
     let exited = false;
+    let terminated = false;
     let lastError: string | undefined;
+    // Typing is what the backend counts as activity, so it ends an idle warning.
+    const inputListener = terminal.onData(() => setIdle(undefined));
 
     setState({ status: 'connecting' });
+    setIdle(undefined);
     if (attempt > 0) {
       terminal.write(`\r\n${dim('[reconnecting…]')}\r\n`);
     }
@@ -100,6 +112,27 @@ export function useTerminalSession(options: {
               message: message.message,
             });
             break;
+          case 'terminated': {
+            terminated = true;
+            setIdle(undefined);
+            const text = describeTermination(message.by, message.reason);
+            terminal.write(`\r\n${yellow(`[${text}]`)}\r\n`);
+            setState({
+              status: 'terminated',
+              by: message.by,
+              reason: message.reason,
+            });
+            break;
+          }
+          case 'idle':
+            setIdle({
+              idleSeconds: message.idleSeconds,
+              disconnectAt:
+                message.disconnectInSeconds === undefined
+                  ? undefined
+                  : Date.now() + message.disconnectInSeconds * 1000,
+            });
+            break;
           case 'error':
             lastError = message.message;
             terminal.write(`\r\n${red(`[error: ${message.message}]`)}\r\n`);
@@ -109,7 +142,11 @@ export function useTerminalSession(options: {
         }
       });
       addon.onClose(({ code, reason }) => {
-        if (exited || cancelled) {
+        if (cancelled) {
+          return;
+        }
+        setIdle(undefined);
+        if (exited || terminated) {
           return;
         }
         const text = reason || lastError || describeCloseCode(code);
@@ -130,6 +167,7 @@ export function useTerminalSession(options: {
 
     return () => {
       cancelled = true;
+      inputListener.dispose();
       addon?.dispose();
       if (
         socket &&
@@ -141,5 +179,5 @@ export function useTerminalSession(options: {
   }, [api, terminal, entityRef, cluster, namespace, pod, container, attempt]);
 
   const reconnect = useCallback(() => setAttempt(a => a + 1), []);
-  return { state, reconnect };
+  return { state, idle, reconnect };
 }

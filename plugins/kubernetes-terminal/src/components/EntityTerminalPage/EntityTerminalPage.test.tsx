@@ -10,13 +10,13 @@ import {
 } from '@backstage/test-utils';
 import type { TerminalTargetsResponse } from '@internal/plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
-import { FakeWebSocket } from '../../testUtils/FakeWebSocket';
+import { FakeWebSocket } from '../../__testUtils__/FakeWebSocket';
 import {
   responseError,
   session,
   targetsResponse,
   twoClusters,
-} from '../../testUtils/fixtures';
+} from '../../__testUtils__/fixtures';
 import { EntityTerminalPage } from './EntityTerminalPage';
 
 const annotatedEntity: Entity = {

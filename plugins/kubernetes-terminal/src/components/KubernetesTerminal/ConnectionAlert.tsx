@@ -9,6 +9,9 @@ import {
 } from '../../hooks/connectionState';
 import type { TerminalTarget } from '../../types';
 
+/** Close reasons are human-readable but may or may not end with a full stop. */
+const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
+
 /**
  * Explains why a session is not running; the toolbar's Reconnect button is the way out.
  *
@@ -33,6 +36,16 @@ export function ConnectionAlert(props: {
       <Alert severity="error">
         <AlertTitle>Could not start the terminal session</AlertTitle>
         {describeError(state.error)}
+      </Alert>
+    );
+  }
+
+  if (state.status === 'terminated') {
+    return (
+      <Alert severity="warning">
+        <AlertTitle>Session terminated</AlertTitle>
+        {state.by} ended this session
+        {state.reason ? `: ${state.reason}` : ''}. Reconnect to start a new one.
       </Alert>
     );
   }
@@ -66,6 +79,44 @@ export function ConnectionAlert(props: {
           {target.pod}/{target.container} no longer exists; it may have been
           restarted or rescheduled. Reload the page to refresh the list of pods.
           ({state.reason})
+        </Alert>
+      );
+    case TerminalCloseCode.Terminated:
+      return (
+        <Alert severity="warning">
+          <AlertTitle>Session terminated</AlertTitle>
+          {sentence(state.reason)} Reconnect to start a new one.
+        </Alert>
+      );
+    case TerminalCloseCode.IdleTimeout:
+      return (
+        <Alert severity="info">
+          <AlertTitle>Disconnected after inactivity</AlertTitle>
+          {sentence(state.reason)} Reconnect to start a new session.
+        </Alert>
+      );
+    case TerminalCloseCode.Expired:
+      return (
+        <Alert severity="info">
+          <AlertTitle>Session expired</AlertTitle>
+          {sentence(state.reason)} Sessions have a maximum duration; reconnect
+          to start a new one.
+        </Alert>
+      );
+    case TerminalCloseCode.TooManySessions:
+      return (
+        <Alert severity="warning">
+          <AlertTitle>Too many terminal sessions</AlertTitle>
+          {sentence(state.reason)} Close a terminal you no longer need (in
+          another tab, or from the Terminal sessions page), then reconnect.
+        </Alert>
+      );
+    case TerminalCloseCode.AuditUnavailable:
+      return (
+        <Alert severity="error">
+          <AlertTitle>Audit log unavailable</AlertTitle>
+          {sentence(state.reason)} The portal opens no terminal it cannot
+          record; try again later, and tell the platform team if it persists.
         </Alert>
       );
     case TerminalCloseCode.Normal:

@@ -5,8 +5,12 @@ import {
   kubernetesTerminalApiRef,
   type KubernetesTerminalApi,
 } from '../../api';
-import { FakeWebSocket } from '../../testUtils/FakeWebSocket';
-import { entityRef, responseError, session } from '../../testUtils/fixtures';
+import { FakeWebSocket } from '../../__testUtils__/FakeWebSocket';
+import {
+  entityRef,
+  responseError,
+  session,
+} from '../../__testUtils__/fixtures';
 import { KubernetesTerminal } from './KubernetesTerminal';
 
 const target = {
@@ -174,6 +178,125 @@ describe('KubernetesTerminal', () => {
       socket.serverClose(4502, '');
     });
     expect(status()).toHaveTextContent('Disconnected: exec stream was cut');
+  });
+
+  it('shows who terminated the session, in the terminal and the status line', async () => {
+    const { api, sockets } = await renderTerminal();
+    const socket = await connectedSocket(sockets);
+    act(() => {
+      socket.receiveControl({
+        type: 'terminated',
+        by: 'user:default/alice',
+        reason: 'maintenance window',
+      });
+      socket.serverClose(4410, 'terminated by user:default/alice');
+    });
+    expect(status()).toHaveTextContent(
+      'Terminated by user:default/alice — maintenance window',
+    );
+    expect(screen.getByText('Session terminated')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /user:default\/alice ended this session: maintenance window/,
+      ),
+    ).toBeInTheDocument();
+    await waitFor(() =>
+      expect(screenText()).toContain(
+        '[Terminated by user:default/alice — maintenance window]',
+      ),
+    );
+    expect(screenText()).not.toContain('[disconnected');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Reconnect' }));
+    await waitFor(() => expect(api.createSession).toHaveBeenCalledTimes(2));
+  });
+
+  it('explains a termination close without a terminated message', async () => {
+    const { sockets } = await renderTerminal();
+    const socket = await connectedSocket(sockets);
+    act(() => socket.serverClose(4410, 'session terminated by an admin'));
+    expect(screen.getByText('Session terminated')).toBeInTheDocument();
+    expect(status()).toHaveTextContent(
+      'Disconnected: session terminated by an admin',
+    );
+  });
+
+  it('warns of an idle session with a countdown until the user types', async () => {
+    jest.useFakeTimers({ advanceTimers: true });
+    try {
+      const { sockets } = await renderTerminal();
+      const socket = await connectedSocket(sockets);
+      act(() =>
+        socket.receiveControl({
+          type: 'idle',
+          idleSeconds: 600,
+          disconnectInSeconds: 60,
+        }),
+      );
+      const idle = screen.getByTestId('terminal-status-idle');
+      expect(idle).toHaveTextContent('Idle for 10 min — disconnects in 60 s');
+      expect(status()).toHaveTextContent('Connected (bash)');
+
+      act(() => {
+        jest.advanceTimersByTime(5000);
+      });
+      expect(screen.getByTestId('terminal-status-idle')).toHaveTextContent(
+        /disconnects in 5[56] s/,
+      );
+
+      const textarea = screen
+        .getByTestId('terminal')
+        .querySelector('textarea') as HTMLTextAreaElement;
+      await userEvent.type(textarea, 'x');
+      await waitFor(() =>
+        expect(
+          screen.queryByTestId('terminal-status-idle'),
+        ).not.toBeInTheDocument(),
+      );
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('shows an idle warning without a deadline', async () => {
+    const { sockets } = await renderTerminal();
+    const socket = await connectedSocket(sockets);
+    act(() => socket.receiveControl({ type: 'idle', idleSeconds: 45 }));
+    expect(screen.getByTestId('terminal-status-idle')).toHaveTextContent(
+      'Idle for 45 s',
+    );
+    expect(screen.getByTestId('terminal-status-idle')).not.toHaveTextContent(
+      'disconnects',
+    );
+  });
+
+  it.each([
+    [4411, 'idle for 15 minutes', 'Disconnected after inactivity'],
+    [4412, 'session reached its 8 hour limit', 'Session expired'],
+    [4429, 'you have 5 open sessions (limit 5)', 'Too many terminal sessions'],
+    [4503, 'audit store is down', 'Audit log unavailable'],
+  ])(
+    'explains close code %s with the server reason',
+    async (code, reason, title) => {
+      const { sockets } = await renderTerminal();
+      const socket = await connectedSocket(sockets);
+      act(() => socket.serverClose(code, reason));
+      expect(screen.getByText(title)).toBeInTheDocument();
+      expect(status()).toHaveTextContent(`Disconnected: ${reason}`);
+      expect(screen.getByRole('alert')).toHaveTextContent(reason);
+      expect(
+        screen.getByRole('button', { name: 'Reconnect' }),
+      ).toBeInTheDocument();
+    },
+  );
+
+  it('describes a close code without a reason', async () => {
+    const { sockets } = await renderTerminal();
+    const socket = await connectedSocket(sockets);
+    act(() => socket.serverClose(4429));
+    expect(status()).toHaveTextContent(
+      'Disconnected: you have too many open terminal sessions',
+    );
   });
 
   it('explains a denied session', async () => {

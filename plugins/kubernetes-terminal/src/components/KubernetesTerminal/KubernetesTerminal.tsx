@@ -62,7 +62,7 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
   const muiTheme = useTheme();
   const theme = useMemo(() => terminalThemeFromMui(muiTheme), [muiTheme]);
   const { containerRef, xterm } = useXterm(theme);
-  const { state, reconnect } = useTerminalSession({
+  const { state, idle, reconnect } = useTerminalSession({
     terminal: xterm?.terminal,
     entityRef,
     target,
@@ -131,7 +131,7 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
   return (
     <Paper variant="outlined">
       <Box className={classes.toolbar}>
-        <TerminalStatus target={target} state={state} />
+        <TerminalStatus target={target} state={state} idle={idle} />
         <Box className={classes.actions}>
           <IconButton
             title="Search (Ctrl+Shift+F)"

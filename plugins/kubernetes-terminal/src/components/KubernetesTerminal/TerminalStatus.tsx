@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
@@ -5,9 +6,12 @@ import CheckCircleIcon from '@material-ui/icons/CheckCircle';
 import ErrorIcon from '@material-ui/icons/Error';
 import HourglassEmptyIcon from '@material-ui/icons/HourglassEmpty';
 import StopIcon from '@material-ui/icons/Stop';
+import WarningIcon from '@material-ui/icons/Warning';
 import {
   describeConnectionState,
+  describeIdleWarning,
   type TerminalConnectionState,
+  type TerminalIdleWarning,
 } from '../../hooks/connectionState';
 import type { TerminalTarget } from '../../types';
 
@@ -16,6 +20,14 @@ const useStyles = makeStyles(theme => ({
   ok: { color: theme.palette.success.main },
   error: { color: theme.palette.error.main },
   pending: { color: theme.palette.text.secondary },
+  warning: { color: theme.palette.warning.main },
+  idle: {
+    display: 'inline-flex',
+    alignItems: 'center',
+    gap: 4,
+    color: theme.palette.warning.dark,
+    whiteSpace: 'nowrap',
+  },
   target: {
     fontFamily: 'monospace',
     overflow: 'hidden',
@@ -29,6 +41,8 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
   switch (props.state.status) {
     case 'connected':
       return <CheckCircleIcon className={`${classes.icon} ${classes.ok}`} />;
+    case 'terminated':
+      return <StopIcon className={`${classes.icon} ${classes.error}`} />;
     case 'connecting':
       return (
         <HourglassEmptyIcon className={`${classes.icon} ${classes.pending}`} />
@@ -46,16 +60,47 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
   }
 }
 
+/** Re-renders every second while there is a countdown to show. */
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) {
+      return undefined;
+    }
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+function IdleWarning(props: { warning: TerminalIdleWarning }) {
+  const classes = useStyles();
+  const now = useNow(props.warning.disconnectAt !== undefined);
+  return (
+    <Typography
+      variant="body2"
+      component="span"
+      className={classes.idle}
+      data-testid="terminal-status-idle"
+    >
+      <WarningIcon className={`${classes.icon} ${classes.warning}`} />
+      {describeIdleWarning(props.warning, now)}
+    </Typography>
+  );
+}
+
 /**
- * The status line: target and connection state.
+ * The status line: target, connection state, and the idle warning if any.
  *
  * @internal
  */
 export function TerminalStatus(props: {
   target: TerminalTarget;
   state: TerminalConnectionState;
+  idle?: TerminalIdleWarning;
 }) {
-  const { target, state } = props;
+  const { target, state, idle } = props;
   const classes = useStyles();
   return (
     <Box
@@ -85,6 +130,14 @@ export function TerminalStatus(props: {
       >
         {describeConnectionState(state)}
       </Typography>
+      {idle && state.status === 'connected' && (
+        <>
+          <Typography variant="body2" component="span" aria-hidden>
+            ·
+          </Typography>
+          <IdleWarning warning={idle} />
+        </>
+      )}
     </Box>
   );
 }

@@ -11,7 +11,7 @@ import {
   entityRef,
   singleContainer,
   twoClusters,
-} from '../../testUtils/fixtures';
+} from '../../__testUtils__/fixtures';
 import { TerminalTargetPicker } from './TerminalTargetPicker';
 
 async function renderPicker(

@@ -1,4 +1,4 @@
-import { singleContainer, twoClusters } from '../../testUtils/fixtures';
+import { singleContainer, twoClusters } from '../../__testUtils__/fixtures';
 import { resolveSelection } from './resolveSelection';
 
 describe('resolveSelection', () => {

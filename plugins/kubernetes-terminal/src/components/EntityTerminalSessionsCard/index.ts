@@ -1,0 +1,2 @@
+export { EntityTerminalSessionsCard } from './EntityTerminalSessionsCard';
+export type { EntityTerminalSessionsCardProps } from './EntityTerminalSessionsCard';

@@ -1,0 +1,1 @@
+export { TerminalSessionDetail } from './TerminalSessionDetail';

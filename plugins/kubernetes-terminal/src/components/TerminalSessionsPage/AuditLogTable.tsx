@@ -1,0 +1,215 @@
+import { useCallback, useMemo } from 'react';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import RefreshIcon from '@material-ui/icons/Refresh';
+import {
+  Link,
+  ResponseErrorPanel,
+  Table,
+  type TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import type { TerminalAuditEvent } from '@internal/plugin-kubernetes-terminal-common';
+import { kubernetesTerminalApiRef } from '../../api';
+import { useCursorPages } from '../../hooks/useCursorPages';
+import { useSessionLinks } from '../../hooks/useSessionLinks';
+import { EXPORT_DENIED_REASON } from '../../hooks/useSessionPermissions';
+import {
+  EVENT_TYPE_LABELS,
+  describeEventDetails,
+  formatDateTime,
+  formatTarget,
+} from '../common/format';
+import { ExportButtons } from './ExportButtons';
+import {
+  AUDIT_PAGE_SIZE,
+  auditEventsQuery,
+  type SessionsFilters,
+} from './filters';
+
+const useStyles = makeStyles(theme => ({
+  header: {
+    display: 'flex',
+    alignItems: 'center',
+    justifyContent: 'space-between',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+    marginBottom: theme.spacing(1),
+  },
+  mono: { fontFamily: 'monospace' },
+  command: {
+    fontFamily: 'monospace',
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-all',
+  },
+  footer: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(2),
+    marginTop: theme.spacing(1),
+  },
+}));
+
+/**
+ * The audit log matching the filters, newest first, a page at a time, with its exports.
+ *
+ * @internal
+ */
+export function AuditLogTable(props: {
+  filters: SessionsFilters;
+  canExport: boolean;
+}) {
+  const { filters, canExport } = props;
+  const classes = useStyles();
+  const api = useApi(kubernetesTerminalApiRef);
+  const links = useSessionLinks();
+  const query = useMemo(() => auditEventsQuery(filters), [filters]);
+  const fetchPage = useCallback(
+    (cursor?: string) =>
+      api.listAuditEvents({ ...query, cursor, limit: AUDIT_PAGE_SIZE }),
+    [api, query],
+  );
+  const { items, loading, error, hasMore, loadMore, reload } =
+    useCursorPages(fetchPage);
+
+  const columns: TableColumn<TerminalAuditEvent>[] = [
+    {
+      title: 'Time',
+      field: 'createdAt',
+      render: event => (
+        <time dateTime={event.createdAt}>
+          {formatDateTime(event.createdAt)}
+        </time>
+      ),
+    },
+    {
+      title: 'Type',
+      field: 'type',
+      render: event => EVENT_TYPE_LABELS[event.type] ?? event.type,
+    },
+    {
+      title: 'User',
+      field: 'userEntityRef',
+      render: event => (
+        <EntityRefLink entityRef={event.userEntityRef} defaultKind="user" />
+      ),
+    },
+    {
+      title: 'Entity',
+      field: 'entityRef',
+      render: event =>
+        event.entityRef ? <EntityRefLink entityRef={event.entityRef} /> : null,
+    },
+    {
+      title: 'Target',
+      render: event => (
+        <span className={classes.mono}>{formatTarget(event)}</span>
+      ),
+    },
+    {
+      title: 'Command',
+      field: 'command',
+      render: event =>
+        event.command ? (
+          <code className={classes.command}>{event.command}</code>
+        ) : null,
+    },
+    {
+      title: 'Details',
+      render: event => describeEventDetails(event),
+    },
+    {
+      title: 'Session',
+      field: 'sessionId',
+      render: event => {
+        if (!event.sessionId) {
+          return null;
+        }
+        const short = event.sessionId.slice(0, 8);
+        return links.session ? (
+          <Link
+            to={links.session(event.sessionId)}
+            aria-label={`Session ${event.sessionId}`}
+            className={classes.mono}
+          >
+            {short}
+          </Link>
+        ) : (
+          <span className={classes.mono}>{short}</span>
+        );
+      },
+    },
+  ];
+
+  return (
+    <section aria-labelledby="kubernetes-terminal-audit-heading">
+      <Box className={classes.header}>
+        <Typography
+          variant="h5"
+          component="h2"
+          id="kubernetes-terminal-audit-heading"
+        >
+          Audit log
+        </Typography>
+        <Box display="flex" alignItems="center" gridGap={8}>
+          <ExportButtons
+            query={query}
+            deniedReason={canExport ? undefined : EXPORT_DENIED_REASON}
+          />
+          <Button
+            size="small"
+            startIcon={<RefreshIcon />}
+            onClick={reload}
+            disabled={loading}
+          >
+            Refresh
+          </Button>
+        </Box>
+      </Box>
+      {error && <ResponseErrorPanel error={error} />}
+      <Table<TerminalAuditEvent>
+        options={{
+          toolbar: false,
+          paging: false,
+          search: false,
+          sorting: false,
+          padding: 'dense',
+        }}
+        isLoading={loading && items.length === 0}
+        columns={columns}
+        data={items}
+        emptyContent={
+          <Box p={2}>
+            <Typography color="textSecondary">
+              No audit events match the filters.
+            </Typography>
+          </Box>
+        }
+      />
+      <Box className={classes.footer}>
+        <Typography
+          variant="caption"
+          color="textSecondary"
+          data-testid="audit-count"
+        >
+          {items.length === 1
+            ? 'Showing 1 event'
+            : `Showing ${items.length} events`}
+        </Typography>
+        {hasMore && (
+          <Button
+            variant="outlined"
+            size="small"
+            onClick={loadMore}
+            disabled={loading}
+          >
+            Load more
+          </Button>
+        )}
+      </Box>
+    </section>
+  );
+}

@@ -1,0 +1,2 @@
+export { TerminalSessionsPage } from './TerminalSessionsPage';
+export { TerminalSessionsContent } from './TerminalSessionsContent';
