@@ -11,6 +11,7 @@ import { SessionRegistry } from './service/SessionRegistry';
 import { TicketStore } from './service/TicketStore';
 import { createRouter } from './service/router';
 import { StreamGateway } from './stream/StreamGateway';
+import { CommandRecorder } from './audit/CommandRecorder';
 import { AuditWriter } from './database/AuditWriter';
 import { DatabaseSessionStore } from './database/DatabaseSessionStore';
 import { createAuditRouter } from './service/auditRouter';
@@ -71,6 +72,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           audit,
           config: terminalConfig,
           logger,
+          createCapture: size => new CommandRecorder(size),
         });
         terminalSessions.startHeartbeat();
         await scheduler.scheduleTask({

@@ -137,7 +137,8 @@ describe('sessions and audit log', () => {
   it('records a session from connect to exit, with its resize', async () => {
     const { client, sessionId } = await open(ALICE);
     client.resize(120, 40);
-    client.type('echo audited\r');
+    client.type('echo auditex');
+    client.type('\x7fd\r');
     await client.waitForOutput(/[\r\n]audited\r\n/);
     await new Promise(r => setTimeout(r, 1200));
     client.type('exit\r');
@@ -168,6 +169,10 @@ describe('sessions and audit log', () => {
     const types = detail.events.map((e: any) => e.type);
     expect(types[0]).toBe('connect');
     expect(types[types.length - 1]).toBe('disconnect');
+    // What the user ran, as the shell saw it: typed with a typo, fixed with backspace.
+    expect(
+      detail.events.filter((e: any) => e.type === 'command_executed').map((e: any) => e.command),
+    ).toEqual(['echo audited', 'exit']);
     expect(detail.events.find((e: any) => e.type === 'resize').details).toEqual({
       cols: 120,
       rows: 40,
