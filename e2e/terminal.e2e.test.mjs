@@ -180,6 +180,16 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await state.filter({ hasText: 'Exited with code 3' }).waitFor();
   await waitForScreen(page, /\[process exited with code 3\]/);
   await page.getByRole('button', { name: 'Reconnect' }).waitFor();
+
+  // The Terminal sessions page shows what was run, as the shell saw it, in the audit log.
+  await page.getByRole('link', { name: 'Terminal sessions' }).first().click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByLabel('Command contains').fill(word);
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  const row = page.getByRole('row').filter({ hasText: `echo ${word}` });
+  await row.first().waitFor({ timeout: 15_000 });
+  assert.match(await row.first().innerText(), /Command/);
+  assert.match(await row.first().innerText(), /guest/);
 });
 
 test('the demo policy refuses a terminal on an entity the user does not own', async t => {
