@@ -1,43 +1,22 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-  type TestBackend,
-} from '@backstage/backend-test-utils';
-import type { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials, type TestBackend } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { startSandbox, type SandboxCluster } from '@internal/kube-sandbox';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import { eventually } from '../__testUtils__/eventually';
-import { kubernetesTerminalPlugin } from '../plugin';
+import {
+  DEMO_POD,
+  startTerminalTestEnv,
+  type TerminalTestEnv,
+} from '../__testUtils__/terminalBackend';
 
 jest.setTimeout(60_000);
 
-const SEED = path.resolve(__dirname, '../../../../examples/sandbox-seed.yaml');
-const DEMO_POD = 'demo-service-7d9f8b6c5-abcde';
 const ALICE = 'user:default/alice';
 const BOB = 'user:default/bob';
 const AUDITOR = 'user:default/auditor';
 const ADMIN = 'user:default/admin';
 const CAROL = 'user:default/carol';
 const MALLORY = 'user:default/mallory';
-
-const entities: Entity[] = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'demo-service',
-      namespace: 'default',
-      annotations: { 'backstage.io/kubernetes-id': 'demo-service' },
-    },
-    spec: { owner: 'guests' },
-  },
-];
 
 /** A policy in miniature: mallory may not exec; auditor reads; admin reads and terminates. */
 function decide(permission: string, user: string): AuthorizeResult.ALLOW | AuthorizeResult.DENY {
@@ -53,56 +32,22 @@ function decide(permission: string, user: string): AuthorizeResult.ALLOW | Autho
 }
 
 describe('sessions and audit log', () => {
-  let sandbox: SandboxCluster;
+  let env: TerminalTestEnv;
   let backend: TestBackend;
   let port: number;
   const clients: TerminalClient[] = [];
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0, seed: SEED, startDelayMs: 0 });
-    backend = await startTestBackend({
-      features: [
-        kubernetesTerminalPlugin,
-        catalogServiceMock.factory({ entities }),
-        mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
-        mockServices.permissions.mock({
-          authorize: async (requests, options) => {
-            const user = (options.credentials.principal as { userEntityRef: string })
-              .userEntityRef;
-            return requests.map(r => ({ result: decide(r.permission.name, user) }));
-          },
-        }).factory,
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            kubernetes: {
-              clusterLocatorMethods: [
-                {
-                  type: 'config',
-                  clusters: [
-                    {
-                      name: 'sandbox',
-                      url: sandbox.url,
-                      authProvider: 'serviceAccount',
-                      serviceAccountToken: 'sandbox-portal-token',
-                      skipTLSVerify: true,
-                    },
-                  ],
-                },
-              ],
-            },
-            kubernetesTerminal: { maxSessionsPerUser: 2, privateClusters: ['sandbox'] },
-          },
-        }),
-      ],
+    env = await startTerminalTestEnv({
+      decide,
+      terminalConfig: { maxSessionsPerUser: 2, privateClusters: ['sandbox'] },
     });
-    port = (backend.server.address() as AddressInfo).port;
+    ({ backend, port } = env);
   });
 
   afterAll(async () => {
     clients.forEach(c => c.close());
-    await backend?.stop();
-    await sandbox?.close();
+    await env?.stop();
   });
 
   afterEach(() => {

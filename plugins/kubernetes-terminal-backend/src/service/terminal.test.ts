@@ -1,99 +1,42 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-  type TestBackend,
-} from '@backstage/backend-test-utils';
-import type { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials, type TestBackend } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { startSandbox, type SandboxCluster } from '@internal/kube-sandbox';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
-import { kubernetesTerminalPlugin } from '../plugin';
-
-const SEED = path.resolve(__dirname, '../../../../examples/sandbox-seed.yaml');
-const DEMO_POD = 'demo-service-7d9f8b6c5-abcde';
-const APP_ORIGIN = 'http://localhost:3000';
-
-const entities: Entity[] = [
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'demo-service',
-      namespace: 'default',
-      annotations: { 'backstage.io/kubernetes-id': 'demo-service' },
-    },
-    spec: { owner: 'guests' },
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: { name: 'docs-site', namespace: 'default' },
-    spec: { owner: 'guests' },
-  },
-];
+import {
+  DEMO_POD,
+  startTerminalTestEnv,
+  type TerminalTestEnv,
+} from '../__testUtils__/terminalBackend';
 
 jest.setTimeout(60_000);
 
 describe('kubernetes-terminal backend against the sandbox cluster', () => {
-  let sandbox: SandboxCluster;
+  let env: TerminalTestEnv;
   let backend: TestBackend;
   let port: number;
   let decision: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
   const clients: TerminalClient[] = [];
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0, seed: SEED, startDelayMs: 0 });
-    backend = await startTestBackend({
-      features: [
-        kubernetesTerminalPlugin,
-        catalogServiceMock.factory({ entities }),
-        mockServices.permissions.mock({
-          authorize: async requests => requests.map(() => ({ result: decision })),
-        }).factory,
-        mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: APP_ORIGIN },
-            kubernetes: {
-              clusterLocatorMethods: [
-                {
-                  type: 'config',
-                  clusters: [
-                    {
-                      name: 'sandbox',
-                      url: sandbox.url,
-                      authProvider: 'serviceAccount',
-                      serviceAccountToken: 'sandbox-portal-token',
-                      skipTLSVerify: true,
-                    },
-                    {
-                      name: 'unreachable',
-                      url: 'http://127.0.0.1:1',
-                      authProvider: 'serviceAccount',
-                      serviceAccountToken: 'x',
-                      skipTLSVerify: true,
-                    },
-                  ],
-                },
-              ],
-            },
-            kubernetesTerminal: { heartbeatIntervalSeconds: 5 },
-          },
-        }),
+    env = await startTerminalTestEnv({
+      decide: () => decision,
+      extraClusters: [
+        {
+          name: 'unreachable',
+          url: 'http://127.0.0.1:1',
+          authProvider: 'serviceAccount',
+          serviceAccountToken: 'x',
+          skipTLSVerify: true,
+        },
       ],
+      terminalConfig: { heartbeatIntervalSeconds: 5 },
     });
-    port = (backend.server.address() as AddressInfo).port;
+    ({ backend, port } = env);
   });
 
   afterAll(async () => {
-    await backend?.stop();
-    await sandbox?.close();
+    await env?.stop();
   });
 
   beforeEach(() => {

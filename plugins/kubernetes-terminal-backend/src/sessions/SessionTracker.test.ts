@@ -24,6 +24,7 @@ function setup(options: { idleAfterMs: number; idleDisconnectAfterMs?: number })
       commandListener = l;
       return { dispose() {} };
     },
+    flush: jest.fn(async () => {}),
     dispose: jest.fn(),
   };
   const relay = { notify: jest.fn(), close: jest.fn() };
@@ -75,6 +76,7 @@ describe('SessionTracker', () => {
     t.tracker.onResize(110, 33);
     t.advance(150);
     t.tracker.onEnd(1000, 'process exited with code 0');
+    await t.tracker.settled();
     expect(t.events.map(e => [e.eventType, e.command ?? e.details])).toEqual([
       ['connect', undefined],
       ['command_executed', 'ls'],

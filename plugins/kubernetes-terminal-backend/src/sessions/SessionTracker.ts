@@ -19,6 +19,8 @@ export interface CommandCapture {
   output(data: Uint8Array): void;
   resize(cols: number, rows: number): void;
   onCommand(listener: (command: { command: string; at: Date }) => void): { dispose(): void };
+  /** Resolves once the output given so far has been parsed. */
+  flush(): Promise<void>;
   dispose(): void;
 }
 
@@ -152,16 +154,35 @@ export class SessionTracker implements RelayObserver {
     clearTimeout(this.resizeTimer);
     clearInterval(this.idleTimer);
     this.recordResize();
-    this.options.capture?.dispose();
     let status: EndedSessionStatus = 'closed';
     if (code === TerminalCloseCode.Terminated) status = 'terminated';
     if (code === TerminalCloseCode.Expired) status = 'expired';
-    const endedAt = new Date(this.now());
-    this.record({ eventType: 'disconnect', details: { code, reason }, createdAt: endedAt });
-    this.rowWrites = this.rowWrites
-      .then(() =>
-        this.options.store.endSessions([this.sessionId], { status, endReason: reason, endedAt }),
-      )
+    const capture = this.options.capture;
+    // The last command (often `exit`) may still be in the recorder's parser: let it finish first.
+    let flushTimer: NodeJS.Timeout | undefined;
+    const captured = capture
+      ? Promise.race([
+          capture.flush(),
+          new Promise(r => {
+            flushTimer = setTimeout(r, 2000);
+            flushTimer.unref?.();
+          }),
+        ]).finally(() => {
+          clearTimeout(flushTimer);
+          capture.dispose();
+        })
+      : Promise.resolve();
+    this.rowWrites = Promise.all([this.rowWrites, captured])
+      .then(() => {
+        // Stamped after the recorder's last command, so the log reads in order.
+        const endedAt = new Date(this.now());
+        this.record({ eventType: 'disconnect', details: { code, reason }, createdAt: endedAt });
+        return this.options.store.endSessions([this.sessionId], {
+          status,
+          endReason: reason,
+          endedAt,
+        });
+      })
       .catch(error => this.warn('could not record the end of', error));
   }
 

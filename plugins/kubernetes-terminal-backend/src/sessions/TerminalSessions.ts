@@ -3,7 +3,12 @@ import { ConflictError, ServiceUnavailableError } from '@backstage/errors';
 import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
 import { randomUUID } from 'node:crypto';
 import type { TerminalConfig } from '../config';
-import { liveSessionStatuses, type NewAuditEvent, type SessionStore } from '../database/SessionStore';
+import {
+  liveSessionStatuses,
+  type NewAuditEvent,
+  type SessionStore,
+  type StoredTerminalSession,
+} from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';
 import type { TerminalRelay } from '../stream/TerminalRelay';
 import type { SessionAudit } from './SessionAudit';
@@ -111,14 +116,8 @@ export class TerminalSessions {
       const session = await store.getSession(sessionId);
       if (session) {
         this.record({
-          sessionId,
+          ...eventFieldsOf(session),
           eventType: 'terminate',
-          userEntityRef: session.userEntityRef,
-          entityRef: session.entityRef,
-          cluster: session.cluster,
-          namespace: session.namespace,
-          pod: session.pod,
-          container: session.container,
           details: { by, ...(reason && { reason }) },
         });
       }
@@ -171,14 +170,8 @@ export class TerminalSessions {
     );
     for (const session of stale.filter(s => ended.includes(s.id))) {
       this.record({
-        sessionId: session.id,
+        ...eventFieldsOf(session),
         eventType: 'disconnect',
-        userEntityRef: session.userEntityRef,
-        entityRef: session.entityRef,
-        cluster: session.cluster,
-        namespace: session.namespace,
-        pod: session.pod,
-        container: session.container,
         details: { reason: 'the backend replica serving it stopped' },
       });
     }
@@ -196,4 +189,17 @@ export class TerminalSessions {
     await this.options.audit.flush();
     await this.options.audit.close();
   }
+}
+
+/** The fields every event of a stored session repeats. */
+function eventFieldsOf(session: StoredTerminalSession) {
+  return {
+    sessionId: session.id,
+    userEntityRef: session.userEntityRef,
+    entityRef: session.entityRef,
+    cluster: session.cluster,
+    namespace: session.namespace,
+    pod: session.pod,
+    container: session.container,
+  };
 }
