@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TerminalSessionExpiry } from './types';
 
 /**
  * The browser-backend wire protocol of a terminal session.
@@ -88,6 +89,8 @@ export const terminalClientMessageSchema = z.discriminatedUnion('type', [
     bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   }),
   z.object({ type: z.literal('ping') }),
+  /** Extends a session pod's expiry by the configured step, up to the cap. */
+  z.object({ type: z.literal('extend') }),
 ]);
 
 /**
@@ -118,6 +121,16 @@ export type TerminalServerMessage =
   | { type: 'shell-fallback'; tried: string; next: string; reason: string }
   | { type: 'exit'; code: number; message?: string }
   | { type: 'terminated'; by: string; reason?: string }
+  /**
+   * Session pods: a provisioning step (`serviceaccount`, `rolebinding`, `token`, `networkpolicy`,
+   * `pod`, `pod-phase`, `event`, `ready`), shown to the user while the pod starts.
+   */
+  | { type: 'progress'; step: string; message: string }
+  /**
+   * Session pods: the expiry, sent on connect, after each extension, and every minute from the
+   * warning time before expiry (`warning: true`).
+   */
+  | ({ type: 'expiry'; warning: boolean } & TerminalSessionExpiry)
   | { type: 'idle'; idleSeconds: number; disconnectInSeconds?: number }
   | { type: 'error'; reason: string; message: string }
   | { type: 'pong' };

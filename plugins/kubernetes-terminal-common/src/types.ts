@@ -34,6 +34,8 @@ export interface TerminalCluster {
   title?: string;
   pods: TerminalPod[];
   error?: { reason: TerminalClusterErrorReason; message: string };
+  /** The kubectl session pod mode in this cluster; absent when the backend has it switched off. */
+  sessionPod?: TerminalSessionPodAvailability;
 }
 
 /** @public */
@@ -64,14 +66,46 @@ export interface TerminalTargetsResponse {
  *
  * @public
  */
-export interface CreateTerminalSessionRequest {
-  entityRef: string;
-  cluster: string;
-  namespace: string;
-  pod: string;
-  container: string;
-  cols?: number;
-  rows?: number;
+export type CreateTerminalSessionRequest =
+  | {
+      /** Default `exec`: a shell in a container of the entity's pods. */
+      kind?: 'exec';
+      entityRef: string;
+      cluster: string;
+      namespace: string;
+      pod: string;
+      container: string;
+      cols?: number;
+      rows?: number;
+    }
+  | {
+      /**
+       * A kubectl session pod provisioned for the user in `namespace` (one of the entity's), acting
+       * with the session's own narrowly scoped credentials. Reused for the same user, cluster and
+       * namespace while it lives.
+       */
+      kind: 'session-pod';
+      entityRef: string;
+      cluster: string;
+      namespace: string;
+      cols?: number;
+      rows?: number;
+    };
+
+/**
+ * Whether the kubectl session pod mode is offered for an entity in a cluster.
+ *
+ * @public
+ */
+export interface TerminalSessionPodAvailability {
+  /** Enabled by the portal's config for this cluster. */
+  enabled: boolean;
+  /** The caller holds `kubernetes.terminal.sessionPod.create` on the entity. */
+  canCreate: boolean;
+  /** Namespaces a session pod may be started in: the entity's. */
+  namespaces: string[];
+  /** ClusterRole the session's credentials are bound to in those namespaces, e.g. `view`. */
+  clusterRole?: string;
 }
 
 /**
@@ -86,4 +120,20 @@ export interface CreateTerminalSessionResponse {
   ticketExpiresAt: string;
   /** Path of the WebSocket, relative to the plugin's base URL. */
   streamPath: string;
+}
+
+/**
+ * Answer of `POST /sessions/:id/extend` and the payload of the `expiry` wire message.
+ *
+ * @public
+ */
+export interface TerminalSessionExpiry {
+  /** When the session pod and its credentials are deleted, ISO 8601. */
+  expiresAt: string;
+  /** The latest `expiresAt` extensions can reach (the stored cap; a reconnect does not reset it). */
+  maxExpiresAt: string;
+  /** Whether `extend` would move `expiresAt` (false once the cap is reached). */
+  canExtend: boolean;
+  /** How much one extension adds, in seconds. */
+  extendBySeconds: number;
 }
