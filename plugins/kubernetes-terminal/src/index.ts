@@ -23,7 +23,11 @@ export {
   KUBERNETES_LABEL_SELECTOR_ANNOTATION,
 } from './conditions';
 export * from './api';
-export type { TerminalTarget } from './types';
+export type {
+  TerminalSessionPodTarget,
+  TerminalSessionTarget,
+  TerminalTarget,
+} from './types';
 export { KubernetesTerminal } from './components/KubernetesTerminal';
 export type { KubernetesTerminalProps } from './components/KubernetesTerminal';
 export { TerminalTargetPicker } from './components/TerminalTargetPicker';

@@ -4,8 +4,28 @@
  * @public
  */
 export interface TerminalTarget {
+  /** A shell in a container of the entity's pods; the default. */
+  kind?: 'exec';
   cluster: string;
   namespace: string;
   pod: string;
   container: string;
 }
+
+/**
+ * Where a kubectl session pod is started: one of the entity's namespaces.
+ *
+ * @public
+ */
+export interface TerminalSessionPodTarget {
+  kind: 'session-pod';
+  cluster: string;
+  namespace: string;
+}
+
+/**
+ * What a terminal session is started on: a container of the entity's pods, or a kubectl session pod.
+ *
+ * @public
+ */
+export type TerminalSessionTarget = TerminalTarget | TerminalSessionPodTarget;

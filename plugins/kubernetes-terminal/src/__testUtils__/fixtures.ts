@@ -1,6 +1,7 @@
 import type {
   CreateTerminalSessionResponse,
   TerminalCluster,
+  TerminalSessionPodAvailability,
   TerminalTargetsResponse,
 } from '@internal/plugin-kubernetes-terminal-common';
 
@@ -76,6 +77,32 @@ export const singleContainer: TerminalCluster[] = [
     ],
   },
 ];
+
+/**
+ * The clusters with the session pod mode: on in prod (namespaces jobs and shop, view role) and
+ * staging, absent in edge. `availability` overrides prod's and staging's.
+ *
+ * @internal
+ */
+export function sessionPodClusters(
+  availability: Partial<TerminalSessionPodAvailability> = {},
+): TerminalCluster[] {
+  return twoClusters.map(cluster => {
+    if (cluster.name === 'edge') {
+      return cluster;
+    }
+    return {
+      ...cluster,
+      sessionPod: {
+        enabled: true,
+        canCreate: true,
+        namespaces: cluster.name === 'prod' ? ['shop', 'jobs'] : ['shop'],
+        clusterRole: 'view',
+        ...availability,
+      },
+    };
+  });
+}
 
 /** @internal */
 export function targetsResponse(

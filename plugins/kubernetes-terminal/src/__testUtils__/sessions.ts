@@ -63,6 +63,7 @@ export function fakeSessionsApi(
     listSessions: jest.fn().mockResolvedValue({ items: [] }),
     getSession: jest.fn(),
     terminateSession: jest.fn().mockResolvedValue(undefined),
+    extendSession: jest.fn(),
     listAuditEvents: jest.fn().mockResolvedValue({ items: [] }),
     exportAuditEvents: jest.fn(),
     ...overrides,

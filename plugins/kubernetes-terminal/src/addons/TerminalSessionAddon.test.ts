@@ -189,6 +189,40 @@ describe('TerminalSessionAddon', () => {
     expect(socket.closeCalls).toEqual([]);
   });
 
+  it('passes on session pod progress and expiry messages', () => {
+    const { socket, addon } = setup();
+    const messages: unknown[] = [];
+    addon.onMessage(m => messages.push(m));
+    socket.open();
+    const progress = {
+      type: 'progress',
+      step: 'pod-phase',
+      message: 'Pending: pulling image',
+    };
+    const expiry = {
+      type: 'expiry',
+      warning: false,
+      expiresAt: '2030-01-01T00:30:00.000Z',
+      maxExpiresAt: '2030-01-01T08:00:00.000Z',
+      canExtend: true,
+      extendBySeconds: 1800,
+    };
+    socket.receiveControl(progress);
+    socket.receiveControl(expiry);
+    expect(messages).toEqual([progress, expiry]);
+    expect(socket.closeCalls).toEqual([]);
+  });
+
+  it('sends extend while the socket is open', () => {
+    const { socket, addon } = setup();
+    expect(addon.extend()).toBe(false);
+    socket.open();
+    expect(addon.extend()).toBe(true);
+    expect(socket.controlMessages()).toContainEqual({ type: 'extend' });
+    addon.dispose();
+    expect(addon.extend()).toBe(false);
+  });
+
   it('closes with a protocol error on an unknown control message', () => {
     const { socket } = setup();
     socket.open();

@@ -18,6 +18,8 @@ const SERVER_MESSAGE_TYPES: ReadonlySet<string> = new Set<
   'shell-fallback',
   'exit',
   'terminated',
+  'progress',
+  'expiry',
   'idle',
   'error',
   'pong',
@@ -45,7 +47,7 @@ export interface TerminalSocketCloseEvent {
  *
  * Modelled on xterm.js's AttachAddon, extended with the session protocol of
  * `@internal/plugin-kubernetes-terminal-common`: binary frames carry terminal bytes, text frames JSON
- * control messages (resize, flow-control acks, pings). The addon never closes the socket on
+ * control messages (resize, flow-control acks, pings, session pod extensions). The addon never closes the socket on
  * dispose; the owner of the socket does.
  *
  * @internal
@@ -90,6 +92,14 @@ export class TerminalSessionAddon implements ITerminalAddon {
   onClose(listener: (event: TerminalSocketCloseEvent) => void): IDisposable {
     this.closeListeners.add(listener);
     return { dispose: () => this.closeListeners.delete(listener) };
+  }
+
+  /**
+   * Asks the backend to extend a session pod's expiry; it answers with an `expiry` message. Returns
+   * false when the socket is not open.
+   */
+  extend(): boolean {
+    return this.sendControl({ type: 'extend' });
   }
 
   activate(terminal: Terminal): void {

@@ -6,6 +6,7 @@ import type {
   TerminalAuditEventQuery,
   TerminalPage,
   TerminalSessionDetail,
+  TerminalSessionExpiry,
   TerminalSessionQuery,
   TerminalSessionRecord,
   TerminalTargetsResponse,
@@ -38,7 +39,10 @@ export interface KubernetesTerminalApi {
   /** Lists the clusters, pods and containers a terminal can be opened in for an entity. */
   getTargets(options: { entityRef: string }): Promise<TerminalTargetsResponse>;
 
-  /** Creates a session and a single-use ticket for its WebSocket. */
+  /**
+   * Creates a session and a single-use ticket for its WebSocket: a shell in a container, or, with
+   * `kind: 'session-pod'`, a kubectl session pod.
+   */
   createSession(
     request: CreateTerminalSessionRequest,
   ): Promise<CreateTerminalSessionResponse>;
@@ -64,6 +68,12 @@ export interface KubernetesTerminalApi {
 
   /** Ends a live session: the caller's own, or anyone's with `kubernetes.terminal.session.terminate`. */
   terminateSession(id: string): Promise<void>;
+
+  /**
+   * Moves a session pod's expiry by the configured step, up to the stored cap. The open terminal
+   * does the same with the `extend` wire message.
+   */
+  extendSession(id: string): Promise<TerminalSessionExpiry>;
 
   /**
    * Lists audit events, newest first. Without `kubernetes.terminal.audit.read` the backend returns

@@ -8,6 +8,7 @@ import {
 } from '@backstage/test-utils';
 import type {
   CreateTerminalSessionRequest,
+  TerminalSessionExpiry,
   TerminalTargetsResponse,
 } from '@internal/plugin-kubernetes-terminal-common';
 import {
@@ -86,6 +87,77 @@ describe('KubernetesTerminalClient', () => {
       sessionId: 's1',
     });
     expect(body).toEqual(request);
+  });
+
+  it('creates a session pod session with the session-pod variant', async () => {
+    const request: CreateTerminalSessionRequest = {
+      kind: 'session-pod',
+      entityRef: 'component:default/web',
+      cluster: 'local',
+      namespace: 'default',
+      cols: 100,
+      rows: 30,
+    };
+    let body: unknown;
+    server.use(
+      rest.post(`${baseUrl}/sessions`, async (req, res, ctx) => {
+        body = await req.json();
+        return res(
+          ctx.status(201),
+          ctx.json({
+            sessionId: 's2',
+            ticket: 't2',
+            ticketExpiresAt: '2030-01-01T00:00:00Z',
+            streamPath: '/sessions/s2/stream',
+          }),
+        );
+      }),
+    );
+    await client.createSession(request);
+    expect(body).toEqual(request);
+    expect(body).not.toHaveProperty('pod');
+  });
+
+  it('extends a session with POST and returns the new expiry', async () => {
+    const expiry: TerminalSessionExpiry = {
+      expiresAt: '2030-01-01T01:00:00.000Z',
+      maxExpiresAt: '2030-01-01T08:00:00.000Z',
+      canExtend: true,
+      extendBySeconds: 1800,
+    };
+    let seen: { path?: string; auth?: string | null } = {};
+    server.use(
+      rest.post(`${baseUrl}/sessions/:id/extend`, (req, res, ctx) => {
+        seen = {
+          path: req.url.pathname,
+          auth: req.headers.get('authorization'),
+        };
+        return res(ctx.json(expiry));
+      }),
+    );
+    await expect(client.extendSession('a/b c')).resolves.toEqual(expiry);
+    expect(seen).toEqual({
+      path: '/api/kubernetes-terminal/sessions/a%2Fb%20c/extend',
+      auth: 'Bearer user-token',
+    });
+  });
+
+  it('reports a refused extension as a ResponseError', async () => {
+    server.use(
+      rest.post(`${baseUrl}/sessions/:id/extend`, (_req, res, ctx) =>
+        res(
+          ctx.status(409),
+          ctx.json({
+            error: { name: 'ConflictError', message: 'not a session pod' },
+            response: { statusCode: 409 },
+          }),
+        ),
+      ),
+    );
+    const error = await client.extendSession('s1').catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(409);
+    expect(error.cause.message).toBe('not a session pod');
   });
 
   it.each([

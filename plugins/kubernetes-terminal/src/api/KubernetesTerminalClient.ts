@@ -9,6 +9,7 @@ import {
   type TerminalAuditEventQuery,
   type TerminalPage,
   type TerminalSessionDetail,
+  type TerminalSessionExpiry,
   type TerminalSessionQuery,
   type TerminalSessionRecord,
   type TerminalTargetsResponse,
@@ -99,6 +100,13 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
     await this.send(`sessions/${encodeURIComponent(id)}`, {
       method: 'DELETE',
     });
+  }
+
+  async extendSession(id: string): Promise<TerminalSessionExpiry> {
+    return this.request<TerminalSessionExpiry>(
+      `sessions/${encodeURIComponent(id)}/extend`,
+      { method: 'POST' },
+    );
   }
 
   async listAuditEvents(

@@ -1,4 +1,8 @@
-import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import {
+  TerminalCloseCode,
+  type TerminalSessionExpiry,
+  type TerminalSessionKind,
+} from '@internal/plugin-kubernetes-terminal-common';
 import { ResponseError } from '@backstage/errors';
 
 /**
@@ -8,10 +12,13 @@ import { ResponseError } from '@backstage/errors';
  */
 export type TerminalConnectionState =
   | { status: 'connecting'; detail?: string }
+  /** A session pod is being provisioned; `message` is the latest progress step. */
+  | { status: 'provisioning'; message?: string }
   | { status: 'connected'; shell: string }
   | { status: 'exited'; code: number; message?: string }
   | { status: 'terminated'; by: string; reason?: string }
-  | { status: 'closed'; code: number; reason: string }
+  /** `whileStarting`: the socket closed before the shell was connected. */
+  | { status: 'closed'; code: number; reason: string; whileStarting?: boolean }
   | { status: 'failed'; error: Error };
 
 /**
@@ -25,9 +32,27 @@ export interface TerminalIdleWarning {
   disconnectAt?: number;
 }
 
+/**
+ * A session pod's expiry, as last sent by the backend.
+ *
+ * @internal
+ */
+export type TerminalExpiry = TerminalSessionExpiry & { warning: boolean };
+
 /** @internal */
 export const NOT_ALLOWED_MESSAGE =
   'You are not allowed to open a terminal on this entity';
+
+/** @internal */
+export const SESSION_POD_NOT_ALLOWED_MESSAGE =
+  'You are not allowed to start a session pod for this entity';
+
+/** @internal */
+export function notAllowedMessage(kind: TerminalSessionKind = 'exec'): string {
+  return kind === 'session-pod'
+    ? SESSION_POD_NOT_ALLOWED_MESSAGE
+    : NOT_ALLOWED_MESSAGE;
+}
 
 const closeCodeDescriptions: Record<number, string> = {
   [TerminalCloseCode.Normal]: 'the session ended',
@@ -51,13 +76,29 @@ const closeCodeDescriptions: Record<number, string> = {
     'the audit log is unavailable, and sessions are not allowed without it',
 };
 
+const sessionPodCloseCodeDescriptions: Record<number, string> = {
+  [TerminalCloseCode.Forbidden]: SESSION_POD_NOT_ALLOWED_MESSAGE,
+  [TerminalCloseCode.NotFound]: 'the session pod no longer exists',
+  [TerminalCloseCode.Expired]:
+    'the session pod expired and its credentials were deleted',
+};
+
 /**
  * A fallback for close frames without a reason.
  *
  * @internal
  */
-export function describeCloseCode(code: number): string {
-  return closeCodeDescriptions[code] ?? `connection closed (code ${code})`;
+export function describeCloseCode(
+  code: number,
+  kind: TerminalSessionKind = 'exec',
+): string {
+  return (
+    (kind === 'session-pod'
+      ? sessionPodCloseCodeDescriptions[code]
+      : undefined) ??
+    closeCodeDescriptions[code] ??
+    `connection closed (code ${code})`
+  );
 }
 
 /** @internal */
@@ -69,9 +110,12 @@ export function isNotAllowedError(error: Error): boolean {
 }
 
 /** @internal */
-export function describeError(error: Error): string {
+export function describeError(
+  error: Error,
+  kind: TerminalSessionKind = 'exec',
+): string {
   if (isNotAllowedError(error)) {
-    return NOT_ALLOWED_MESSAGE;
+    return notAllowedMessage(kind);
   }
   if (error instanceof ResponseError) {
     return error.cause.message || error.message;
@@ -86,10 +130,15 @@ export function describeError(error: Error): string {
  */
 export function describeConnectionState(
   state: TerminalConnectionState,
+  kind: TerminalSessionKind = 'exec',
 ): string {
   switch (state.status) {
     case 'connecting':
       return state.detail ? `Connecting… (${state.detail})` : 'Connecting…';
+    case 'provisioning':
+      return state.message
+        ? `Starting session pod… (${state.message})`
+        : 'Starting session pod…';
     case 'connected':
       return `Connected (${state.shell})`;
     case 'exited':
@@ -99,7 +148,7 @@ export function describeConnectionState(
     case 'closed':
       return `Disconnected: ${state.reason}`;
     case 'failed':
-      return `Failed: ${describeError(state.error)}`;
+      return `Failed: ${describeError(state.error, kind)}`;
     default:
       return '';
   }
@@ -123,8 +172,34 @@ export function describeIdleWarning(
   return `${idle} — disconnects in ${left} s`;
 }
 
-function formatSeconds(seconds: number): string {
-  return seconds < 60
-    ? `${Math.round(seconds)} s`
-    : `${Math.floor(seconds / 60)} min`;
+/** Seconds until a session pod expires, never below zero. @internal */
+export function secondsUntilExpiry(
+  expiry: TerminalSessionExpiry,
+  now = Date.now(),
+): number {
+  const left = Math.ceil((Date.parse(expiry.expiresAt) - now) / 1000);
+  return Number.isNaN(left) ? 0 : Math.max(0, left);
+}
+
+/** "Expires in 28 min". @internal */
+export function describeExpiry(
+  expiry: TerminalSessionExpiry,
+  now = Date.now(),
+): string {
+  return `Expires in ${formatSeconds(secondsUntilExpiry(expiry, now))}`;
+}
+
+/** "42 s", "28 min", "1 h 5 min". @internal */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) {
+    return `${Math.round(seconds)} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes} min`;
+  }
+  const rest = minutes % 60;
+  return rest
+    ? `${Math.floor(minutes / 60)} h ${rest} min`
+    : `${minutes / 60} h`;
 }

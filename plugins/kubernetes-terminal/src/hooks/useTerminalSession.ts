@@ -1,7 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import { toError } from '@backstage/errors';
 import type { Terminal } from '@xterm/xterm';
+import type {
+  CreateTerminalSessionRequest,
+  TerminalSessionKind,
+} from '@internal/plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../api';
 import { TerminalSessionAddon } from '../addons/TerminalSessionAddon';
 import {
@@ -9,9 +13,10 @@ import {
   describeError,
   describeTermination,
   type TerminalConnectionState,
+  type TerminalExpiry,
   type TerminalIdleWarning,
 } from './connectionState';
-import type { TerminalTarget } from '../types';
+import type { TerminalSessionTarget } from '../types';
 
 // WebSocket.readyState values.
 const CONNECTING = 0;
@@ -23,7 +28,8 @@ const yellow = (text: string) => `\x1b[33m${text}\x1b[0m`;
 
 /**
  * Runs a terminal session on the given xterm.js terminal: creates the session, opens its socket,
- * attaches the terminal, and tracks the connection state and the backend's idle warnings.
+ * attaches the terminal, and tracks the connection state, the backend's idle warnings and, for a
+ * session pod, its provisioning progress and expiry. `extend` asks for more time for a session pod;
  * `reconnect` starts a new session on the same terminal.
  *
  * @internal
@@ -31,20 +37,32 @@ const yellow = (text: string) => `\x1b[33m${text}\x1b[0m`;
 export function useTerminalSession(options: {
   terminal: Terminal | undefined;
   entityRef: string;
-  target: TerminalTarget;
+  target: TerminalSessionTarget;
 }): {
   state: TerminalConnectionState;
   idle: TerminalIdleWarning | undefined;
+  expiry: TerminalExpiry | undefined;
+  /** An `extend` was sent and its answer has not arrived yet. */
+  extending: boolean;
+  extend: () => void;
   reconnect: () => void;
 } {
-  const { terminal, entityRef } = options;
-  const { cluster, namespace, pod, container } = options.target;
+  const { terminal, entityRef, target } = options;
+  const { cluster, namespace } = target;
+  // Primitives, so that a target object created on every render does not start a new session.
+  const pod = target.kind === 'session-pod' ? undefined : target.pod;
+  const container =
+    target.kind === 'session-pod' ? undefined : target.container;
+  const kind: TerminalSessionKind = target.kind ?? 'exec';
   const api = useApi(kubernetesTerminalApiRef);
-  const [state, setState] = useState<TerminalConnectionState>({
-    status: 'connecting',
-  });
+  const [state, setState] = useState<TerminalConnectionState>(
+    initialState(kind),
+  );
   const [idle, setIdle] = useState<TerminalIdleWarning>();
+  const [expiry, setExpiry] = useState<TerminalExpiry>();
+  const [extending, setExtending] = useState(false);
   const [attempt, setAttempt] = useState(0);
+  const addonRef = useRef<TerminalSessionAddon>();
 
   useEffect(() => {
     if (!terminal) {
@@ -55,26 +73,26 @@ export function useTerminalSession(options: {
     let addon: TerminalSessionAddon | undefined;
     let exited = false;
     let terminated = false;
+    let connected = false;
     let lastError: string | undefined;
     // Typing is what the backend counts as activity, so it ends an idle warning.
     const inputListener = terminal.onData(() => setIdle(undefined));
 
-    setState({ status: 'connecting' });
+    setState(initialState(kind));
     setIdle(undefined);
+    setExpiry(undefined);
+    setExtending(false);
     if (attempt > 0) {
       terminal.write(`\r\n${dim('[reconnecting…]')}\r\n`);
     }
 
     const start = async () => {
-      const session = await api.createSession({
-        entityRef,
-        cluster,
-        namespace,
-        pod,
-        container,
-        cols: terminal.cols,
-        rows: terminal.rows,
-      });
+      const size = { cols: terminal.cols, rows: terminal.rows };
+      const request: CreateTerminalSessionRequest =
+        pod === undefined || container === undefined
+          ? { kind: 'session-pod', entityRef, cluster, namespace, ...size }
+          : { entityRef, cluster, namespace, pod, container, ...size };
+      const session = await api.createSession(request);
       if (cancelled) {
         return;
       }
@@ -84,9 +102,23 @@ export function useTerminalSession(options: {
         return;
       }
       addon = new TerminalSessionAddon(socket);
+      addonRef.current = addon;
       addon.onMessage(message => {
         switch (message.type) {
+          case 'progress':
+            terminal.write(
+              `${dim(`[${message.step}] ${message.message}`)}\r\n`,
+            );
+            setState({ status: 'provisioning', message: message.message });
+            break;
+          case 'expiry': {
+            const { type: _type, ...next } = message;
+            setExpiry(next);
+            setExtending(false);
+            break;
+          }
           case 'connected':
+            connected = true;
             setState({ status: 'connected', shell: message.shell });
             terminal.focus();
             break;
@@ -135,6 +167,7 @@ export function useTerminalSession(options: {
             break;
           case 'error':
             lastError = message.message;
+            setExtending(false);
             terminal.write(`\r\n${red(`[error: ${message.message}]`)}\r\n`);
             break;
           default:
@@ -146,12 +179,19 @@ export function useTerminalSession(options: {
           return;
         }
         setIdle(undefined);
+        setExpiry(undefined);
+        setExtending(false);
         if (exited || terminated) {
           return;
         }
-        const text = reason || lastError || describeCloseCode(code);
+        const text = reason || lastError || describeCloseCode(code, kind);
         terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
-        setState({ status: 'closed', code, reason: text });
+        setState({
+          status: 'closed',
+          code,
+          reason: text,
+          whileStarting: !connected,
+        });
       });
       terminal.loadAddon(addon);
     };
@@ -161,7 +201,8 @@ export function useTerminalSession(options: {
         return;
       }
       const error = toError(e);
-      terminal.write(`\r\n${red(`[${describeError(error)}]`)}\r\n`);
+      const text = describeError(error, kind);
+      terminal.write(`\r\n${red(`[${text}]`)}\r\n`);
       setState({ status: 'failed', error });
     });
 
@@ -169,6 +210,7 @@ export function useTerminalSession(options: {
       cancelled = true;
       inputListener.dispose();
       addon?.dispose();
+      addonRef.current = undefined;
       if (
         socket &&
         (socket.readyState === CONNECTING || socket.readyState === OPEN)
@@ -176,8 +218,29 @@ export function useTerminalSession(options: {
         socket.close(1000, 'closed by the user');
       }
     };
-  }, [api, terminal, entityRef, cluster, namespace, pod, container, attempt]);
+  }, [
+    api,
+    terminal,
+    entityRef,
+    kind,
+    cluster,
+    namespace,
+    pod,
+    container,
+    attempt,
+  ]);
 
+  const extend = useCallback(() => {
+    if (addonRef.current?.extend()) {
+      setExtending(true);
+    }
+  }, []);
   const reconnect = useCallback(() => setAttempt(a => a + 1), []);
-  return { state, idle, reconnect };
+  return { state, idle, expiry, extending, extend, reconnect };
+}
+
+function initialState(kind: TerminalSessionKind): TerminalConnectionState {
+  return kind === 'session-pod'
+    ? { status: 'provisioning' }
+    : { status: 'connecting' };
 }

@@ -14,6 +14,7 @@ import { FakeWebSocket } from '../../__testUtils__/FakeWebSocket';
 import {
   responseError,
   session,
+  sessionPodClusters,
   targetsResponse,
   twoClusters,
 } from '../../__testUtils__/fixtures';
@@ -142,6 +143,53 @@ describe('EntityTerminalPage', () => {
       await screen.findByText('Cluster edge is unreachable'),
     ).toBeInTheDocument();
     expect(screen.queryByText('No pods found')).not.toBeInTheDocument();
+  });
+
+  it('starts a session pod when the user may use only that mode', async () => {
+    const { api } = await renderPage({
+      targets: targetsResponse({
+        canExec: false,
+        clusters: sessionPodClusters(),
+      }),
+    });
+    expect(
+      await screen.findByRole('radio', { name: 'kubectl session pod' }),
+    ).toBeChecked();
+    expect(
+      screen.getByText(/press Start session pod to get a short-lived pod/),
+    ).toBeInTheDocument();
+    await userEvent.selectOptions(screen.getByLabelText('Cluster'), 'staging');
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Start session pod' }),
+    );
+    await waitFor(() =>
+      expect(api.createSession).toHaveBeenCalledWith(
+        expect.objectContaining({
+          kind: 'session-pod',
+          entityRef: 'component:default/web',
+          cluster: 'staging',
+          namespace: 'shop',
+        }),
+      ),
+    );
+    expect(screen.getByTestId('terminal-status')).toHaveTextContent(
+      'staging/shop (kubectl session pod)',
+    );
+  });
+
+  it('says when the user may neither open a shell nor start a session pod', async () => {
+    await renderPage({
+      targets: targetsResponse({
+        canExec: false,
+        clusters: sessionPodClusters({ canCreate: false }),
+      }),
+    });
+    expect(
+      await screen.findByText(
+        /You are not allowed to open a terminal on this entity/,
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('radio')).not.toBeInTheDocument();
   });
 
   it('opens the terminal on Connect', async () => {

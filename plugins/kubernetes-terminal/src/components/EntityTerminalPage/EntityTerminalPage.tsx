@@ -16,9 +16,14 @@ import {
   NOT_ALLOWED_MESSAGE,
   isNotAllowedError,
 } from '../../hooks/connectionState';
-import type { TerminalTarget } from '../../types';
+import type { TerminalSessionTarget } from '../../types';
 import { KubernetesTerminal } from '../KubernetesTerminal';
 import { TerminalTargetPicker } from '../TerminalTargetPicker';
+import {
+  isModeUsable,
+  terminalModes,
+  type TerminalModes,
+} from '../TerminalTargetPicker/modes';
 import { usableClusters } from '../TerminalTargetPicker/resolveSelection';
 import { NoAnnotationsEmptyState } from './NoAnnotationsEmptyState';
 import { NoPodsEmptyState } from './NoPodsEmptyState';
@@ -40,6 +45,16 @@ const clusterErrorTitles: Record<
   FORBIDDEN: 'denied access',
   ERROR: 'failed',
 };
+
+function hint(modes: TerminalModes): string {
+  const exec = isModeUsable(modes, 'exec');
+  if (!isModeUsable(modes, 'session-pod')) {
+    return 'Choose a container and press Connect to open a shell in it.';
+  }
+  return exec
+    ? 'Choose a container and press Connect to open a shell in it, or choose kubectl session pod to get a short-lived pod with kubectl next to it.'
+    : 'Choose a namespace and press Start session pod to get a short-lived pod with kubectl next to the workloads.';
+}
 
 function PermissionDenied() {
   return (
@@ -65,7 +80,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   );
   const [connection, setConnection] = useState<{
     id: number;
-    target: TerminalTarget;
+    target: TerminalSessionTarget;
   }>();
 
   if (loading && !value) {
@@ -84,12 +99,15 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   if (!value.annotated) {
     return <NoAnnotationsEmptyState />;
   }
-  if (!value.canExec) {
+  const modes = terminalModes(value.clusters, value.canExec);
+  const sessionPodUsable = isModeUsable(modes, 'session-pod');
+  if (!value.canExec && !sessionPodUsable) {
     return <PermissionDenied />;
   }
 
   const failedClusters = value.clusters.filter(c => c.error);
   const hasPods = usableClusters(value.clusters).length > 0;
+  const canStart = isModeUsable(modes, 'exec') || sessionPodUsable;
 
   return (
     <Box className={classes.root}>
@@ -108,6 +126,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
       ))}
       {/* When every cluster failed, the errors above already say why there is nothing to pick. */}
       {!hasPods &&
+        !sessionPodUsable &&
         (value.clusters.length === 0 ||
           failedClusters.length < value.clusters.length) && (
           <NoPodsEmptyState
@@ -115,11 +134,12 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             onRefresh={retry}
           />
         )}
-      {hasPods && (
+      {canStart && (
         <>
           <TerminalTargetPicker
             entityRef={entityRef}
             clusters={value.clusters}
+            canExec={value.canExec}
             onConnect={target =>
               setConnection(previous => ({
                 id: (previous?.id ?? 0) + 1,
@@ -135,7 +155,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             />
           ) : (
             <Typography variant="body2" color="textSecondary">
-              Choose a container and press Connect to open a shell in it.
+              {hint(modes)}
             </Typography>
           )}
         </>

@@ -1,13 +1,17 @@
+import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
 import {
-  NOT_ALLOWED_MESSAGE,
   describeError,
   isNotAllowedError,
+  notAllowedMessage,
   type TerminalConnectionState,
 } from '../../hooks/connectionState';
-import type { TerminalTarget } from '../../types';
+import type {
+  TerminalSessionPodTarget,
+  TerminalSessionTarget,
+} from '../../types';
 
 /** Close reasons are human-readable but may or may not end with a full stop. */
 const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
@@ -19,16 +23,24 @@ const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
  */
 export function ConnectionAlert(props: {
   state: TerminalConnectionState;
-  target: TerminalTarget;
+  target: TerminalSessionTarget;
+  onReconnect: () => void;
 }) {
-  const { state, target } = props;
+  const { state, target, onReconnect } = props;
+
+  if (target.kind === 'session-pod') {
+    const alert = sessionPodAlert(state, target, onReconnect);
+    if (alert) {
+      return alert;
+    }
+  }
 
   if (state.status === 'failed') {
     if (isNotAllowedError(state.error)) {
       return (
         <Alert severity="error">
           <AlertTitle>Permission denied</AlertTitle>
-          {NOT_ALLOWED_MESSAGE}.
+          {notAllowedMessage()}.
         </Alert>
       );
     }
@@ -59,14 +71,16 @@ export function ConnectionAlert(props: {
       return (
         <Alert severity="error">
           <AlertTitle>Permission denied</AlertTitle>
-          {NOT_ALLOWED_MESSAGE}.{' '}
-          {state.reason !== NOT_ALLOWED_MESSAGE && state.reason}
+          {notAllowedMessage()}.{' '}
+          {state.reason !== notAllowedMessage() && state.reason}
         </Alert>
       );
     case TerminalCloseCode.NoShell:
       return (
         <Alert severity="warning">
-          <AlertTitle>No shell in container {target.container}</AlertTitle>
+          <AlertTitle>
+            No shell in container {'container' in target && target.container}
+          </AlertTitle>
           The container has none of the shells the terminal tries (such as bash
           and sh); minimal images like distroless ones have no shell. Pick
           another container. ({state.reason})
@@ -76,9 +90,9 @@ export function ConnectionAlert(props: {
       return (
         <Alert severity="warning">
           <AlertTitle>Pod or container not found</AlertTitle>
-          {target.pod}/{target.container} no longer exists; it may have been
-          restarted or rescheduled. Reload the page to refresh the list of pods.
-          ({state.reason})
+          {'pod' in target && `${target.pod}/${target.container}`} no longer
+          exists; it may have been restarted or rescheduled. Reload the page to
+          refresh the list of pods. ({state.reason})
         </Alert>
       );
     case TerminalCloseCode.Terminated:
@@ -133,5 +147,75 @@ export function ConnectionAlert(props: {
           {state.reason}
         </Alert>
       );
+  }
+}
+
+/**
+ * What differs for a session pod: the permission, expiry with a way to start a new pod, and a
+ * provisioning failure (timeout, image pull error, quota) told as such. Undefined for the rest.
+ */
+function sessionPodAlert(
+  state: TerminalConnectionState,
+  target: TerminalSessionPodTarget,
+  onReconnect: () => void,
+) {
+  const startNew = (
+    <Button color="inherit" size="small" onClick={onReconnect}>
+      Start a new session pod
+    </Button>
+  );
+  if (state.status === 'failed') {
+    return isNotAllowedError(state.error) ? (
+      <Alert severity="error">
+        <AlertTitle>Permission denied</AlertTitle>
+        {notAllowedMessage('session-pod')}.
+      </Alert>
+    ) : (
+      <Alert severity="error" action={startNew}>
+        <AlertTitle>Could not start the session pod</AlertTitle>
+        {describeError(state.error, 'session-pod')}
+      </Alert>
+    );
+  }
+  if (state.status !== 'closed') {
+    return undefined;
+  }
+  switch (state.code) {
+    case TerminalCloseCode.Forbidden:
+      return (
+        <Alert severity="error">
+          <AlertTitle>Permission denied</AlertTitle>
+          {notAllowedMessage('session-pod')}.{' '}
+          {state.reason !== notAllowedMessage('session-pod') && state.reason}
+        </Alert>
+      );
+    case TerminalCloseCode.Expired:
+      return (
+        <Alert severity="info" action={startNew}>
+          <AlertTitle>Session expired</AlertTitle>
+          {sentence(state.reason)} The session pod and its credentials in{' '}
+          {target.namespace} were deleted.
+        </Alert>
+      );
+    case TerminalCloseCode.NotFound:
+      return (
+        <Alert severity="warning" action={startNew}>
+          <AlertTitle>Session pod gone</AlertTitle>
+          {sentence(state.reason)}
+        </Alert>
+      );
+    case TerminalCloseCode.Normal:
+    case TerminalCloseCode.Terminated:
+    case TerminalCloseCode.IdleTimeout:
+    case TerminalCloseCode.TooManySessions:
+    case TerminalCloseCode.AuditUnavailable:
+      return undefined;
+    default:
+      return state.whileStarting ? (
+        <Alert severity="error" action={startNew}>
+          <AlertTitle>Could not start the session pod</AlertTitle>
+          {state.reason}
+        </Alert>
+      ) : undefined;
   }
 }

@@ -10,8 +10,9 @@ import AssignmentIcon from '@material-ui/icons/Assignment';
 import SearchIcon from '@material-ui/icons/Search';
 import { useTerminalSession } from '../../hooks/useTerminalSession';
 import { useXterm } from '../../hooks/useXterm';
-import type { TerminalTarget } from '../../types';
+import type { TerminalSessionTarget } from '../../types';
 import { ConnectionAlert } from './ConnectionAlert';
+import { SessionPodExpiryAlert } from './SessionPodExpiryAlert';
 import { TerminalSearchBar } from './TerminalSearchBar';
 import { TerminalStatus } from './TerminalStatus';
 import { terminalThemeFromMui } from './terminalTheme';
@@ -48,11 +49,13 @@ const useStyles = makeStyles(theme => ({
 export interface KubernetesTerminalProps {
   /** Stringified ref of the entity the target belongs to. */
   entityRef: string;
-  target: TerminalTarget;
+  /** A container, or (`kind: 'session-pod'`) the namespace of a kubectl session pod. */
+  target: TerminalSessionTarget;
 }
 
 /**
- * An interactive shell in one container, with a status line, search, copy/paste and reconnect.
+ * An interactive shell in one container or in a kubectl session pod, with a status line, search,
+ * copy/paste and reconnect; for a session pod also its start-up progress and expiry.
  *
  * @public
  */
@@ -62,11 +65,12 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
   const muiTheme = useTheme();
   const theme = useMemo(() => terminalThemeFromMui(muiTheme), [muiTheme]);
   const { containerRef, xterm } = useXterm(theme);
-  const { state, idle, reconnect } = useTerminalSession({
-    terminal: xterm?.terminal,
-    entityRef,
-    target,
-  });
+  const { state, idle, expiry, extending, extend, reconnect } =
+    useTerminalSession({
+      terminal: xterm?.terminal,
+      entityRef,
+      target,
+    });
   const [searchOpen, setSearchOpen] = useState(false);
 
   const copySelection = useCallback(() => {
@@ -126,12 +130,20 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
     });
   }, [xterm, copySelection]);
 
-  const active = state.status === 'connecting' || state.status === 'connected';
+  const active =
+    state.status === 'connecting' ||
+    state.status === 'provisioning' ||
+    state.status === 'connected';
 
   return (
     <Paper variant="outlined">
       <Box className={classes.toolbar}>
-        <TerminalStatus target={target} state={state} idle={idle} />
+        <TerminalStatus
+          target={target}
+          state={state}
+          idle={idle}
+          expiry={expiry}
+        />
         <Box className={classes.actions}>
           <IconButton
             title="Search (Ctrl+Shift+F)"
@@ -178,7 +190,14 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
           onClose={closeSearch}
         />
       )}
-      <ConnectionAlert state={state} target={target} />
+      {active && expiry?.warning && (
+        <SessionPodExpiryAlert
+          expiry={expiry}
+          extending={extending}
+          onExtend={extend}
+        />
+      )}
+      <ConnectionAlert state={state} target={target} onReconnect={reconnect} />
       <Box className={classes.screen}>
         <div
           ref={containerRef}

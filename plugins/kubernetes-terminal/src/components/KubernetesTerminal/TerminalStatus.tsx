@@ -1,4 +1,3 @@
-import { useEffect, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
@@ -7,13 +6,18 @@ import ErrorIcon from '@material-ui/icons/Error';
 import HourglassEmptyIcon from '@material-ui/icons/HourglassEmpty';
 import StopIcon from '@material-ui/icons/Stop';
 import WarningIcon from '@material-ui/icons/Warning';
+import TimerIcon from '@material-ui/icons/Timer';
 import {
   describeConnectionState,
+  describeExpiry,
   describeIdleWarning,
   type TerminalConnectionState,
+  type TerminalExpiry,
   type TerminalIdleWarning,
 } from '../../hooks/connectionState';
-import type { TerminalTarget } from '../../types';
+import { useNow } from '../../hooks/useNow';
+import type { TerminalSessionTarget } from '../../types';
+import { formatTarget } from '../common/format';
 
 const useStyles = makeStyles(theme => ({
   icon: { fontSize: 16 },
@@ -27,6 +31,15 @@ const useStyles = makeStyles(theme => ({
     gap: 4,
     color: theme.palette.warning.dark,
     whiteSpace: 'nowrap',
+  },
+  expiry: {
+    display: 'inline-flex',
+    alignItems: 'center',
+    gap: 4,
+    whiteSpace: 'nowrap',
+  },
+  expiryWarning: {
+    color: theme.palette.warning.dark,
   },
   target: {
     fontFamily: 'monospace',
@@ -44,6 +57,7 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
     case 'terminated':
       return <StopIcon className={`${classes.icon} ${classes.error}`} />;
     case 'connecting':
+    case 'provisioning':
       return (
         <HourglassEmptyIcon className={`${classes.icon} ${classes.pending}`} />
       );
@@ -58,20 +72,6 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
     default:
       return <ErrorIcon className={`${classes.icon} ${classes.error}`} />;
   }
-}
-
-/** Re-renders every second while there is a countdown to show. */
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) {
-      return undefined;
-    }
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
 }
 
 function IdleWarning(props: { warning: TerminalIdleWarning }) {
@@ -90,18 +90,46 @@ function IdleWarning(props: { warning: TerminalIdleWarning }) {
   );
 }
 
+function ExpiryCountdown(props: { expiry: TerminalExpiry }) {
+  const classes = useStyles();
+  const now = useNow(true);
+  return (
+    <Typography
+      variant="body2"
+      component="span"
+      className={`${classes.expiry} ${
+        props.expiry.warning ? classes.expiryWarning : ''
+      }`}
+      data-testid="terminal-status-expiry"
+    >
+      <TimerIcon className={classes.icon} />
+      {describeExpiry(props.expiry, now)}
+    </Typography>
+  );
+}
+
+const Separator = () => (
+  <Typography variant="body2" component="span" aria-hidden>
+    ·
+  </Typography>
+);
+
 /**
- * The status line: target, connection state, and the idle warning if any.
+ * The status line: target, connection state, the idle warning and a session pod's expiry.
  *
  * @internal
  */
 export function TerminalStatus(props: {
-  target: TerminalTarget;
+  target: TerminalSessionTarget;
   state: TerminalConnectionState;
   idle?: TerminalIdleWarning;
+  expiry?: TerminalExpiry;
 }) {
-  const { target, state, idle } = props;
+  const { target, state, idle, expiry } = props;
   const classes = useStyles();
+  const kind = target.kind ?? 'exec';
+  const running =
+    state.status === 'connected' || state.status === 'provisioning';
   return (
     <Box
       data-testid="terminal-status"
@@ -118,23 +146,26 @@ export function TerminalStatus(props: {
         className={classes.target}
         data-testid="terminal-status-target"
       >
-        {target.cluster}/{target.namespace}/{target.pod}/{target.container}
+        {formatTarget(target)}
+        {kind === 'session-pod' && ' (kubectl session pod)'}
       </Typography>
-      <Typography variant="body2" component="span" aria-hidden>
-        ·
-      </Typography>
+      <Separator />
       <Typography
         variant="body2"
         component="span"
         data-testid="terminal-status-state"
       >
-        {describeConnectionState(state)}
+        {describeConnectionState(state, kind)}
       </Typography>
+      {expiry && running && (
+        <>
+          <Separator />
+          <ExpiryCountdown expiry={expiry} />
+        </>
+      )}
       {idle && state.status === 'connected' && (
         <>
-          <Typography variant="body2" component="span" aria-hidden>
-            ·
-          </Typography>
+          <Separator />
           <IdleWarning warning={idle} />
         </>
       )}

@@ -5,19 +5,34 @@ import FormControl from '@material-ui/core/FormControl';
 import InputLabel from '@material-ui/core/InputLabel';
 import OutlinedInput from '@material-ui/core/OutlinedInput';
 import Select from '@material-ui/core/Select';
+import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type {
   TerminalCluster,
   TerminalClusterErrorReason,
   TerminalContainer,
   TerminalPod,
+  TerminalSessionKind,
 } from '@internal/plugin-kubernetes-terminal-common';
 import { useRememberedTarget } from '../../hooks/useRememberedTarget';
-import type { TerminalTarget } from '../../types';
+import type { TerminalSessionTarget, TerminalTarget } from '../../types';
+import { ModeChoice } from './ModeChoice';
+import { initialMode, terminalModes } from './modes';
 import { resolveSelection } from './resolveSelection';
+import {
+  isSessionPodUsable,
+  resolveSessionPodSelection,
+  sessionPodClusters,
+  type ResolvedSessionPodSelection,
+} from './resolveSessionPodSelection';
 
 const useStyles = makeStyles(theme => ({
   root: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: theme.spacing(1.5),
+  },
+  row: {
     display: 'flex',
     flexWrap: 'wrap',
     alignItems: 'center',
@@ -34,8 +49,11 @@ export interface TerminalTargetPickerProps {
   /** Stringified ref of the entity, the key of the remembered choice. */
   entityRef: string;
   clusters: TerminalCluster[];
+  /** Whether the user may open a shell in the entity's containers; default true. */
+  canExec?: boolean;
   disabled?: boolean;
-  onConnect: (target: TerminalTarget) => void;
+  /** A container, or a session pod's cluster and namespace (`kind: 'session-pod'`). */
+  onConnect: (target: TerminalSessionTarget) => void;
 }
 
 const clusterErrorLabels: Record<TerminalClusterErrorReason, string> = {
@@ -51,6 +69,27 @@ function clusterLabel(cluster: TerminalCluster): string {
     return `${title} (${clusterErrorLabels[cluster.error.reason] ?? 'error'})`;
   }
   return cluster.pods.length === 0 ? `${title} (no pods)` : title;
+}
+
+function sessionPodClusterLabel(cluster: TerminalCluster): string {
+  const title = cluster.title ?? cluster.name;
+  if (cluster.error) {
+    return clusterLabel(cluster);
+  }
+  if (!cluster.sessionPod?.canCreate) {
+    return `${title} (not allowed)`;
+  }
+  return cluster.sessionPod.namespaces.length === 0
+    ? `${title} (no namespaces)`
+    : title;
+}
+
+function sessionPodCaption(resolved: ResolvedSessionPodSelection): string {
+  const role = resolved.cluster?.sessionPod?.clusterRole;
+  const namespace = resolved.selection.namespace;
+  return role
+    ? `A short-lived pod with kubectl, bound to the ${role} role in ${namespace}`
+    : `A short-lived pod with kubectl, limited to ${namespace}`;
 }
 
 function podLabel(pod: TerminalPod): string {
@@ -103,108 +142,162 @@ function PickerSelect(props: {
 }
 
 /**
- * Cascading choice of cluster, namespace, pod and container, and the Connect button.
+ * Cascading choice of cluster, namespace, pod and container, and the Connect button; where the
+ * portal offers kubectl session pods, a mode choice and, for a session pod, cluster and namespace.
  *
  * @public
  */
 export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
-  const { entityRef, clusters, disabled, onConnect } = props;
+  const { entityRef, clusters, canExec = true, disabled, onConnect } = props;
   const classes = useStyles();
   const { remembered, remember } = useRememberedTarget(entityRef);
-  const [wanted, setWanted] = useState<Partial<TerminalTarget> | undefined>(
-    remembered,
+  const modes = useMemo(
+    () => terminalModes(clusters, canExec),
+    [clusters, canExec],
   );
+  const [mode, setMode] = useState<TerminalSessionKind>(() =>
+    initialMode(modes, remembered?.kind),
+  );
+  // Shared by both modes, so that switching keeps the cluster and namespace.
+  const [wanted, setWanted] = useState<
+    Partial<Omit<TerminalTarget, 'kind'>> | undefined
+  >(remembered);
   const resolved = useMemo(
     () => resolveSelection(clusters, wanted),
     [clusters, wanted],
   );
-  const { selection } = resolved;
+  const resolvedSessionPod = useMemo(
+    () => resolveSessionPodSelection(clusters, wanted),
+    [clusters, wanted],
+  );
+  const sessionPod = mode === 'session-pod';
+  const { selection } = sessionPod ? resolvedSessionPod : resolved;
+  const target: TerminalSessionTarget | undefined = sessionPod
+    ? resolvedSessionPod.target
+    : resolved.target;
 
   const handleConnect = () => {
-    if (resolved.target) {
-      remember(resolved.target);
-      onConnect(resolved.target);
+    if (target) {
+      remember(target);
+      onConnect(target);
     }
   };
 
   return (
     <Box className={classes.root}>
-      <PickerSelect
-        id="kubernetes-terminal-cluster"
-        label="Cluster"
-        placeholder="Select a cluster"
-        value={selection.cluster}
-        disabled={disabled}
-        onChange={cluster => setWanted({ cluster })}
-      >
-        {clusters.map(cluster => (
-          <option
-            key={cluster.name}
-            value={cluster.name}
-            disabled={Boolean(cluster.error) || cluster.pods.length === 0}
-          >
-            {clusterLabel(cluster)}
-          </option>
-        ))}
-      </PickerSelect>
-      <PickerSelect
-        id="kubernetes-terminal-namespace"
-        label="Namespace"
-        placeholder="Select a namespace"
-        value={selection.namespace}
-        disabled={disabled || !selection.cluster}
-        onChange={namespace =>
-          setWanted({ cluster: selection.cluster, namespace })
-        }
-      >
-        {resolved.namespaces.map(namespace => (
-          <option key={namespace} value={namespace}>
-            {namespace}
-          </option>
-        ))}
-      </PickerSelect>
-      <PickerSelect
-        id="kubernetes-terminal-pod"
-        label="Pod"
-        placeholder="Select a pod"
-        value={selection.pod}
-        disabled={disabled || !selection.namespace}
-        onChange={pod =>
-          setWanted({
-            cluster: selection.cluster,
-            namespace: selection.namespace,
-            pod,
-          })
-        }
-      >
-        {resolved.pods.map(pod => (
-          <option key={pod.name} value={pod.name}>
-            {podLabel(pod)}
-          </option>
-        ))}
-      </PickerSelect>
-      <PickerSelect
-        id="kubernetes-terminal-container"
-        label="Container"
-        placeholder="Select a container"
-        value={selection.container}
-        disabled={disabled || !selection.pod}
-        onChange={container => setWanted({ ...selection, container })}
-      >
-        {resolved.containers.map(container => (
-          <option key={container.name} value={container.name}>
-            {containerLabel(container)}
-          </option>
-        ))}
-      </PickerSelect>
-      <Button
-        variant="contained"
-        color="primary"
-        disabled={disabled || !resolved.target}
-        onClick={handleConnect}
-      >
-        Connect
-      </Button>
+      {modes['session-pod'].shown && (
+        <ModeChoice
+          modes={modes}
+          value={mode}
+          disabled={disabled}
+          onChange={setMode}
+        />
+      )}
+      <Box className={classes.row}>
+        <PickerSelect
+          id="kubernetes-terminal-cluster"
+          label="Cluster"
+          placeholder="Select a cluster"
+          value={selection.cluster}
+          disabled={disabled}
+          onChange={cluster => setWanted({ cluster })}
+        >
+          {sessionPod
+            ? sessionPodClusters(clusters).map(cluster => (
+                <option
+                  key={cluster.name}
+                  value={cluster.name}
+                  disabled={!isSessionPodUsable(cluster)}
+                >
+                  {sessionPodClusterLabel(cluster)}
+                </option>
+              ))
+            : clusters.map(cluster => (
+                <option
+                  key={cluster.name}
+                  value={cluster.name}
+                  disabled={Boolean(cluster.error) || cluster.pods.length === 0}
+                >
+                  {clusterLabel(cluster)}
+                </option>
+              ))}
+        </PickerSelect>
+        <PickerSelect
+          id="kubernetes-terminal-namespace"
+          label="Namespace"
+          placeholder="Select a namespace"
+          value={selection.namespace}
+          disabled={disabled || !selection.cluster}
+          onChange={namespace =>
+            setWanted({ cluster: selection.cluster, namespace })
+          }
+        >
+          {(sessionPod ? resolvedSessionPod : resolved).namespaces.map(
+            namespace => (
+              <option key={namespace} value={namespace}>
+                {namespace}
+              </option>
+            ),
+          )}
+        </PickerSelect>
+        {!sessionPod && (
+          <>
+            <PickerSelect
+              id="kubernetes-terminal-pod"
+              label="Pod"
+              placeholder="Select a pod"
+              value={resolved.selection.pod}
+              disabled={disabled || !resolved.selection.namespace}
+              onChange={pod =>
+                setWanted({
+                  cluster: resolved.selection.cluster,
+                  namespace: resolved.selection.namespace,
+                  pod,
+                })
+              }
+            >
+              {resolved.pods.map(pod => (
+                <option key={pod.name} value={pod.name}>
+                  {podLabel(pod)}
+                </option>
+              ))}
+            </PickerSelect>
+            <PickerSelect
+              id="kubernetes-terminal-container"
+              label="Container"
+              placeholder="Select a container"
+              value={resolved.selection.container}
+              disabled={disabled || !resolved.selection.pod}
+              onChange={container =>
+                setWanted({ ...resolved.selection, container })
+              }
+            >
+              {resolved.containers.map(container => (
+                <option key={container.name} value={container.name}>
+                  {containerLabel(container)}
+                </option>
+              ))}
+            </PickerSelect>
+          </>
+        )}
+        <Button
+          variant="contained"
+          color="primary"
+          disabled={disabled || !target}
+          onClick={handleConnect}
+        >
+          {sessionPod ? 'Start session pod' : 'Connect'}
+        </Button>
+      </Box>
+      {sessionPod && resolvedSessionPod.target && (
+        <Typography
+          variant="body2"
+          color="textSecondary"
+          data-testid="session-pod-caption"
+        >
+          {sessionPodCaption(resolvedSessionPod)}
+        </Typography>
+      )}
     </Box>
   );
 }

@@ -1,0 +1,19 @@
+import { useEffect, useState } from 'react';
+
+/**
+ * The current time, re-rendering every second while `active`, for countdowns.
+ *
+ * @internal
+ */
+export function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) {
+      return undefined;
+    }
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
