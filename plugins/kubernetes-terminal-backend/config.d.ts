@@ -44,5 +44,62 @@ export interface Config {
       /** Sessions and audit events older than this are deleted. Default 90 days. */
       retention?: string | { days?: number };
     };
+    /**
+     * kubectl session pods: instead of entering an application container, the user gets a fresh,
+     * short-lived pod with kubectl, acting through its own service account, bound to `clusterRole`
+     * in the entity's namespace only. Every setting but the durations can be overridden per cluster
+     * under `clusters.<name>`.
+     */
+    sessionPods?: SessionPodSettings & {
+      /** How long a session pod lives before it is deleted, unless extended. Default 30 minutes. */
+      expiry?: string | { seconds?: number; minutes?: number; hours?: number };
+      /** How much one extension adds. Default 30 minutes. */
+      extendBy?: string | { seconds?: number; minutes?: number; hours?: number };
+      /** The most a session pod can live, extensions included. Default 8 hours. */
+      maxLifetime?: string | { seconds?: number; minutes?: number; hours?: number };
+      /** From this long before expiry the terminal warns and offers to extend. Default 5 minutes. */
+      warningBefore?: string | { seconds?: number; minutes?: number };
+      /** A pod that is not running after this long fails to open. Default 2 minutes. */
+      provisionTimeout?: string | { seconds?: number; minutes?: number };
+      /** How often the clean-up janitor looks for expired session pods. Default 1 minute. */
+      janitorInterval?: string | { seconds?: number; minutes?: number };
+      /** Overrides per cluster name (as in `kubernetes.clusterLocatorMethods`). */
+      clusters?: { [clusterName: string]: SessionPodSettings };
+    };
+  };
+}
+
+interface SessionPodSettings {
+  /** Offer session pods. Default false. */
+  enabled?: boolean;
+  /** Image with kubectl and a shell. Default bitnami/kubectl:latest. */
+  image?: string;
+  /** The container's command; it only has to keep running. Default [sleep, infinity]. */
+  command?: string[];
+  /** ClusterRole the session's service account is bound to in the namespace. Default view. */
+  clusterRole?: string;
+  /** The API server as the pod reaches it, written into its kubeconfig. Default https://kubernetes.default.svc. */
+  apiServerUrl?: string;
+  /** Extra annotations of the pod, e.g. { sidecar.istio.io/inject: "false" }. */
+  podAnnotations?: { [key: string]: string };
+  /** Requests and limits of the container. Default requests 50m / 64Mi, limits 500m / 256Mi. */
+  resources?: {
+    requests?: { cpu?: string; memory?: string };
+    limits?: { cpu?: string; memory?: string };
+  };
+  networkPolicy?: {
+    /** Create a NetworkPolicy that denies ingress and allows egress to DNS and the API server only. Default true. */
+    enabled?: boolean;
+    /**
+     * Where the API server listens, e.g. [10.0.0.1/32]. Default: the addresses of the
+     * `default/kubernetes` Endpoints, else the cluster URL's IP.
+     */
+    apiServerCidrs?: string[];
+    /** Ports of the API server. Default [443, 6443]. */
+    apiServerPorts?: number[];
+    /** DNS port of kube-dns in kube-system. Default 53. */
+    dnsPort?: number;
+    /** More egress rules (NetworkPolicyEgressRule objects), appended as they are. */
+    extraEgress?: object[];
   };
 }

@@ -197,6 +197,7 @@ export async function startSandbox(
     url = `http://${hostPart}:${address.port}`;
     httpsUrl = `https://${hostPart}:${address.port}`;
     caCertificate = server.certificate;
+    registry.rootCaCertificate = caCertificate;
 
     for (const name of DEFAULT_NAMESPACES)
       apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });

@@ -1,6 +1,7 @@
 import type { Config } from '@backstage/config';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
+import { readSessionPodsConfig, type SessionPodsConfig } from './sessionPods/sessionPodsConfig';
 
 /** @internal */
 export interface TerminalConfig {
@@ -14,6 +15,7 @@ export interface TerminalConfig {
   privateClusters: string[];
   auditFailClosed: boolean;
   retentionMs: number;
+  sessionPods: SessionPodsConfig;
 }
 
 const SHELL_PATTERN = /^[A-Za-z0-9_./-]+$/;
@@ -61,5 +63,6 @@ export function readTerminalConfig(config: Config): TerminalConfig {
     privateClusters: section?.getOptionalStringArray('privateClusters') ?? [],
     auditFailClosed: section?.getOptionalBoolean('audit.failClosed') ?? true,
     retentionMs: duration('audit.retention', 90 * 24 * 3600_000)!,
+    sessionPods: readSessionPodsConfig(section),
   };
 }

@@ -17,6 +17,8 @@ import { DatabaseSessionStore } from './database/DatabaseSessionStore';
 import { createAuditRouter } from './service/auditRouter';
 import { SessionAudit } from './sessions/SessionAudit';
 import { TerminalSessions } from './sessions/TerminalSessions';
+import { SessionPodJanitor } from './sessionPods/SessionPodJanitor';
+import { SessionPodManager } from './sessionPods/SessionPodManager';
 
 /**
  * The kubernetes-terminal backend plugin.
@@ -101,6 +103,32 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             );
           },
         });
+        const sessionPods = new SessionPodManager({
+          clusters,
+          config: terminalConfig.sessionPods,
+          store,
+          record: event => terminalSessions.record(event),
+          logger,
+        });
+        if (terminalConfig.sessionPods.anyEnabled) {
+          const janitor = new SessionPodJanitor({
+            clusters,
+            config: terminalConfig.sessionPods,
+            objects: sessionPods.objects,
+            store,
+            record: event => terminalSessions.record(event),
+            logger,
+          });
+          await scheduler.scheduleTask({
+            id: 'kubernetes-terminal-session-pod-janitor',
+            frequency: { milliseconds: terminalConfig.sessionPods.janitorIntervalMs },
+            timeout: { milliseconds: Math.max(60_000, terminalConfig.sessionPods.janitorIntervalMs) },
+            scope: 'global',
+            fn: async () => {
+              await janitor.run();
+            },
+          });
+        }
         const sessions = new SessionRegistry();
         const tickets = new TicketStore(terminalConfig.ticketTtlMs);
         const basePath = new URL(await discovery.getBaseUrl('kubernetes-terminal')).pathname;
@@ -111,6 +139,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           sessions,
           clusters,
           terminalSessions,
+          sessionPods,
           logger,
         });
         const sweeper = setInterval(
@@ -138,6 +167,8 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             tickets,
             gateway,
             terminalSessions,
+            store,
+            sessionPods,
           }),
         );
         httpRouter.use(

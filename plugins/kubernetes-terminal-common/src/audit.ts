@@ -39,6 +39,8 @@ export interface TerminalSessionRecord {
   createdAt: string;
   lastActivityAt: string;
   expiresAt?: string;
+  /** Session pods: the latest `expiresAt` extensions can reach. */
+  maxExpiresAt?: string;
   endedAt?: string;
   endReason?: string;
   clientIp?: string;

@@ -61,6 +61,11 @@ export const TerminalCloseCode = {
   Timeout: 4408,
   /** No shell of the configured list exists in the container. */
   NoShell: 4422,
+  /**
+   * The kubectl session pod cannot start and retrying will not help (image pull error, invalid image,
+   * crashing container); the reason names the Kubernetes reason and message.
+   */
+  SessionPodFailed: 4424,
   /** Someone with permission ended the session; a `terminated` message says who. */
   Terminated: 4410,
   /** No input for longer than the idle limit. */

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { PodRuntime } from '../pods/PodRuntime';
 import { resolveInContainer } from '../pods/containerTools';
 import { processEnv } from '../pods/processEnv';
+import { containerMounts } from '../pods/podVolumes';
 import { ObjectStore } from '../store/ObjectStore';
 import { SandboxLogger } from '../types';
 import {
@@ -175,6 +176,7 @@ export class ExecSession {
         `exec: could not refresh the in-pod kubeconfig: ${error}`,
       );
     }
+    runtime.refreshVolumes(pod);
     const container = (pod.spec?.containers ?? []).find(
       (c: any) => c.name === params.container,
     );
@@ -184,6 +186,7 @@ export class ExecSession {
       tty: params.tty,
       apiHost: this.o.apiHost,
       apiPort: this.o.apiPort,
+      mounts: containerMounts(paths, pod, container),
     });
     try {
       this.proc = params.tty

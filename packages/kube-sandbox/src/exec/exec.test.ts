@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { WebSocket } from 'ws';
 import {
   api,
@@ -215,6 +217,98 @@ describe('pods/exec over WebSocket', () => {
       stdout: 'true',
     });
     expect(home.stdout).toBe('same\n');
+  });
+
+  it('materialises secret, configMap and emptyDir volumes and points env paths into them', async () => {
+    sandbox.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'vol-secret', namespace: 'demo' },
+        data: { config: Buffer.from('first').toString('base64') },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'vol-cm', namespace: 'demo' },
+        data: { 'ca.crt': 'CA' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'with-volumes',
+          namespace: 'demo',
+          annotations: { [START_DELAY_ANNOTATION]: '0' },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'main',
+              image: 'example/shell:1',
+              env: [
+                { name: 'CONF', value: '/etc/app/config' },
+                { name: 'CA', value: '/etc/ca/ca.crt' },
+                { name: 'SCRATCH', value: '/scratch' },
+                { name: 'OTHER', value: '/etc/application' },
+              ],
+              volumeMounts: [
+                { name: 'conf', mountPath: '/etc/app', readOnly: true },
+                { name: 'ca', mountPath: '/etc/ca' },
+                { name: 'scratch', mountPath: '/scratch' },
+              ],
+            },
+          ],
+          volumes: [
+            {
+              name: 'conf',
+              secret: { secretName: 'vol-secret', defaultMode: 0o440 },
+            },
+            {
+              name: 'ca',
+              projected: { sources: [{ configMap: { name: 'vol-cm' } }] },
+            },
+            { name: 'scratch', emptyDir: {} },
+          ],
+        },
+      },
+    ]);
+    await waitFor(
+      () =>
+        sandbox.get('v1', 'Pod', 'with-volumes', 'demo')?.status?.phase ===
+        'Running',
+    );
+    const read = () =>
+      openExec(sandbox, 'with-volumes', {
+        command: [
+          'sh',
+          '-c',
+          'cat "$CONF"; echo; cat "$CA"; echo; test -d "$SCRATCH" && echo scratch; echo "$OTHER"; test -e "$HOME/.kube/config" || echo no-token',
+        ],
+        stdout: 'true',
+      });
+    expect((await read()).stdout).toBe(
+      'first\nCA\nscratch\n/etc/application\nno-token\n',
+    );
+    sandbox.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vol-secret', namespace: 'demo' },
+      data: { config: Buffer.from('second').toString('base64') },
+    });
+    const pod = sandbox.get('v1', 'Pod', 'with-volumes', 'demo')!;
+    const dir = path.join(
+      sandbox.stateDir,
+      'pods',
+      `demo_with-volumes_${pod.metadata.uid!.slice(0, 8)}`,
+      'volumes',
+      'conf',
+      'config',
+    );
+    // Written when the Secret changes, not only at the next exec.
+    expect(fs.readFileSync(dir, 'utf8')).toBe('second');
+    expect((await read()).stdout).toMatch(/^second\n/);
   });
 
   describe('refuses bad upgrades with a Status', () => {

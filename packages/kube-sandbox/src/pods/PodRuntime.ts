@@ -22,6 +22,7 @@ import {
   removePodFilesystem,
   writeInPodKubeconfig,
 } from './podFilesystem';
+import { podUsesObject, writePodVolumes } from './podVolumes';
 
 /*
  * The sandbox's kubelet: moves pods from Pending to Running after a delay (or into a declared
@@ -66,6 +67,14 @@ export class PodRuntime {
   }
 
   private onStoreEvent(event: StoreEvent): void {
+    if (
+      (event.resource === RESOURCE_TYPES.secrets ||
+        event.resource === RESOURCE_TYPES.configmaps) &&
+      event.type !== 'DELETED'
+    ) {
+      this.onVolumeSource(event);
+      return;
+    }
     if (event.resource !== RESOURCE_TYPES.pods) return;
     const pod = event.object;
     const uid = pod.metadata.uid!;
@@ -92,6 +101,29 @@ export class PodRuntime {
       this.killProcesses(uid);
       const paths = this.paths(pod);
       setTimeout(() => removePodFilesystem(paths), KILL_GRACE_MS + 100).unref();
+    }
+  }
+
+  /** A Secret or ConfigMap changed: rewrite the volumes of the started pods that project it. */
+  private onVolumeSource(event: StoreEvent): void {
+    const kind =
+      event.resource === RESOURCE_TYPES.secrets ? 'secret' : 'configMap';
+    const { namespace, name } = event.object.metadata;
+    for (const pod of this.options.store.list(RESOURCE_TYPES.pods, namespace)) {
+      if (pod.status?.phase === 'Running' && podUsesObject(pod, kind, name!)) {
+        this.refreshVolumes(pod);
+      }
+    }
+  }
+
+  /** Writes the pod's Secret, ConfigMap and emptyDir volumes into its directory. */
+  refreshVolumes(pod: KubeObject): void {
+    try {
+      writePodVolumes(this.options.store, this.paths(pod), pod);
+    } catch (error) {
+      this.options.logger.warn(
+        `pod ${pod.metadata.namespace}/${pod.metadata.name}: could not write its volumes: ${error}`,
+      );
     }
   }
 
@@ -170,6 +202,7 @@ export class PodRuntime {
       );
     }
     this.refreshKubeconfig(pod);
+    this.refreshVolumes(pod);
     const ip = `10.244.${Math.floor(this.nextIp / 250)}.${
       (this.nextIp % 250) + 2
     }`;

@@ -5,13 +5,14 @@ import { buildBinDir, ImageToolMap, toolsForContainer } from './containerTools';
 
 /*
  * Each pod gets `<stateDir>/pods/<namespace>_<name>_<uid8>/`: `home/` is cwd and HOME of every
- * process, `bin/<container>/` is a container's PATH.
+ * process, `bin/<container>/` is a container's PATH, `volumes/<name>/` a volume (see podVolumes).
  */
 
 export interface PodPaths {
   root: string;
   home: string;
   binDir(container: string): string;
+  volumeDir(volume: string): string;
 }
 
 export function podPaths(stateDir: string, pod: KubeObject): PodPaths {
@@ -26,6 +27,7 @@ export function podPaths(stateDir: string, pod: KubeObject): PodPaths {
     root,
     home: path.join(root, 'home'),
     binDir: container => path.join(root, 'bin', container),
+    volumeDir: volume => path.join(root, 'volumes', volume),
   };
 }
 

@@ -1,6 +1,7 @@
 import { RESOURCE_TYPES } from '../resources';
 import { ObjectStore } from '../store/ObjectStore';
 import { KubeObject } from '../types';
+import { mountedPath, VolumeMount } from './podVolumes';
 
 /*
  * The environment an exec'd process sees: deliberately minimal (nothing of the sandbox's own
@@ -13,6 +14,8 @@ export interface ProcessEnvOptions {
   tty: boolean;
   apiHost: string;
   apiPort: number;
+  /** The container's volumes; env values naming paths inside them point into their directories. */
+  mounts?: VolumeMount[];
 }
 
 function fieldRef(pod: KubeObject, path: string): string {
@@ -108,7 +111,8 @@ export function processEnv(
     else if (entry.valueFrom?.configMapKeyRef)
       value = keyRef(store, namespace, entry.valueFrom.configMapKeyRef, false);
     else value = '';
-    if (value !== undefined) env[entry.name] = value;
+    if (value !== undefined)
+      env[entry.name] = mountedPath(value, options.mounts ?? []);
   }
   // Host paths would break the illusion of the image (a PATH of /usr/bin finds the host's bash), so
   // the sandbox's own PATH and HOME win over the pod spec.

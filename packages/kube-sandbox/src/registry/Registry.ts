@@ -32,6 +32,12 @@ function isObject(v: unknown): v is Record<string, any> {
  * synchronously (default service account per namespace, namespace cleanup, ownerReference GC).
  */
 export class Registry {
+  /**
+   * PEM of the CA the sandbox serves with; once set, every new namespace gets the `kube-root-ca.crt`
+   * ConfigMap, as the kube-controller-manager's root-ca-cert-publisher does.
+   */
+  rootCaCertificate?: string;
+
   constructor(readonly store: ObjectStore) {}
 
   private checkBody(resource: ResourceType, body: unknown): KubeObject {
@@ -152,7 +158,7 @@ export class Registry {
     if (strategy.hasSpec) meta.generation = 1;
     const created = this.store.create(resource, object);
     if (resource === RESOURCE_TYPES.namespaces) {
-      this.createDefaultServiceAccount(created.metadata.name!);
+      this.createNamespaceDefaults(created.metadata.name!);
     }
     return created;
   }
@@ -172,10 +178,25 @@ export class Registry {
     }
   }
 
-  private createDefaultServiceAccount(namespace: string): void {
+  private createNamespaceDefaults(namespace: string): void {
     if (!this.store.get(RESOURCE_TYPES.serviceaccounts, namespace, 'default')) {
       this.create(RESOURCE_TYPES.serviceaccounts, namespace, {
         metadata: { name: 'default' },
+      });
+    }
+    if (
+      this.rootCaCertificate &&
+      !this.store.get(RESOURCE_TYPES.configmaps, namespace, 'kube-root-ca.crt')
+    ) {
+      this.create(RESOURCE_TYPES.configmaps, namespace, {
+        metadata: {
+          name: 'kube-root-ca.crt',
+          annotations: {
+            'kubernetes.io/description':
+              'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+          },
+        },
+        data: { 'ca.crt': this.rootCaCertificate },
       });
     }
   }

@@ -250,7 +250,7 @@ describe('object lifecycle', () => {
     ).toBe(200);
   });
 
-  it('gives every namespace a default service account and deletes its contents with it', async () => {
+  it('gives every namespace a default service account and the root CA, and deletes its contents with it', async () => {
     await api(sandbox, 'POST', '/api/v1/namespaces', {
       body: { metadata: { name: 'doomed' } },
     });
@@ -263,6 +263,15 @@ describe('object lifecycle', () => {
         )
       ).status,
     ).toBe(200);
+    expect(
+      (
+        await api(
+          sandbox,
+          'GET',
+          '/api/v1/namespaces/doomed/configmaps/kube-root-ca.crt',
+        )
+      ).body.data,
+    ).toEqual({ 'ca.crt': sandbox.caCertificate });
     await api(sandbox, 'POST', '/api/v1/namespaces/doomed/pods', {
       body: podManifest('inside'),
     });

@@ -6,11 +6,13 @@ import {
 } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import type { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type SandboxCluster } from '@internal/kube-sandbox';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { JsonObject } from '@backstage/types';
+import type { Knex } from 'knex';
+import type { SchedulerService, ServiceFactory } from '@backstage/backend-plugin-api';
 import { kubernetesTerminalPlugin } from '../plugin';
 
 export const DEMO_POD = 'demo-service-7d9f8b6c5-abcde';
@@ -41,30 +43,55 @@ export interface TerminalTestEnv {
   sandbox: SandboxCluster;
   backend: TestBackend;
   port: number;
+  /** The backend's scheduler: `triggerTask(id)` runs a task now. */
+  scheduler: SchedulerService;
   stop(): Promise<void>;
 }
 
+/** How a test backend reaches its sandbox: a running one, or its coordinates in another process. */
+export type SandboxEndpoint = Pick<SandboxCluster, 'url' | 'httpsUrl' | 'caCertificate'>;
+
+export interface TerminalBackendOptions {
+  /** Answers every permission request; without it, everything is allowed. */
+  decide?: (permission: string, userEntityRef: string) => AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  extraClusters?: JsonObject[] | ((sandbox: SandboxEndpoint) => JsonObject[]);
+  terminalConfig?: JsonObject | ((sandbox: SandboxEndpoint) => JsonObject);
+  /** A database shared with another backend; otherwise each backend has its own. */
+  knex?: Knex;
+  /** Tasks run only when triggered, not once at start-up. */
+  skipTaskRunOnStartup?: boolean;
+}
+
 /**
- * A sandbox cluster seeded with the demo, and a test backend with the terminal plugin pointed at it.
- * `decide` answers every permission request; requests without a token are unauthenticated.
+ * A test backend with the terminal plugin pointed at a sandbox; requests without a token are
+ * unauthenticated. Usable outside Jest too (see crashableBackend.ts).
  */
-export async function startTerminalTestEnv(options: {
-  decide: (permission: string, userEntityRef: string) => AuthorizeResult.ALLOW | AuthorizeResult.DENY;
-  extraClusters?: JsonObject[];
-  terminalConfig?: JsonObject;
-}): Promise<TerminalTestEnv> {
-  const sandbox = await startSandbox({ port: 0, seed: SEED, startDelayMs: 0 });
+export async function startTerminalBackend(
+  sandbox: SandboxEndpoint,
+  options: TerminalBackendOptions,
+): Promise<{ backend: TestBackend; port: number; scheduler: SchedulerService }> {
+  // The mock scheduler is a class the package does not export; its factory installs this instance.
+  const scheduler = mockServices.scheduler() as SchedulerService & {
+    factory(o?: { skipTaskRunOnStartup?: boolean }): ServiceFactory;
+  };
+  const resolve = <T>(value: T | ((s: SandboxEndpoint) => T) | undefined) =>
+    typeof value === 'function' ? (value as (s: SandboxEndpoint) => T)(sandbox) : value;
+  const decide = options.decide;
   const backend = await startTestBackend({
     features: [
       kubernetesTerminalPlugin,
+      scheduler.factory({ skipTaskRunOnStartup: options.skipTaskRunOnStartup }),
+      ...(options.knex ? [mockServices.database.factory({ knex: options.knex })] : []),
       catalogServiceMock.factory({ entities: demoEntities }),
       mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
-      mockServices.permissions.mock({
-        authorize: async (requests, { credentials }) => {
-          const user = (credentials.principal as { userEntityRef: string }).userEntityRef;
-          return requests.map(r => ({ result: options.decide(r.permission.name, user) }));
-        },
-      }).factory,
+      decide
+        ? mockServices.permissions.mock({
+            authorize: async (requests, { credentials }) => {
+              const user = (credentials.principal as { userEntityRef: string }).userEntityRef;
+              return requests.map(r => ({ result: decide(r.permission.name, user) }));
+            },
+          }).factory
+        : mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
       mockServices.rootConfig.factory({
         data: {
           app: { baseUrl: APP_ORIGIN },
@@ -80,23 +107,46 @@ export async function startTerminalTestEnv(options: {
                     serviceAccountToken: 'sandbox-portal-token',
                     skipTLSVerify: true,
                   },
-                  ...(options.extraClusters ?? []),
+                  ...(resolve(options.extraClusters) ?? []),
                 ],
               },
             ],
           },
-          kubernetesTerminal: options.terminalConfig ?? {},
+          kubernetesTerminal: resolve(options.terminalConfig) ?? {},
         },
       }),
     ],
   });
+  return { backend, port: (backend.server.address() as AddressInfo).port, scheduler };
+}
+
+/**
+ * A sandbox cluster seeded with the demo (or a running one, left running on stop), and a test backend
+ * with the terminal plugin pointed at it.
+ */
+export async function startTerminalTestEnv(
+  options: TerminalBackendOptions & {
+    decide: NonNullable<TerminalBackendOptions['decide']>;
+    sandbox?: SandboxCluster;
+  },
+): Promise<TerminalTestEnv> {
+  const sandbox = options.sandbox ?? (await startDemoSandbox());
+  const { backend, port, scheduler } = await startTerminalBackend(sandbox, options);
   return {
     sandbox,
     backend,
-    port: (backend.server.address() as AddressInfo).port,
+    port,
+    scheduler,
     async stop() {
       await backend.stop();
-      await sandbox.close();
+      if (!options.sandbox) {
+        await sandbox.close();
+      }
     },
   };
+}
+
+/** The demo seed; tokens may be as short-lived as session pod tests need. */
+export function startDemoSandbox(): Promise<SandboxCluster> {
+  return startSandbox({ port: 0, seed: SEED, startDelayMs: 0, minTokenExpirationSeconds: 1 });
 }

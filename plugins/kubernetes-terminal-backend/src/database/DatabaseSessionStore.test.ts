@@ -117,6 +117,32 @@ describe('migrations', () => {
   );
 });
 
+describe('session pod expiry migration', () => {
+  it.each(databases.eachSupportedId())(
+    'adds and removes max_expires_at on %s',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await knex.migrate.latest({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasColumn('kubernetes_terminal_sessions', 'max_expires_at'),
+      ).toBe(true);
+      expect(await indexNames(knex, 'kubernetes_terminal_sessions')).toContain(
+        'kubernetes_terminal_sessions_pod_idx',
+      );
+      await knex.migrate.down({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasColumn('kubernetes_terminal_sessions', 'max_expires_at'),
+      ).toBe(false);
+      expect(await indexNames(knex, 'kubernetes_terminal_sessions')).not.toContain(
+        'kubernetes_terminal_sessions_pod_idx',
+      );
+      expect(await knex.schema.hasTable('kubernetes_terminal_sessions')).toBe(true);
+      await knex.migrate.latest({ directory: migrationsDir });
+      await knex.destroy();
+    },
+  );
+});
+
 async function indexNames(knex: Knex, table: string): Promise<string[]> {
   if (knex.client.config.client.toString().includes('sqlite')) {
     const rows = await knex('sqlite_master')
@@ -177,6 +203,39 @@ describe.each(databases.eachSupportedId())(
           heartbeatAt: at(1000),
         });
         expect(await store.getSession(uuid(2))).toBeUndefined();
+      });
+
+      it('keeps the expiry of every live session on a session pod current', async () => {
+        const pod = { kind: 'session-pod' as const, pod: 'kubectl-alice-1234567890', container: 'kubectl' };
+        await store.createSession(
+          session(1, { ...pod, expiresAt: at(60_000), maxExpiresAt: at(600_000) }),
+        );
+        await store.createSession(session(2, { ...pod, status: 'idle' }));
+        await store.createSession(session(3, { ...pod, status: 'closed', expiresAt: at(60_000) }));
+        await store.createSession(session(4, { ...pod, namespace: 'other' }));
+        await store.createSession(session(5));
+        expect(await store.getSession(uuid(1))).toMatchObject({
+          expiresAt: at(60_000),
+          maxExpiresAt: at(600_000),
+        });
+        const updated = await store.updateSessionPodExpiry(
+          { cluster: 'dev', namespace: 'shop', pod: pod.pod },
+          { expiresAt: at(120_000), maxExpiresAt: at(600_000) },
+        );
+        expect(updated).toBe(2);
+        for (const n of [1, 2]) {
+          expect(await store.getSession(uuid(n))).toMatchObject({
+            expiresAt: at(120_000),
+            maxExpiresAt: at(600_000),
+          });
+        }
+        expect((await store.getSession(uuid(3)))!.expiresAt).toEqual(at(60_000));
+        expect((await store.getSession(uuid(4)))!.expiresAt).toBeUndefined();
+        const onPod = await store.listSessions({
+          filter: { pod: pod.pod, namespace: 'shop' },
+          limit: 10,
+        });
+        expect(onPod.items.map(s => s.id)).toEqual([3, 2, 1].map(uuid));
       });
 
       it('refuses a duplicate id', async () => {

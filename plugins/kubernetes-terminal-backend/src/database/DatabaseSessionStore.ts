@@ -157,6 +157,7 @@ export class DatabaseSessionStore implements SessionStore {
       ['entityRef', 'entity_ref'],
       ['cluster', 'cluster'],
       ['namespace', 'namespace'],
+      ['pod', 'pod'],
       ['kind', 'kind'],
     ] as const) {
       if (filter[key] !== undefined) {
@@ -234,6 +235,24 @@ export class DatabaseSessionStore implements SessionStore {
       nextCursor: rows.nextCursor,
       totalCount,
     };
+  }
+
+  async updateSessionPodExpiry(
+    target: { cluster: string; namespace: string; pod: string },
+    expiry: { expiresAt: Date; maxExpiresAt: Date },
+  ): Promise<number> {
+    return await this.db<SessionRow>(SESSIONS)
+      .where({
+        kind: 'session-pod',
+        cluster: target.cluster,
+        namespace: target.namespace,
+        pod: target.pod,
+      })
+      .whereIn('status', liveSessionStatuses)
+      .update({
+        expires_at: expiry.expiresAt,
+        max_expires_at: expiry.maxExpiresAt,
+      });
   }
 
   async heartbeat(

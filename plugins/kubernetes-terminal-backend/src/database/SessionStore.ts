@@ -60,6 +60,8 @@ export interface StoredTerminalSession {
   createdAt: Date;
   lastActivityAt: Date;
   expiresAt?: Date;
+  /** Session pods: the latest `expiresAt` extensions can reach. */
+  maxExpiresAt?: Date;
   endedAt?: Date;
   endReason?: string;
   clientIp?: string;
@@ -91,6 +93,7 @@ export interface TerminalSessionPatch {
   status?: TerminalSessionStatus;
   lastActivityAt?: Date;
   expiresAt?: Date | null;
+  maxExpiresAt?: Date | null;
   endedAt?: Date | null;
   endReason?: string | null;
   shell?: string | null;
@@ -104,6 +107,7 @@ export interface SessionFilter {
   entityRef?: string;
   cluster?: string;
   namespace?: string;
+  pod?: string;
   status?: TerminalSessionStatus | TerminalSessionStatus[];
   kind?: TerminalSessionKind;
   /** Inclusive lower bound of `createdAt`. */
@@ -197,6 +201,15 @@ export interface SessionStore {
   appendEvents(events: NewAuditEvent[]): Promise<void>;
   /** Throws `InputError` on an invalid cursor or limit. */
   listEvents(query: PageQuery<EventFilter>): Promise<Page<StoredAuditEvent>>;
+
+  /**
+   * Session pods: sets the expiry of every live session on that pod (all tabs, all replicas);
+   * returns how many there were.
+   */
+  updateSessionPodExpiry(
+    target: { cluster: string; namespace: string; pod: string },
+    expiry: { expiresAt: Date; maxExpiresAt: Date },
+  ): Promise<number>;
 
   /** Marks live sessions as held by this replica at `at`. */
   heartbeat(instanceId: string, sessionIds: string[], at: Date): Promise<void>;

@@ -29,6 +29,7 @@ export type SessionRow = {
   created_at: DbDate;
   last_activity_at: DbDate;
   expires_at: DbDate | null;
+  max_expires_at?: DbDate | null;
   ended_at: DbDate | null;
   end_reason: string | null;
   client_ip: string | null;
@@ -113,6 +114,7 @@ export function mapSession(row: SessionRow): StoredTerminalSession {
     createdAt: toDate(row.created_at),
     lastActivityAt: toDate(row.last_activity_at),
     expiresAt: toOptionalDate(row.expires_at),
+    maxExpiresAt: toOptionalDate(row.max_expires_at ?? null),
     endedAt: toOptionalDate(row.ended_at),
     endReason: optional(row.end_reason),
     clientIp: optional(row.client_ip),
@@ -195,6 +197,9 @@ export function toPatchRow(patch: TerminalSessionPatch): Partial<SessionRow> {
   if (patch.expiresAt !== undefined) {
     row.expires_at = patch.expiresAt;
   }
+  if (patch.maxExpiresAt !== undefined) {
+    row.max_expires_at = patch.maxExpiresAt;
+  }
   if (patch.endedAt !== undefined) {
     row.ended_at = patch.endedAt;
   }
@@ -229,6 +234,7 @@ export function toSessionRow(session: NewTerminalSession): SessionRow {
     created_at: session.createdAt,
     last_activity_at: session.lastActivityAt ?? session.createdAt,
     expires_at: session.expiresAt ?? null,
+    max_expires_at: session.maxExpiresAt ?? null,
     ended_at: session.endedAt ?? null,
     end_reason: text(session.endReason),
     client_ip: str(session.clientIp),

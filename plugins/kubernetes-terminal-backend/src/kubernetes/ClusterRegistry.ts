@@ -12,6 +12,8 @@ export interface TerminalClusterDetails {
   title?: string;
   url: string;
   authProvider: string;
+  /** The cluster's CA (base64 PEM) from the config, when given. */
+  caData?: string;
   /** Why the terminal cannot use this cluster, when it cannot (e.g. an unsupported auth provider). */
   unsupported?: string;
   kubeConfig?: KubeConfig;
@@ -50,6 +52,7 @@ export class ClusterRegistry {
           title: c.getOptionalString('title'),
           url: c.getString('url'),
           authProvider,
+          caData: c.getOptionalString('caData'),
         };
         if (authProvider !== 'serviceAccount') {
           details.unsupported = `the kubernetes-terminal plugin supports the 'serviceAccount' auth provider; cluster '${name}' uses '${authProvider || 'none'}'`;

@@ -46,6 +46,22 @@ export class PodLister {
     return result.pods.find(p => p.name === podName);
   }
 
+  /** The namespaces the entity's pods are in, in one cluster. */
+  async entityNamespaces(
+    selector: EntityWorkloadSelector,
+    clusterName: string,
+  ): Promise<string[]> {
+    const cluster = this.clusters.get(clusterName);
+    if (!cluster || (selector.cluster && selector.cluster !== clusterName)) {
+      return [];
+    }
+    const result = await this.listInCluster(cluster, selector);
+    if (result.error) {
+      throw new ClusterAccessError(result.error.reason, result.error.message);
+    }
+    return namespacesOf(result.pods);
+  }
+
   private async listInCluster(
     cluster: TerminalClusterDetails,
     selector: EntityWorkloadSelector,
@@ -86,6 +102,11 @@ export class ClusterAccessError extends Error {
     super(message);
     this.name = 'ClusterAccessError';
   }
+}
+
+/** The distinct namespaces of some pods, sorted. @internal */
+export function namespacesOf(pods: TerminalPod[]): string[] {
+  return [...new Set(pods.map(p => p.namespace))].sort();
 }
 
 function toTerminalPod(pod: V1Pod): TerminalPod {

@@ -1,3 +1,4 @@
+import type { TerminalSessionKind } from '@internal/plugin-kubernetes-terminal-common';
 import { randomUUID } from 'node:crypto';
 
 /** @internal */
@@ -6,6 +7,8 @@ export type SessionState = 'pending' | 'connecting' | 'active' | 'closed';
 /** @internal */
 export interface TerminalSession {
   id: string;
+  /** Default `exec`; a `session-pod` session is provisioned before its relay starts. */
+  kind?: TerminalSessionKind;
   userEntityRef: string;
   entityRef: string;
   cluster: string;
@@ -19,6 +22,9 @@ export interface TerminalSession {
   userAgent?: string;
   shell?: string;
   endReason?: string;
+  /** Session pods: when the pod expires, and the cap of extensions. */
+  expiresAt?: Date;
+  maxExpiresAt?: Date;
 }
 
 /**

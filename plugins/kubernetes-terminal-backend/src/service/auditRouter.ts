@@ -81,13 +81,22 @@ function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.infer<T> {
 
 /** @internal */
 export function toApiSession(session: StoredTerminalSession): TerminalSessionRecord {
-  const { heartbeatAt, backendInstance, createdAt, lastActivityAt, expiresAt, endedAt, ...rest } =
-    session;
+  const {
+    heartbeatAt,
+    backendInstance,
+    createdAt,
+    lastActivityAt,
+    expiresAt,
+    maxExpiresAt,
+    endedAt,
+    ...rest
+  } = session;
   return {
     ...rest,
     createdAt: createdAt.toISOString(),
     lastActivityAt: lastActivityAt.toISOString(),
     ...(expiresAt && { expiresAt: expiresAt.toISOString() }),
+    ...(maxExpiresAt && { maxExpiresAt: maxExpiresAt.toISOString() }),
     ...(endedAt && { endedAt: endedAt.toISOString() }),
   };
 }

@@ -18,14 +18,19 @@ import {
   type CreateTerminalSessionResponse,
   type TerminalTargetsResponse,
   kubernetesTerminalExecPermission,
+  kubernetesTerminalSessionPodCreatePermission,
 } from '@internal/plugin-kubernetes-terminal-common';
+import type { ResourcePermission } from '@backstage/plugin-permission-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
-import { ClusterAccessError, type PodLister } from '../kubernetes/PodLister';
+import { ClusterAccessError, type PodLister, namespacesOf } from '../kubernetes/PodLister';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
+import type { SessionStore } from '../database/SessionStore';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
+import { SESSION_POD_CONTAINER, sessionPodName } from '../sessionPods/names';
+import type { SessionPodManager } from '../sessionPods/SessionPodManager';
 import type { StreamGateway } from '../stream/StreamGateway';
 import type { SessionRegistry } from './SessionRegistry';
 import type { TicketStore } from './TicketStore';
@@ -43,6 +48,8 @@ export interface RouterOptions {
   tickets: TicketStore;
   gateway: StreamGateway;
   terminalSessions: TerminalSessions;
+  store: SessionStore;
+  sessionPods?: SessionPodManager;
 }
 
 // Kubernetes names: DNS-1123 labels for namespaces and containers, subdomains for pods.
@@ -72,6 +79,7 @@ const entityRefSchema = z
 
 const createSessionSchema = z
   .object({
+    kind: z.literal('exec').optional(),
     entityRef: entityRefSchema,
     cluster: z.string().min(1).max(253),
     namespace: dnsLabel,
@@ -82,25 +90,75 @@ const createSessionSchema = z
   })
   .strict();
 
+const createSessionPodSchema = z
+  .object({
+    kind: z.literal('session-pod'),
+    entityRef: entityRefSchema,
+    cluster: z.string().min(1).max(253),
+    namespace: dnsLabel,
+    cols: z.number().int().min(1).max(1000).optional(),
+    rows: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 /** @internal */
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, pods, sessions, tickets, gateway, terminalSessions } =
-    options;
+  const {
+    httpAuth,
+    permissions,
+    catalog,
+    clusters,
+    pods,
+    sessions,
+    tickets,
+    gateway,
+    terminalSessions,
+    store,
+    sessionPods,
+  } = options;
   const router = Router();
   router.use(gateway.middleware());
   router.use(express.json({ limit: '16kb' }));
 
-  async function loadEntity(entityRef: string, req: express.Request) {
+  /** The entity, and which of the permissions the caller holds on it. */
+  async function loadEntity(
+    entityRef: string,
+    req: express.Request,
+    wanted: ResourcePermission<'catalog-entity'>[],
+  ) {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     const entity = await catalog.getEntityByRef(entityRef, { credentials });
     if (!entity) {
       throw new NotFoundError(`entity ${entityRef} not found`);
     }
-    const [decision] = await permissions.authorize(
-      [{ permission: kubernetesTerminalExecPermission, resourceRef: entityRef }],
+    const decisions = await permissions.authorize(
+      wanted.map(permission => ({ permission, resourceRef: entityRef })),
       { credentials },
     );
-    return { credentials, entity, canExec: decision.result === AuthorizeResult.ALLOW };
+    return {
+      credentials,
+      entity,
+      allowed: decisions.map(d => d.result === AuthorizeResult.ALLOW),
+    };
+  }
+
+  function ticketFor(session: { id: string }, userEntityRef: string): CreateTerminalSessionResponse {
+    const { ticket, expiresAt } = tickets.issue({ sessionId: session.id, userEntityRef });
+    return {
+      sessionId: session.id,
+      ticket,
+      ticketExpiresAt: expiresAt.toISOString(),
+      streamPath: `/sessions/${session.id}/stream`,
+    };
   }
 
   router.get('/health', (_req, res) => {
@@ -112,7 +170,13 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!parsed.success) {
       throw new InputError(`entityRef: ${parsed.error.issues[0].message}`);
     }
-    const { entity, canExec } = await loadEntity(parsed.data, req);
+    const {
+      entity,
+      allowed: [canExec, canCreateSessionPod],
+    } = await loadEntity(parsed.data, req, [
+      kubernetesTerminalExecPermission,
+      kubernetesTerminalSessionPodCreatePermission,
+    ]);
     const selector = entityWorkloadSelector(entity);
     const response: TerminalTargetsResponse = {
       entityRef: parsed.data,
@@ -123,18 +187,31 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (selector.annotated) {
       response.labelSelector = selector.labelSelector;
       response.clusters = await pods.listForEntity(selector);
+      for (const cluster of response.clusters) {
+        const sessionPod = sessionPods?.availability(
+          cluster.name,
+          canCreateSessionPod,
+          selector.namespace ? [selector.namespace] : namespacesOf(cluster.pods),
+        );
+        if (sessionPod) {
+          cluster.sessionPod = sessionPod;
+        }
+      }
     }
     res.json(response);
   });
 
   router.post('/sessions', async (req, res) => {
-    const parsed = createSessionSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InputError(`${issue.path.join('.') || 'body'}: ${issue.message}`);
+    if (req.body?.kind === 'session-pod') {
+      res.status(201).json(await createSessionPodSession(req));
+      return;
     }
-    const body = parsed.data;
-    const { credentials, entity, canExec } = await loadEntity(body.entityRef, req);
+    const body = parseBody(createSessionSchema, req.body);
+    const {
+      credentials,
+      entity,
+      allowed: [canExec],
+    } = await loadEntity(body.entityRef, req, [kubernetesTerminalExecPermission]);
     if (!canExec) {
       terminalSessions.record({
         eventType: 'denied',
@@ -191,14 +268,101 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       clientIp: req.ip,
       userAgent: req.header('user-agent'),
     });
-    const { ticket, expiresAt } = tickets.issue({ sessionId: session.id, userEntityRef });
-    const response: CreateTerminalSessionResponse = {
-      sessionId: session.id,
-      ticket,
-      ticketExpiresAt: expiresAt.toISOString(),
-      streamPath: `/sessions/${session.id}/stream`,
-    };
-    res.status(201).json(response);
+    res.status(201).json(ticketFor(session, userEntityRef));
+  });
+
+  /** `POST /sessions` of kind `session-pod`: the pod itself is provisioned once the socket opens. */
+  async function createSessionPodSession(
+    req: express.Request,
+  ): Promise<CreateTerminalSessionResponse> {
+    const body = parseBody(createSessionPodSchema, req.body);
+    const {
+      credentials,
+      entity,
+      allowed: [canCreate],
+    } = await loadEntity(body.entityRef, req, [kubernetesTerminalSessionPodCreatePermission]);
+    const userEntityRef = credentials.principal.userEntityRef;
+    if (!canCreate) {
+      terminalSessions.record({
+        eventType: 'denied',
+        userEntityRef,
+        entityRef: body.entityRef,
+        cluster: body.cluster,
+        namespace: body.namespace,
+        clientIp: req.ip,
+        userAgent: req.header('user-agent'),
+        details: {
+          kind: 'session-pod',
+          permission: kubernetesTerminalSessionPodCreatePermission.name,
+        },
+      });
+      throw new NotAllowedError(
+        `you are not allowed to start a kubectl session pod for ${body.entityRef}`,
+      );
+    }
+    const selector = entityWorkloadSelector(entity);
+    if (!selector.annotated) {
+      throw new InputError(`${body.entityRef} has no Kubernetes annotations`);
+    }
+    if (!clusters.get(body.cluster) || (selector.cluster && selector.cluster !== body.cluster)) {
+      throw new NotFoundError(`${body.entityRef} has no workloads in cluster ${body.cluster}`);
+    }
+    if (!sessionPods?.enabledIn(body.cluster)) {
+      throw new InputError(`kubectl session pods are not enabled in cluster ${body.cluster}`);
+    }
+    let namespaces: string[];
+    try {
+      namespaces = selector.namespace
+        ? [selector.namespace]
+        : await pods.entityNamespaces(selector, body.cluster);
+    } catch (error) {
+      if (error instanceof ClusterAccessError) {
+        throw new ServiceUnavailableError(error.message);
+      }
+      throw error;
+    }
+    // The pod gets a RoleBinding in this namespace: only the entity's own namespaces qualify.
+    if (!namespaces.includes(body.namespace)) {
+      throw new NotFoundError(
+        `namespace ${body.namespace} in cluster ${body.cluster} is not one of ${body.entityRef}'s namespaces (${namespaces.join(', ') || 'none'})`,
+      );
+    }
+    await terminalSessions.assertCanOpen(userEntityRef);
+    const session = sessions.create({
+      kind: 'session-pod',
+      userEntityRef,
+      entityRef: body.entityRef,
+      cluster: body.cluster,
+      namespace: body.namespace,
+      pod: sessionPodName(userEntityRef),
+      container: SESSION_POD_CONTAINER,
+      initialSize: body.cols && body.rows ? { cols: body.cols, rows: body.rows } : undefined,
+      clientIp: req.ip,
+      userAgent: req.header('user-agent'),
+    });
+    return ticketFor(session, userEntityRef);
+  }
+
+  router.post('/sessions/:id/extend', async (req, res) => {
+    const { id } = parseBody(z.object({ id: z.string().uuid() }), req.params);
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const user = credentials.principal.userEntityRef;
+    const stored = await store.getSession(id);
+    const session = stored ?? sessions.get(id);
+    // Someone else's session is reported as missing, as in GET /sessions/:id.
+    if (!session || session.userEntityRef !== user || !sessionPods) {
+      throw new NotFoundError(`terminal session ${id} not found`);
+    }
+    if (session.kind !== 'session-pod') {
+      throw new ConflictError(`terminal session ${id} is not a kubectl session pod`);
+    }
+    if (!stored) {
+      throw new ConflictError(`terminal session ${id} has not connected yet`);
+    }
+    if (stored.status !== 'active' && stored.status !== 'idle') {
+      throw new ConflictError(`terminal session ${id} has ended (${stored.status})`);
+    }
+    res.json(await sessionPods.extend(stored));
   });
 
   return router;

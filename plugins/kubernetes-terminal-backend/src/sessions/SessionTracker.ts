@@ -97,9 +97,11 @@ export class SessionTracker implements RelayObserver {
         namespace: s.namespace,
         pod: s.pod,
         container: s.container,
-        kind: 'exec',
+        kind: s.kind ?? 'exec',
         status: 'active',
         createdAt,
+        expiresAt: s.expiresAt,
+        maxExpiresAt: s.maxExpiresAt,
         clientIp: s.clientIp,
         userAgent: s.userAgent,
         backendInstance: fields.instanceId,
@@ -184,6 +186,13 @@ export class SessionTracker implements RelayObserver {
         });
       })
       .catch(error => this.warn('could not record the end of', error));
+  }
+
+  /** Session pods: the pod's expiry changed (provisioned, extended). */
+  updateExpiry(expiry: { expiresAt: Date; maxExpiresAt: Date }) {
+    this.options.session.expiresAt = expiry.expiresAt;
+    this.options.session.maxExpiresAt = expiry.maxExpiresAt;
+    this.update({ expiresAt: expiry.expiresAt, maxExpiresAt: expiry.maxExpiresAt });
   }
 
   /** Audit event of this session, with its common fields filled in. */

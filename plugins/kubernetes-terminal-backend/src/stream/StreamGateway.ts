@@ -15,6 +15,7 @@ import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
 import type { TicketStore } from '../service/TicketStore';
+import type { SessionPodAttachment, SessionPodManager } from '../sessionPods/SessionPodManager';
 import { TerminalRelay } from './TerminalRelay';
 
 const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
@@ -28,6 +29,8 @@ export interface StreamGatewayOptions {
   sessions: SessionRegistry;
   clusters: ClusterRegistry;
   terminalSessions: TerminalSessions;
+  /** Provisions kubectl session pods; sessions of kind `session-pod` are refused without it. */
+  sessionPods?: SessionPodManager;
   logger: LoggerService;
 }
 
@@ -162,6 +165,9 @@ export class StreamGateway {
     if (!refusal && !cluster?.kubeConfig) {
       refusal = { code: TerminalCloseCode.NotFound, reason: `cluster ${session?.cluster} is not configured` };
     }
+    if (!refusal && session?.kind === 'session-pod' && !this.options.sessionPods?.enabledIn(session.cluster)) {
+      refusal = { code: TerminalCloseCode.Forbidden, reason: `session pods are not enabled in cluster ${session.cluster}` };
+    }
     this.wss.handleUpgrade(req, socket, head, ws => {
       if (refusal) {
         // Accepted only to tell the browser why, which an HTTP refusal cannot do.
@@ -174,11 +180,12 @@ export class StreamGateway {
   }
 
   private startRelay(ws: WebSocket, session: NonNullable<ReturnType<SessionRegistry['get']>>, kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] & object) {
-    const { sessions, config, logger, terminalSessions } = this.options;
+    const { sessions, config, logger, terminalSessions, sessionPods } = this.options;
     sessions.update(session.id, { state: 'connecting' });
     logger.info(
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
     );
+    let attachment: SessionPodAttachment | undefined;
     const relay = new TerminalRelay({
       browser: ws,
       session,
@@ -186,7 +193,12 @@ export class StreamGateway {
       shells: config.shells,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       logger,
+      // The session pod is exec'd into with the backend's credentials; only the pod holds the
+      // session's own, narrowly bound token.
+      prepare: session.kind === 'session-pod' ? () => attachment!.prepare() : undefined,
+      onExtend: () => attachment?.extend(),
       onEnd: reason => {
+        attachment?.stop();
         this.relays.delete(relay);
         terminalSessions.forget(session.id);
         sessions.update(session.id, { state: 'closed', endReason: reason });
@@ -194,7 +206,11 @@ export class StreamGateway {
         logger.info(`terminal session ${session.id} ended: ${reason}`);
       },
     });
-    relay.observe(terminalSessions.track(session, relay));
+    const tracker = terminalSessions.track(session, relay);
+    relay.observe(tracker);
+    if (session.kind === 'session-pod') {
+      attachment = sessionPods!.attach(session, relay, tracker);
+    }
     this.relays.add(relay);
     relay.start();
   }

@@ -18,6 +18,7 @@ import {
   isCommandNotFound,
   openExecStream,
 } from './execUpstream';
+import { RelayFailure } from './RelayFailure';
 
 /** How long a started shell may stay silent before we trust that it runs and send the user's input. */
 const SHELL_COMMIT_DELAY_MS = 400;
@@ -47,6 +48,13 @@ export interface TerminalRelayOptions {
   heartbeatIntervalMs: number;
   logger: LoggerService;
   observer?: RelayObserver;
+  /**
+   * Runs after `hello`, before the first shell is tried (a session pod is provisioned here); a
+   * {@link RelayFailure} ends the session with its code. Input typed meanwhile is held.
+   */
+  prepare?: () => Promise<void>;
+  /** The browser asked to extend the session (`extend` control message). */
+  onExtend?: () => void;
   onEnd: (reason: string) => void;
 }
 
@@ -111,12 +119,46 @@ export class TerminalRelay {
     );
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeat.unref?.();
-    void this.tryShell(0);
+    void this.prepareThenShell();
+  }
+
+  private async prepareThenShell() {
+    if (this.options.prepare) {
+      try {
+        await this.options.prepare();
+      } catch (error) {
+        if (error instanceof RelayFailure) {
+          this.fail(error.code, error.reason, error.message);
+        } else {
+          this.fail(
+            TerminalCloseCode.UpstreamError,
+            'UpstreamError',
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+        return;
+      }
+    }
+    if (!this.ended) {
+      void this.tryShell(0);
+    }
   }
 
   /** Ends the session from outside (shutdown, termination). */
   close(code: TerminalCloseCodeValue, reason: string) {
     this.end(code, reason);
+  }
+
+  /**
+   * Stops relaying the container: its output and its end are ignored from now on, so that deleting
+   * the pod (session pod expiry) does not end the session as an ordinary exit before `close`.
+   */
+  detachUpstream() {
+    this.attempt = -2;
+    clearTimeout(this.commitTimer);
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    upstream?.close();
   }
 
   /** Someone with permission ended the session: the user's terminal says who. */
@@ -315,6 +357,8 @@ export class TerminalRelay {
         this.paused = false;
         this.upstream?.resume();
       }
+    } else if (message.type === 'extend') {
+      this.options.onExtend?.();
     } else {
       this.send({ type: 'pong' });
     }
