@@ -131,13 +131,13 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await page.getByText('Deployment', { exact: true }).click();
   await page.getByRole('menu').getByText('Terminal', { exact: true }).click();
 
-  const pods = page.getByLabel('Pod');
+  const pods = page.getByLabel('Pod', { exact: true });
   await pods.waitFor();
   const options = await pods.locator('option').allInnerTexts();
   const demoPod = options.find(o => o.startsWith('demo-service-'));
   assert.ok(demoPod, `demo pod offered, got ${options.join(', ')}`);
   await pods.selectOption({ label: demoPod });
-  const containers = page.getByLabel('Container');
+  const containers = page.getByLabel('Container', { exact: true });
   const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
   assert.ok(app, 'container app offered');
   await containers.selectOption({ label: app });
@@ -205,3 +205,40 @@ test('the demo policy refuses a terminal on an entity the user does not own', as
   assert.equal(await page.getByRole('button', { name: 'Connect' }).count(), 0);
 });
 
+
+test('start a kubectl session pod, see its progress, run kubectl, extend it', async t => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  t.after(() => page.close());
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
+  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
+
+  await page.getByRole('radio', { name: 'kubectl session pod' }).check();
+  await page.getByTestId('session-pod-caption').waitFor();
+  await page.getByRole('button', { name: 'Start session pod' }).click();
+
+  // Provisioning is shown step by step in the terminal.
+  await waitForScreen(page, /\[serviceaccount\]/, 30_000);
+  await waitForScreen(page, /\[pod\]/, 30_000);
+  const state = page.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 60_000 });
+
+  // kubectl inside the pod acts with the session's own credentials, bound to `view` in demo.
+  await typeLine(page, 'kubectl get pods -o name');
+  await waitForScreen(page, /^pod\/demo-service-7d9f8b6c5-abcde\s*$/m, 20_000);
+  await typeLine(page, 'kubectl auth can-i get pods -n other');
+  await waitForScreen(page, /^no\s*$/m, 20_000);
+
+  // app-config.e2e.yaml shortens the lifetime so that the warning shows at once.
+  const warning = page.getByTestId('session-pod-expiry-warning');
+  await warning.waitFor({ timeout: 70_000 });
+  const expiry = page.getByTestId('terminal-status-expiry');
+  const minutesLeft = async () => Number(/(\d+) min/.exec(await expiry.innerText())?.[1] ?? 0);
+  const before = await minutesLeft();
+  assert.ok(before <= 3, `a fresh session pod expires within 3 min, shows ${before}`);
+  await page.getByRole('button', { name: 'Extend' }).click();
+  // extendBy is 10 min in app-config.e2e.yaml.
+  await expiry.filter({ hasText: /Expires in (1[0-3]) min/ }).waitFor({ timeout: 15_000 });
+  assert.ok((await minutesLeft()) >= before + 9);
+});
