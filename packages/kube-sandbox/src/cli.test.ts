@@ -52,7 +52,8 @@ describe('bin/kube-sandbox', () => {
           `${error.message}\nstdout: ${cli.out.stdout}\nstderr: ${cli.out.stderr}`,
         );
       });
-      expect(cli.out.stdout).toContain('admin token: cli-admin');
+      expect(cli.out.stdout).not.toContain('cli-admin');
+      expect(cli.out.stdout).toContain(`kubeconfig (admin): ${kubeconfig}`);
       expect(fs.readFileSync(kubeconfig, 'utf8')).toContain('token: cli-admin');
       const res = await fetch(`${url}/api/v1/namespaces/demo/pods`, {
         headers: { Authorization: 'Bearer sandbox-portal-token' },

@@ -16,7 +16,7 @@ Options:
   --admin-token T       token of the "admin" user (system:masters); random if absent
   --state-dir DIR       where pod directories live (default: a temporary directory)
   --start-delay-ms N    how long API-created pods stay Pending (default 500)
-  --kubeconfig-out F    write a kubeconfig for the admin user to F
+  --kubeconfig-out F    write the admin kubeconfig to F (default: <state dir>/admin.kubeconfig)
   --verbose             log every exec
   -h, --help            show this help
 `;
@@ -94,19 +94,16 @@ export async function main(argv: string[]): Promise<void> {
     logger,
   });
 
-  const out = values['kubeconfig-out'] as string | undefined;
-  if (out) sandbox.writeKubeconfig(path.resolve(out));
+  // The admin token goes to a file only readable by this user, never to the terminal or a log.
+  const out = path.resolve(
+    (values['kubeconfig-out'] as string | undefined) ??
+      path.join(sandbox.stateDir, 'admin.kubeconfig'),
+  );
+  sandbox.writeKubeconfig(out);
   process.stdout.write(
     [
       `kube-sandbox listening on ${sandbox.url} (also ${sandbox.httpsUrl}, self-signed; kubectl needs https)`,
-      `admin token: ${sandbox.adminToken}`,
-      ...(out
-        ? [
-            `kubeconfig (admin): ${path.resolve(
-              out,
-            )}  ->  KUBECONFIG=${path.resolve(out)} kubectl get pods -A`,
-          ]
-        : []),
+      `kubeconfig (admin): ${out}  ->  KUBECONFIG=${out} kubectl get pods -A`,
       `state dir: ${sandbox.stateDir}`,
       'not for production: exec runs real processes on this machine as your user',
       '',
