@@ -153,9 +153,8 @@ export class AuditWriter {
         if (failures >= this.#flushAttempts) {
           throw error;
         }
-        await new Promise(resolve =>
-          setTimeout(resolve, this.#retryDelay(failures)),
-        );
+        const delay = this.#retryDelay(failures);
+        await new Promise(resolve => setTimeout(resolve, delay));
       }
     }
   }

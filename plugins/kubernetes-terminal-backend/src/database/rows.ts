@@ -84,7 +84,9 @@ export function toOptionalDate(value: DbDate | null): Date | undefined {
 export function text(value: string | null | undefined): string | null {
   return value === null || value === undefined
     ? null
-    : String(value).replace(/\u0000/g, '');
+    : // PostgreSQL rejects NUL in text columns.
+      // eslint-disable-next-line no-control-regex
+      String(value).replace(/\u0000/g, '');
 }
 
 /** Same, and fits the value into a `string` (varchar 255) column. @internal */

@@ -7,6 +7,22 @@ import type {
 import type { ClusterRegistry, TerminalClusterDetails } from './ClusterRegistry';
 import type { EntityWorkloadSelector } from './entityTargets';
 
+/** @internal */
+export class ClusterAccessError extends Error {
+  constructor(
+    readonly reason: TerminalClusterErrorReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClusterAccessError';
+  }
+}
+
+/** The distinct namespaces of some pods, sorted. @internal */
+export function namespacesOf(pods: TerminalPod[]): string[] {
+  return [...new Set(pods.map(p => p.namespace))].sort();
+}
+
 /**
  * Lists an entity's pods in every configured cluster; a cluster that fails is reported, not fatal.
  *
@@ -91,22 +107,6 @@ export class PodLister {
       return { ...base, pods: [], error: { reason, message } };
     }
   }
-}
-
-/** @internal */
-export class ClusterAccessError extends Error {
-  constructor(
-    readonly reason: TerminalClusterErrorReason,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ClusterAccessError';
-  }
-}
-
-/** The distinct namespaces of some pods, sorted. @internal */
-export function namespacesOf(pods: TerminalPod[]): string[] {
-  return [...new Set(pods.map(p => p.namespace))].sort();
 }
 
 function toTerminalPod(pod: V1Pod): TerminalPod {

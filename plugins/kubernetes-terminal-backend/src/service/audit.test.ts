@@ -20,14 +20,12 @@ const MALLORY = 'user:default/mallory';
 
 /** A policy in miniature: mallory may not exec; auditor reads; admin reads and terminates. */
 function decide(permission: string, user: string): AuthorizeResult.ALLOW | AuthorizeResult.DENY {
-  const allowed =
-    permission === 'kubernetes.terminal.exec'
-      ? user !== MALLORY
-      : permission === 'kubernetes.terminal.audit.read'
-        ? user === AUDITOR || user === ADMIN
-        : permission === 'kubernetes.terminal.session.terminate'
-          ? user === ADMIN
-          : false;
+  const allowedUsers: Record<string, (u: string) => boolean> = {
+    'kubernetes.terminal.exec': u => u !== MALLORY,
+    'kubernetes.terminal.audit.read': u => u === AUDITOR || u === ADMIN,
+    'kubernetes.terminal.session.terminate': u => u === ADMIN,
+  };
+  const allowed = allowedUsers[permission]?.(user) ?? false;
   return allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY;
 }
 

@@ -27,6 +27,12 @@ import {
 import { KubeRequestError, isAlreadyExists } from './SessionPodKube';
 import type { SessionPodsConfig } from './sessionPodsConfig';
 
+/** Another tab or replica is creating the same session pod right now. */
+class PodTakenError extends Error {}
+
+/** How long to wait for a session pod another tab or replica is creating. */
+const TAKEN_WAIT_MS = 10_000;
+
 /** Steps of the `progress` wire message. @internal */
 export type SessionPodStep =
   | 'serviceaccount'
@@ -101,13 +107,12 @@ export class SessionPodProvisioner {
       assertOwner(existing, request);
       const state = readExpiry(existing);
       const progressState = podProgress(existing);
-      const ended = !state
-        ? 'has no readable expiry'
-        : state.expiresAt.getTime() <= this.now()
-          ? `expired at ${clockTime(state.expiresAt)}`
-          : progressState.failure
-            ? `cannot run (${progressState.description})`
-            : undefined;
+      let ended: string | undefined;
+      if (!state) ended = 'has no readable expiry';
+      else if (state.expiresAt.getTime() <= this.now())
+        ended = `expired at ${clockTime(state.expiresAt)}`;
+      else if (progressState.failure)
+        ended = `cannot run (${progressState.description})`;
       if (!ended) {
         progress(
           'pod',
@@ -337,11 +342,6 @@ export class SessionPodProvisioner {
     }
   }
 }
-
-class PodTakenError extends Error {}
-
-/** How long to wait for a session pod another tab or replica is creating. */
-const TAKEN_WAIT_MS = 10_000;
 
 function readyMessage(name: string, state: SessionPodExpiryState): string {
   return `session pod ${name} is ready; it expires at ${clockTime(state.expiresAt)} and can be extended until ${clockTime(state.maxExpiresAt)}`;
