@@ -14,8 +14,9 @@ export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DA
 results="$KT_ROOT/.cache/test-results"
 rm -rf "$results" && mkdir -p "$results"
 
-echo "== type check"
+echo "== type check and lint"
 yarn tsc
+yarn backstage-cli repo lint
 
 echo "== unit and integration tests"
 set +e
