@@ -1,0 +1,30 @@
+/*
+ * Our terminal backend (the real plugin, with the test-backend wiring of
+ * plugins/kubernetes-terminal-backend/src/__testUtils__/terminalBackend.ts) in a process of its own,
+ * started with --expose-gc. Argument: JSON {sandbox}. IPC: see childControl.ts.
+ */
+import {
+  startTerminalBackend,
+  type SandboxEndpoint,
+} from '../plugins/kubernetes-terminal-backend/src/__testUtils__/terminalBackend';
+import { serveControl } from './childControl';
+
+async function main() {
+  const { sandbox } = JSON.parse(process.argv[2]) as {
+    sandbox: SandboxEndpoint;
+  };
+  const { backend, port } = await startTerminalBackend(sandbox, {
+    // Idle sessions for the memory figure: no per-user cap in the way, heartbeats far apart.
+    terminalConfig: {
+      maxSessionsPerUser: 10_000,
+      heartbeatIntervalSeconds: 600,
+    },
+    skipTaskRunOnStartup: true,
+  });
+  serveControl(port, () => backend.stop());
+}
+
+main().catch(error => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
