@@ -6,7 +6,14 @@ describe('parseTerminalClientMessage', () => {
       ok: true,
       message: { type: 'resize', cols: 80, rows: 24 },
     });
-    expect(parseTerminalClientMessage('{"type":"ack","bytes":4096}').ok).toBe(true);
+    expect(parseTerminalClientMessage('{"type":"ack","bytes":4096}')).toEqual({
+      ok: true,
+      message: { type: 'ack', bytes: 4096 },
+    });
+    expect(parseTerminalClientMessage('{"type":"ack","bytes":1,"extra":true}')).toEqual({
+      ok: true,
+      message: { type: 'ack', bytes: 1 },
+    });
     expect(parseTerminalClientMessage('{"type":"ping"}').ok).toBe(true);
   });
 
@@ -16,6 +23,9 @@ describe('parseTerminalClientMessage', () => {
     ['{"type":"resize","cols":80.5,"rows":24}', 'invalid control message: cols'],
     ['{"type":"resize","cols":80,"rows":100000}', 'invalid control message: rows'],
     ['{"type":"ack","bytes":-1}', 'invalid control message: bytes'],
+    ['{"type":"ack","bytes":1.5}', 'invalid control message: bytes'],
+    ['{"type":"ack","bytes":"10"}', 'invalid control message: bytes'],
+    ['{"type":"ack"}', 'invalid control message: bytes'],
     ['{"type":"exec","command":"rm -rf /"}', 'invalid control message: type'],
     ['[]', 'invalid control message'],
   ])('rejects %s with a reason', (text, reason) => {

@@ -154,6 +154,11 @@ export function parseTerminalClientMessage(
   } catch {
     return { ok: false, error: 'control message is not valid JSON' };
   }
+  // Acks are the most frequent control message (one per echoed keystroke): checked by hand, as the
+  // schema would, to keep the stream's hot path cheap. Anything unusual still goes through the schema.
+  if (isPlainAck(json)) {
+    return { ok: true, message: { type: 'ack', bytes: json.bytes } };
+  }
   const result = terminalClientMessageSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -163,4 +168,18 @@ export function parseTerminalClientMessage(
     };
   }
   return { ok: true, message: result.data };
+}
+
+function isPlainAck(value: unknown): value is { type: 'ack'; bytes: number } {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const { type, bytes } = value as Record<string, unknown>;
+  return (
+    type === 'ack' &&
+    Object.keys(value).length === 2 &&
+    typeof bytes === 'number' &&
+    Number.isSafeInteger(bytes) &&
+    bytes >= 0
+  );
 }
