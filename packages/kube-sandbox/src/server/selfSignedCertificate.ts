@@ -27,8 +27,12 @@ const bitString = (content: Buffer, unused = 0) =>
   tlv(0x03, Buffer.from([unused]), content);
 const TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
-function integer(value: Buffer | number): Buffer {
+/** A non-negative DER INTEGER: minimal, so no leading zero byte unless the next one has its top bit set. */
+export function integer(value: Buffer | number): Buffer {
   let bytes = typeof value === 'number' ? Buffer.from([value]) : value;
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  bytes = bytes.subarray(start);
   if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
   return tlv(0x02, bytes);
 }
@@ -72,8 +76,9 @@ export function createSelfSignedCertificate(
     namedCurve: 'prime256v1',
   });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
+  // 16 random bytes; DER wants them minimal (OpenSSL refuses a certificate whose serial starts with a
+  // needless zero: "illegal padding", once in 256 starts before `integer` trimmed it).
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
   const signatureAlgorithm = seq(oid('1.2.840.10045.4.3.2'));
   const now = Date.now();
   const altNames = seq(
