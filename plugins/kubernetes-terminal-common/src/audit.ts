@@ -3,7 +3,12 @@
  */
 
 /** @public */
-export type TerminalSessionStatus = 'active' | 'idle' | 'expired' | 'closed' | 'terminated';
+export type TerminalSessionStatus =
+  | 'active'
+  | 'idle'
+  | 'expired'
+  | 'closed'
+  | 'terminated';
 
 /** @public */
 export const TERMINAL_SESSION_STATUSES: TerminalSessionStatus[] = [
@@ -160,4 +165,22 @@ export interface TerminalSessionDetail {
   events: TerminalAuditEvent[];
   /** Whether the caller may end this session now. */
   canTerminate: boolean;
+  /** The session's recording, if one was made. */
+  recording?: TerminalRecordingInfo;
+}
+
+/**
+ * What is known of a session's recording (asciicast v2: output and resizes, never input).
+ *
+ * @public
+ */
+export interface TerminalRecordingInfo {
+  /** Bytes stored so far: the terminal's output as it came, and a few per event (the `.cast` is larger). */
+  bytes: number;
+  /** Whether the recording stopped at the configured size cap or lost output. */
+  truncated: boolean;
+  /** Still being written (the session is live, or its replica has not finished it). */
+  inProgress: boolean;
+  /** Whether the caller may replay and download it (`kubernetes.terminal.recording.read`). */
+  canRead: boolean;
 }

@@ -8,3 +8,4 @@ export * from './permissions';
 export * from './types';
 export * from './protocol';
 export * from './audit';
+export * from './asciicast';

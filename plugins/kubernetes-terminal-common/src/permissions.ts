@@ -36,20 +36,34 @@ export const kubernetesTerminalSessionPodCreatePermission: ResourcePermission<'c
  *
  * @public
  */
-export const kubernetesTerminalAuditReadPermission: BasicPermission = createPermission({
-  name: 'kubernetes.terminal.audit.read',
-  attributes: { action: 'read' },
-});
+export const kubernetesTerminalAuditReadPermission: BasicPermission =
+  createPermission({
+    name: 'kubernetes.terminal.audit.read',
+    attributes: { action: 'read' },
+  });
 
 /**
  * End another user's live terminal session.
  *
  * @public
  */
-export const kubernetesTerminalSessionTerminatePermission: BasicPermission = createPermission({
-  name: 'kubernetes.terminal.session.terminate',
-  attributes: { action: 'delete' },
-});
+export const kubernetesTerminalSessionTerminatePermission: BasicPermission =
+  createPermission({
+    name: 'kubernetes.terminal.session.terminate',
+    attributes: { action: 'delete' },
+  });
+
+/**
+ * Replay and download the recording of a terminal session (what its terminal showed). Needed on top of
+ * seeing the session: one's own, or anyone's with `kubernetes.terminal.audit.read`.
+ *
+ * @public
+ */
+export const kubernetesTerminalRecordingReadPermission: BasicPermission =
+  createPermission({
+    name: 'kubernetes.terminal.recording.read',
+    attributes: { action: 'read' },
+  });
 
 /**
  * Every permission of the kubernetes-terminal plugins.
@@ -61,4 +75,5 @@ export const kubernetesTerminalPermissions = [
   kubernetesTerminalSessionPodCreatePermission,
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalSessionTerminatePermission,
+  kubernetesTerminalRecordingReadPermission,
 ];

@@ -164,7 +164,9 @@ export function parseTerminalClientMessage(
     const issue = result.error.issues[0];
     return {
       ok: false,
-      error: `invalid control message: ${issue.path.join('.') || 'message'}: ${issue.message}`,
+      error: `invalid control message: ${issue.path.join('.') || 'message'}: ${
+        issue.message
+      }`,
     };
   }
   return { ok: true, message: result.data };

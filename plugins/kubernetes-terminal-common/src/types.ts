@@ -77,6 +77,13 @@ export type CreateTerminalSessionRequest =
       container: string;
       cols?: number;
       rows?: number;
+      /**
+       * Default true. `false` runs the shell without a terminal, for programs rather than people:
+       * output and errors arrive interleaved as data, input is read line by line, resizes are
+       * ignored, and every line sent is recorded as a command (there is no echo to tell commands
+       * from other input).
+       */
+      tty?: boolean;
     }
   | {
       /**

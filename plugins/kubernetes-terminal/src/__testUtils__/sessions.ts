@@ -66,6 +66,8 @@ export function fakeSessionsApi(
     extendSession: jest.fn(),
     listAuditEvents: jest.fn().mockResolvedValue({ items: [] }),
     exportAuditEvents: jest.fn(),
+    getRecording: jest.fn(),
+    downloadRecording: jest.fn(),
     ...overrides,
   };
 }

@@ -66,6 +66,15 @@ export interface KubernetesTerminalApi {
   /** One session with its events, oldest first. */
   getSession(id: string): Promise<TerminalSessionDetail>;
 
+  /**
+   * A session's recording as asciicast v2 text (`kubernetes.terminal.recording.read`); a live session's
+   * as far as it has been written.
+   */
+  getRecording(id: string): Promise<string>;
+
+  /** Downloads a session's recording as a `.cast` file. */
+  downloadRecording(id: string): Promise<TerminalAuditExport>;
+
   /** Ends a live session: the caller's own, or anyone's with `kubernetes.terminal.session.terminate`. */
   terminateSession(id: string): Promise<void>;
 

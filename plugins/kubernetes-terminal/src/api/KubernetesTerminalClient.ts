@@ -96,6 +96,26 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
     );
   }
 
+  async getRecording(id: string): Promise<string> {
+    const response = await this.send(
+      `sessions/${encodeURIComponent(id)}/recording`,
+    );
+    return response.text();
+  }
+
+  async downloadRecording(id: string): Promise<TerminalAuditExport> {
+    const response = await this.send(
+      `sessions/${encodeURIComponent(id)}/recording?download=true`,
+    );
+    return {
+      blob: await response.blob(),
+      filename:
+        filenameFromContentDisposition(
+          response.headers.get('Content-Disposition'),
+        ) ?? `terminal-session-${id}.cast`,
+    };
+  }
+
   async terminateSession(id: string): Promise<void> {
     await this.send(`sessions/${encodeURIComponent(id)}`, {
       method: 'DELETE',

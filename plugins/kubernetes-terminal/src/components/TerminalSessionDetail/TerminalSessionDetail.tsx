@@ -20,6 +20,7 @@ import { RelativeTime } from '../common/RelativeTime';
 import { SessionStatusChip } from '../common/SessionStatusChip';
 import { TerminateSessionButton } from '../common/TerminateSessionButton';
 import { SESSION_KIND_LABELS, formatDateTime } from '../common/format';
+import { SessionRecordingPanel } from '../RecordingPlayer';
 import { SessionEventTimeline } from './SessionEventTimeline';
 
 const useStyles = makeStyles(theme => ({
@@ -98,7 +99,7 @@ export function TerminalSessionDetail(props: { sessionId: string }) {
     return null;
   }
 
-  const { session, events, canTerminate } = value;
+  const { session, events, canTerminate, recording } = value;
   const rows: Array<[string, ReactNode]> = [
     [
       'User',
@@ -159,6 +160,12 @@ export function TerminalSessionDetail(props: { sessionId: string }) {
               </Fragment>
             ))}
         </dl>
+      </Paper>
+      <Paper variant="outlined" className={classes.paper}>
+        <Typography variant="h6" component="h3" gutterBottom>
+          Recording
+        </Typography>
+        <SessionRecordingPanel sessionId={session.id} recording={recording} />
       </Paper>
       <Paper variant="outlined" className={classes.paper}>
         <Typography variant="h6" component="h3" gutterBottom>

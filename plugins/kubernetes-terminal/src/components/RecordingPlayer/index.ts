@@ -1,0 +1,2 @@
+export { RecordingPlayer } from './RecordingPlayer';
+export { SessionRecordingPanel } from './SessionRecordingPanel';
