@@ -31,7 +31,16 @@ export interface Config {
     /**
      * When set, an idle session is ended this long after it became idle. Default: never.
      */
-    idleDisconnectAfter?: string | { seconds?: number; minutes?: number; hours?: number };
+    idleDisconnectAfter?:
+      | string
+      | { seconds?: number; minutes?: number; hours?: number };
+    /**
+     * How long a Kubernetes API request (listing the entity's pods) may take before the portal gives up
+     * and says the cluster is unavailable. Default 10 seconds.
+     */
+    clusterRequestTimeout?:
+      | string
+      | { seconds?: number; milliseconds?: number };
     /** The most terminal sessions one user may have open at once. Default 10. */
     maxSessionsPerUser?: number;
     /** Clusters whose API server is not reachable from the internet, shown as such in the audit log. */
@@ -43,6 +52,32 @@ export interface Config {
       failClosed?: boolean;
       /** Sessions and audit events older than this are deleted. Default 90 days. */
       retention?: string | { days?: number };
+      /**
+       * Record each command line a user runs as a `command_executed` event, as the terminal showed it
+       * (what is typed without echo, such as passwords, is never recorded). Default true.
+       */
+      commands?: boolean;
+    };
+    /**
+     * Session recordings (asciicast v2): what each terminal showed, and its resizes, never what was
+     * typed. Replayed from the session page with `kubernetes.terminal.recording.read`; kept as long as
+     * the audit log (`audit.retention`).
+     */
+    recording?: {
+      /** Default true. */
+      enabled?: boolean;
+      /** `database` (the portal's; default) or `directory`. */
+      storage?: 'database' | 'directory';
+      /** With storage `directory`: where `<session id>.cast` files are written. */
+      directory?: string;
+      /** A recording stops once it holds this much of the terminal's output. Default 64. */
+      maxSessionMegabytes?: number;
+      /**
+       * End a session that cannot be recorded (its recording cannot be written, or reached the size
+       * limit) and refuse new ones while recordings cannot be written. Default false: the recording
+       * stops, marked truncated, and the session goes on.
+       */
+      failClosed?: boolean;
     };
     /**
      * kubectl session pods: instead of entering an application container, the user gets a fresh,
@@ -54,9 +89,13 @@ export interface Config {
       /** How long a session pod lives before it is deleted, unless extended. Default 30 minutes. */
       expiry?: string | { seconds?: number; minutes?: number; hours?: number };
       /** How much one extension adds. Default 30 minutes. */
-      extendBy?: string | { seconds?: number; minutes?: number; hours?: number };
+      extendBy?:
+        | string
+        | { seconds?: number; minutes?: number; hours?: number };
       /** The most a session pod can live, extensions included. Default 8 hours. */
-      maxLifetime?: string | { seconds?: number; minutes?: number; hours?: number };
+      maxLifetime?:
+        | string
+        | { seconds?: number; minutes?: number; hours?: number };
       /** From this long before expiry the terminal warns and offers to extend. Default 5 minutes. */
       warningBefore?: string | { seconds?: number; minutes?: number };
       /** A pod that is not running after this long fails to open. Default 2 minutes. */

@@ -21,21 +21,26 @@ import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import {
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalExecPermission,
+  kubernetesTerminalRecordingReadPermission,
   kubernetesTerminalSessionPodCreatePermission,
   kubernetesTerminalSessionTerminatePermission,
 } from '@internal/plugin-kubernetes-terminal-common';
 
-/** Members of this group read the terminal audit log and may end anyone's session. */
+/** Members of this group read the terminal audit log, replay sessions and may end anyone's session. */
 export const PLATFORM_ADMINS = 'group:default/platform-admins';
 
 /**
  * The demo portal's policy: owners of an entity may open terminals (and session pods) on it; the
- * platform-admins group may read the audit log and terminate sessions; everything else is allowed.
+ * platform-admins group may read the audit log, replay recordings and terminate sessions; everything
+ * else is allowed.
  */
 export class KubernetesTerminalDemoPolicy implements PermissionPolicy {
   constructor(private readonly userInfo: UserInfoService) {}
 
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     const { permission } = request;
     if (
       isPermission(permission, kubernetesTerminalExecPermission) ||
@@ -50,6 +55,7 @@ export class KubernetesTerminalDemoPolicy implements PermissionPolicy {
     }
     if (
       isPermission(permission, kubernetesTerminalAuditReadPermission) ||
+      isPermission(permission, kubernetesTerminalRecordingReadPermission) ||
       isPermission(permission, kubernetesTerminalSessionTerminatePermission)
     ) {
       const claims = user ? await this.ownershipOf(user) : [];

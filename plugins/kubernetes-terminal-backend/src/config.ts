@@ -1,7 +1,10 @@
 import type { Config } from '@backstage/config';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
-import { readSessionPodsConfig, type SessionPodsConfig } from './sessionPods/sessionPodsConfig';
+import {
+  readSessionPodsConfig,
+  type SessionPodsConfig,
+} from './sessionPods/sessionPodsConfig';
 
 /** @internal */
 export interface TerminalConfig {
@@ -15,7 +18,22 @@ export interface TerminalConfig {
   privateClusters: string[];
   auditFailClosed: boolean;
   retentionMs: number;
+  /** Record `command_executed` events from the terminal's screen. */
+  recordCommands: boolean;
+  /** How long a Kubernetes API request (listing pods) may take before it fails. */
+  clusterRequestTimeoutMs: number;
   sessionPods: SessionPodsConfig;
+  recording: RecordingConfig;
+}
+
+/** @internal */
+export interface RecordingConfig {
+  enabled: boolean;
+  /** Where recordings go: the portal database, or `directory`. */
+  storage: 'database' | 'directory';
+  directory?: string;
+  maxBytesPerSession: number;
+  failClosed: boolean;
 }
 
 const SHELL_PATTERN = /^[A-Za-z0-9_./-]+$/;
@@ -48,9 +66,12 @@ export function readTerminalConfig(config: Config): TerminalConfig {
   ];
   const heartbeatIntervalMs =
     (section?.getOptionalNumber('heartbeatIntervalSeconds') ?? 30) * 1000;
-  const maxSessionsPerUser = section?.getOptionalNumber('maxSessionsPerUser') ?? 10;
+  const maxSessionsPerUser =
+    section?.getOptionalNumber('maxSessionsPerUser') ?? 10;
   if (!Number.isInteger(maxSessionsPerUser) || maxSessionsPerUser < 1) {
-    throw new Error('kubernetesTerminal.maxSessionsPerUser must be a whole number of at least 1');
+    throw new Error(
+      'kubernetesTerminal.maxSessionsPerUser must be a whole number of at least 1',
+    );
   }
   return {
     shells,
@@ -63,6 +84,38 @@ export function readTerminalConfig(config: Config): TerminalConfig {
     privateClusters: section?.getOptionalStringArray('privateClusters') ?? [],
     auditFailClosed: section?.getOptionalBoolean('audit.failClosed') ?? true,
     retentionMs: duration('audit.retention', 90 * 24 * 3600_000)!,
+    recordCommands: section?.getOptionalBoolean('audit.commands') ?? true,
+    clusterRequestTimeoutMs: duration('clusterRequestTimeout', 10_000)!,
     sessionPods: readSessionPodsConfig(section),
+    recording: readRecordingConfig(section),
+  };
+}
+
+function readRecordingConfig(section: Config | undefined): RecordingConfig {
+  const recording = section?.getOptionalConfig('recording');
+  const directory = recording?.getOptionalString('directory');
+  const storage = recording?.getOptionalString('storage') ?? 'database';
+  if (storage !== 'database' && storage !== 'directory') {
+    throw new Error(
+      `kubernetesTerminal.recording.storage must be 'database' or 'directory', not '${storage}'`,
+    );
+  }
+  if (storage === 'directory' && !directory) {
+    throw new Error(
+      "kubernetesTerminal.recording.directory is required with storage 'directory'",
+    );
+  }
+  const megabytes = recording?.getOptionalNumber('maxSessionMegabytes') ?? 64;
+  if (!(megabytes > 0) || megabytes > 4096) {
+    throw new Error(
+      'kubernetesTerminal.recording.maxSessionMegabytes must be more than 0 and at most 4096',
+    );
+  }
+  return {
+    enabled: recording?.getOptionalBoolean('enabled') ?? true,
+    storage,
+    directory,
+    maxBytesPerSession: Math.round(megabytes * 1024 * 1024),
+    failClosed: recording?.getOptionalBoolean('failClosed') ?? false,
   };
 }

@@ -12,6 +12,7 @@ import { TicketStore } from './service/TicketStore';
 import { createRouter } from './service/router';
 import { StreamGateway } from './stream/StreamGateway';
 import { CommandRecorder } from './audit/CommandRecorder';
+import { InputLineRecorder } from './audit/InputLineRecorder';
 import { AuditWriter } from './database/AuditWriter';
 import { DatabaseSessionStore } from './database/DatabaseSessionStore';
 import { createAuditRouter } from './service/auditRouter';
@@ -19,6 +20,9 @@ import { SessionAudit } from './sessions/SessionAudit';
 import { TerminalSessions } from './sessions/TerminalSessions';
 import { SessionPodJanitor } from './sessionPods/SessionPodJanitor';
 import { SessionPodManager } from './sessionPods/SessionPodManager';
+import { NotFoundError } from '@backstage/errors';
+import Router from 'express-promise-router';
+import { createRecordings } from './recording/createRecordings';
 
 /**
  * The kubernetes-terminal backend plugin.
@@ -68,13 +72,26 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           }
         }
         const store = await DatabaseSessionStore.create({ database });
-        const audit = new SessionAudit(new AuditWriter({ store, logger }), auditor, logger);
+        const audit = new SessionAudit(
+          new AuditWriter({ store, logger }),
+          auditor,
+          logger,
+        );
+        const recordings = await createRecordings({
+          config: terminalConfig.recording,
+          database,
+          logger,
+        });
         const terminalSessions = new TerminalSessions({
           store,
           audit,
           config: terminalConfig,
           logger,
-          createCapture: size => new CommandRecorder(size),
+          recordings,
+          createCapture: terminalConfig.recordCommands
+            ? (size, { tty }) =>
+                tty ? new CommandRecorder(size) : new InputLineRecorder()
+            : undefined,
         });
         terminalSessions.startHeartbeat();
         await scheduler.scheduleTask({
@@ -83,9 +100,13 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           timeout: { minutes: 1 },
           scope: 'global',
           fn: async () => {
-            const ended = await terminalSessions.reapStale(new Date(Date.now() - 90_000));
+            const ended = await terminalSessions.reapStale(
+              new Date(Date.now() - 90_000),
+            );
             if (ended > 0) {
-              logger.info(`ended ${ended} terminal sessions left by a stopped backend replica`);
+              logger.info(
+                `ended ${ended} terminal sessions left by a stopped backend replica`,
+              );
             }
           },
         });
@@ -98,8 +119,13 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             const removed = await store.deleteOlderThan(
               new Date(Date.now() - terminalConfig.retentionMs),
             );
+            const recordingsRemoved = recordings
+              ? await recordings.store.deleteOlderThan(
+                  new Date(Date.now() - terminalConfig.retentionMs),
+                )
+              : 0;
             logger.info(
-              `terminal audit retention removed ${removed.sessions} sessions and ${removed.events} events`,
+              `terminal audit retention removed ${removed.sessions} sessions, ${removed.events} events and ${recordingsRemoved} recordings`,
             );
           },
         });
@@ -121,8 +147,15 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           });
           await scheduler.scheduleTask({
             id: 'kubernetes-terminal-session-pod-janitor',
-            frequency: { milliseconds: terminalConfig.sessionPods.janitorIntervalMs },
-            timeout: { milliseconds: Math.max(60_000, terminalConfig.sessionPods.janitorIntervalMs) },
+            frequency: {
+              milliseconds: terminalConfig.sessionPods.janitorIntervalMs,
+            },
+            timeout: {
+              milliseconds: Math.max(
+                60_000,
+                terminalConfig.sessionPods.janitorIntervalMs,
+              ),
+            },
             scope: 'global',
             fn: async () => {
               await janitor.run();
@@ -131,7 +164,9 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         }
         const sessions = new SessionRegistry();
         const tickets = new TicketStore(terminalConfig.ticketTtlMs);
-        const basePath = new URL(await discovery.getBaseUrl('kubernetes-terminal')).pathname;
+        const basePath = new URL(
+          await discovery.getBaseUrl('kubernetes-terminal'),
+        ).pathname;
         const gateway = new StreamGateway({
           basePath,
           config: terminalConfig,
@@ -143,7 +178,8 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           logger,
         });
         const sweeper = setInterval(
-          () => sessions.sweep(new Date(Date.now() - terminalConfig.ticketTtlMs)),
+          () =>
+            sessions.sweep(new Date(Date.now() - terminalConfig.ticketTtlMs)),
           60_000,
         );
         sweeper.unref();
@@ -152,7 +188,10 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           await terminalSessions.close();
           await gateway.close();
         });
-        httpRouter.addAuthPolicy({ path: '/sessions/:id/stream', allow: 'unauthenticated' });
+        httpRouter.addAuthPolicy({
+          path: '/sessions/:id/stream',
+          allow: 'unauthenticated',
+        });
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         httpRouter.use(
           await createRouter({
@@ -162,7 +201,10 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             permissions,
             catalog,
             clusters,
-            pods: new PodLister(clusters),
+            pods: new PodLister(
+              clusters,
+              terminalConfig.clusterRequestTimeoutMs,
+            ),
             sessions,
             tickets,
             gateway,
@@ -172,8 +214,25 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(
-          createAuditRouter({ httpAuth, permissions, store, terminalSessions }),
+          createAuditRouter({
+            httpAuth,
+            permissions,
+            store,
+            terminalSessions,
+            recordings: recordings?.store,
+          }),
         );
+        // Anything else is a clear 404 with a reason, like every other refusal of the API.
+        const unknown = Router();
+        unknown.use(async req => {
+          throw new NotFoundError(
+            `kubernetes-terminal has no route ${req.method} ${req.path.slice(
+              0,
+              200,
+            )}`,
+          );
+        });
+        httpRouter.use(unknown);
       },
     });
   },

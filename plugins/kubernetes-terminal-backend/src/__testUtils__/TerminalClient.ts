@@ -17,7 +17,12 @@ export class TerminalClient {
 
   static connect(
     url: string,
-    options: { ticket?: string; origin?: string; protocols?: string[]; autoAck?: boolean },
+    options: {
+      ticket?: string;
+      origin?: string;
+      protocols?: string[];
+      autoAck?: boolean;
+    },
   ): Promise<TerminalClient> {
     const protocols = options.protocols ?? [
       TERMINAL_WS_PROTOCOL,
@@ -27,7 +32,9 @@ export class TerminalClient {
       headers: { origin: options.origin ?? 'http://localhost:3000' },
     });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new TerminalClient(ws, options.autoAck ?? true)));
+      ws.once('open', () =>
+        resolve(new TerminalClient(ws, options.autoAck ?? true)),
+      );
       ws.once('unexpected-response', (_req, res) =>
         reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)),
       );
@@ -35,10 +42,7 @@ export class TerminalClient {
     });
   }
 
-  constructor(
-    readonly ws: WebSocket,
-    private readonly autoAck: boolean,
-  ) {
+  constructor(readonly ws: WebSocket, private readonly autoAck: boolean) {
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
         this.output += data.toString('utf8');
@@ -79,7 +83,11 @@ export class TerminalClient {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new Error(
-          `timed out waiting for ${what}; output so far: ${JSON.stringify(this.output.slice(-500))}, messages: ${JSON.stringify(this.messages)}, closed: ${JSON.stringify(this.closed)}`,
+          `timed out waiting for ${what}; output so far: ${JSON.stringify(
+            this.output.slice(-500),
+          )}, messages: ${JSON.stringify(
+            this.messages,
+          )}, closed: ${JSON.stringify(this.closed)}`,
         );
       }
       await new Promise<void>(resolve => {
@@ -93,13 +101,19 @@ export class TerminalClient {
   }
 
   waitForOutput(pattern: RegExp, timeoutMs?: number) {
-    return this.waitFor(() => pattern.test(this.output), `output ${pattern}`, timeoutMs);
+    return this.waitFor(
+      () => pattern.test(this.output),
+      `output ${pattern}`,
+      timeoutMs,
+    );
   }
 
   waitForClose(timeoutMs?: number) {
-    return this.waitFor(() => this.closed !== undefined, 'close', timeoutMs).then(
-      () => this.closed!,
-    );
+    return this.waitFor(
+      () => this.closed !== undefined,
+      'close',
+      timeoutMs,
+    ).then(() => this.closed!);
   }
 
   close() {

@@ -4,7 +4,11 @@
  * Prints `READY <port>` once it listens. Everything is allowed; users authenticate with mock tokens.
  */
 import knexFactory from 'knex';
-import { startTerminalBackend, type TerminalBackendOptions, type SandboxEndpoint } from './terminalBackend';
+import {
+  startTerminalBackend,
+  type TerminalBackendOptions,
+  type SandboxEndpoint,
+} from './terminalBackend';
 
 async function main() {
   const options = JSON.parse(process.argv[2]) as {

@@ -18,7 +18,10 @@ export const alias = (name: string) => (sandbox: SandboxEndpoint) => ({
   skipTLSVerify: true,
 });
 
-export function messagesOf<T extends TerminalServerMessage['type']>(client: TerminalClient, type: T) {
+export function messagesOf<T extends TerminalServerMessage['type']>(
+  client: TerminalClient,
+  type: T,
+) {
   return client.messages.filter(m => m.type === type) as Extract<
     TerminalServerMessage,
     { type: T }
@@ -26,23 +29,41 @@ export function messagesOf<T extends TerminalServerMessage['type']>(client: Term
 }
 
 /** The objects of a user's session pod in the sandbox, as stored. */
-export function objectsOf(sandbox: SandboxCluster, user: string, namespace = 'demo') {
+export function objectsOf(
+  sandbox: SandboxCluster,
+  user: string,
+  namespace = 'demo',
+) {
   const name = sessionPodName(user);
   return {
     name,
     pod: sandbox.get('v1', 'Pod', name, namespace),
     serviceAccount: sandbox.get('v1', 'ServiceAccount', name, namespace),
-    roleBinding: sandbox.get('rbac.authorization.k8s.io/v1', 'RoleBinding', name, namespace),
-    networkPolicy: sandbox.get('networking.k8s.io/v1', 'NetworkPolicy', name, namespace),
+    roleBinding: sandbox.get(
+      'rbac.authorization.k8s.io/v1',
+      'RoleBinding',
+      name,
+      namespace,
+    ),
+    networkPolicy: sandbox.get(
+      'networking.k8s.io/v1',
+      'NetworkPolicy',
+      name,
+      namespace,
+    ),
     secret: sandbox.get('v1', 'Secret', `${name}-kubeconfig`, namespace),
   };
 }
 
 export function jwtClaims(token: string): any {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+  return JSON.parse(
+    Buffer.from(token.split('.')[1], 'base64url').toString('utf8'),
+  );
 }
 
-export function sessionPodHarness(getEnv: () => { backend: { server: any }; port: number }) {
+export function sessionPodHarness(
+  getEnv: () => { backend: { server: any }; port: number },
+) {
   const clients: TerminalClient[] = [];
   const api = (method: 'get' | 'post', url: string, user = ALICE) =>
     request(getEnv().backend.server)
@@ -60,7 +81,9 @@ export function sessionPodHarness(getEnv: () => { backend: { server: any }; port
     });
     expect(res.status).toBe(201);
     const client = await TerminalClient.connect(
-      `ws://127.0.0.1:${getEnv().port}/api/kubernetes-terminal${res.body.streamPath}`,
+      `ws://127.0.0.1:${getEnv().port}/api/kubernetes-terminal${
+        res.body.streamPath
+      }`,
       { ticket: res.body.ticket },
     );
     clients.push(client);
@@ -71,4 +94,3 @@ export function sessionPodHarness(getEnv: () => { backend: { server: any }; port
   const closeAll = () => clients.splice(0).forEach(c => c.close());
   return { api, open, connected, closeAll };
 }
-

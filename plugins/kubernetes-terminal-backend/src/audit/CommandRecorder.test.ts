@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Terminal } from '@xterm/headless';
 import { CommandRecorder } from './CommandRecorder';
+import { TerminalPool } from './TerminalPool';
 
 jest.setTimeout(30_000);
 
@@ -37,7 +39,7 @@ class Shell {
   readonly commands: string[] = [];
   readonly recorder: CommandRecorder;
   private readonly pty: pty.IPty;
-  private output = '';
+  output = '';
 
   static async start(kind: ShellKind, size = { cols: 80, rows: 24 }) {
     const shell = new Shell(kind, size);
@@ -214,11 +216,16 @@ describe('CommandRecorder on a real shell', () => {
 
       it('never records a password read by a program that prints its own line break', async () => {
         const s = await start();
-        await s.type('stty -echo; read pw; stty echo; echo\r', '; echo\r\n');
+        // Waits for `ready`: typed before stty has run, the password would be echoed, and shown.
+        await s.type(
+          'stty -echo; echo ready; read pw; stty echo; echo\r',
+          'ready\r\n',
+        );
         await s.run('s3cret-read\r');
         await s.run('echo done\r');
+        expect(s.output).not.toContain('s3cret');
         expect(s.commands).toEqual([
-          'stty -echo; read pw; stty echo; echo',
+          'stty -echo; echo ready; read pw; stty echo; echo',
           'echo done',
         ]);
       });
@@ -252,6 +259,18 @@ describe('CommandRecorder on a real shell', () => {
           'echo "item $i"',
           'done',
         ]);
+      });
+
+      it('keeps no terminal while nothing is typed, and records after a flood of output', async () => {
+        const s = await start();
+        expect(s.recorder.awake).toBe(false);
+        await s.run('seq 1 200000\r');
+        // The flood came after the command was recorded: the recorder only kept its tail.
+        expect(s.recorder.awake).toBe(false);
+        await s.type('echo after-f', 'after-f');
+        expect(s.recorder.awake).toBe(true);
+        await s.run('lood\r');
+        expect(s.commands).toEqual(['seq 1 200000', 'echo after-flood']);
       });
 
       if (kind === 'sh') return;
@@ -314,10 +333,32 @@ describe('CommandRecorder on a real shell', () => {
         ]);
       });
 
+      it('records a line typed at once after a resize at an idle prompt', async () => {
+        const s = await start();
+        await s.run('echo first\r');
+        s.resize(120, 40);
+        await s.run('echo after-resize\r');
+        // Before the prompt is back, as a browser may.
+        await s.type('echo $((40+2))\r', '42\r\n');
+        s.resize(100, 30);
+        await s.run('echo typed-before-the-prompt\r');
+        await s.run('echo next\r');
+        expect(s.commands).toEqual([
+          'echo first',
+          'echo after-resize',
+          'echo $((40+2))',
+          'echo typed-before-the-prompt',
+          'echo next',
+        ]);
+      });
+
       it('does not record keys typed on the alternate screen', async () => {
         const s = await start();
         await s.run(`printf '\\e[?1049h'\r`);
+        expect(s.recorder.awake).toBe(false);
         await s.run('echo secret-on-alternate-screen\r');
+        // Known from the output's tail alone: keys for a full-screen program need no terminal.
+        expect(s.recorder.awake).toBe(false);
         await s.run(`printf '\\e[?1049l'\r`);
         await s.run('echo back\r');
         expect(s.commands).toEqual([`printf '\\e[?1049h'`, 'echo back']);
@@ -359,6 +400,20 @@ describe('CommandRecorder on a real shell', () => {
   );
 });
 
+/** A recorder fed by hand, the way a relay feeds it: bash's prompt is `P`. */
+const P = 'pod:~# ';
+function scripted() {
+  const recorder = new CommandRecorder({ cols: 100, rows: 30 });
+  const commands: string[] = [];
+  recorder.onCommand(c => commands.push(c.command));
+  return {
+    recorder,
+    commands,
+    out: (text: string) => recorder.output(Buffer.from(text)),
+    type: (keys: string) => recorder.input(Buffer.from(keys)),
+  };
+}
+
 describe('CommandRecorder', () => {
   const encode = (text: string) => Buffer.from(text, 'utf8');
 
@@ -386,6 +441,57 @@ describe('CommandRecorder', () => {
     expect(recorded).toEqual([{ command: 'echo 01234 …[truncated]', at }]);
     expect(unsubscribed).not.toHaveBeenCalled();
     recorder.dispose();
+  });
+
+  it('records a line typed as soon as the prompt arrived, before the last one\u2019s echo was parsed', async () => {
+    // The order a relay saw: the browser resized and typed the moment the prompt came back.
+    const { recorder, commands, out, type } = scripted();
+    out(`\x1b[?2004h${P}`);
+    type('echo one\r');
+    out('echo one\r\n\x1b[?2004l\r');
+    out(`one\r\n\x1b[?2004h${P}`);
+    recorder.resize(120, 40);
+    type('echo two\r');
+    out(`\r\x1b[K\r${P}echo two\r\n\x1b[?2004l\r`);
+    out('two\r\n');
+    await recorder.flush();
+    expect(commands).toEqual(['echo one', 'echo two']);
+  });
+
+  it('records a line typed ahead while a program read a password, once the shell echoes it', async () => {
+    const { recorder, commands, out, type } = scripted();
+    out(`\x1b[?2004h${P}`);
+    type('read -s pw; echo ready\r');
+    out('read -s pw; echo ready\r\n\x1b[?2004l\r');
+    // Both typed at once, while the recorder still follows the last line: the password goes to
+    // read (not echoed), the next line waits for bash.
+    type('s3cret\r');
+    type('echo after\r');
+    out('ready\r\n');
+    out(`\x1b[?2004h${P}echo after\r\n\x1b[?2004l\r`);
+    out(`after\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    expect(commands).toEqual(['read -s pw; echo ready', 'echo after']);
+    // A password that went to the program is not kept beyond the next prompt's line.
+    type('read -s pw\r');
+    out('read -s pw\r\n\x1b[?2004l\r');
+    await recorder.flush();
+    type('s3cret-2\r');
+    out(`\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    await new Promise(resolve => setTimeout(resolve, 400));
+    await recorder.flush();
+    expect(recorder.awake).toBe(false);
+    type('ls\r');
+    out(`ls\r\n\x1b[?2004l\rfile\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    expect(commands).toEqual([
+      'read -s pw; echo ready',
+      'echo after',
+      'read -s pw',
+      'ls',
+    ]);
+    expect(commands.join()).not.toContain('s3cret');
   });
 
   it('ignores output that only looks like an echo when no Enter came before it', async () => {
@@ -427,6 +533,42 @@ describe('CommandRecorder', () => {
     await recorder.flush();
     expect(recorded).toEqual(['ls']);
     recorder.dispose();
+  });
+
+  it('hands a terminal on to the next recorder with nothing of the last session in it', async () => {
+    const pool = new TerminalPool({ minFree: 4 });
+    const first = new CommandRecorder({ cols: 80, rows: 24, pool });
+    const firstCommands: string[] = [];
+    first.onCommand(({ command }) => firstCommands.push(command));
+    first.output(encode('alice$ '));
+    first.input(encode('echo secret-of-alice\r'));
+    first.output(encode('echo secret-of-alice\r\nsecret-of-alice\r\nalice$ '));
+    await first.flush();
+    expect(firstCommands).toEqual(['echo secret-of-alice']);
+    expect(first.awake).toBe(false);
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(pool.freeCount).toBe(1);
+
+    const second = new CommandRecorder({ cols: 100, rows: 30, pool });
+    const secondCommands: string[] = [];
+    second.onCommand(({ command }) => secondCommands.push(command));
+    second.output(encode('bob$ '));
+    second.input(encode('l'));
+    expect(pool.freeCount).toBe(0);
+    await second.flush();
+    const screen = (second as unknown as { terminal: Terminal }).terminal;
+    const lines = Array.from({ length: screen.buffer.active.length }, (_, y) =>
+      screen.buffer.active.getLine(y)!.translateToString(true),
+    ).join('\n');
+    expect(lines).not.toContain('alice');
+    expect(lines.trim()).toBe('bob$');
+    expect(screen.cols).toBe(100);
+    second.input(encode('s\r'));
+    second.output(encode('ls\r\n'));
+    await second.flush();
+    expect(secondCommands).toEqual(['ls']);
+    first.dispose();
+    second.dispose();
   });
 
   it('does nothing after dispose, and settles a pending flush', async () => {

@@ -1,17 +1,17 @@
 import {
-  Terminal,
+  type IDisposable,
+  type Terminal,
   type IBufferCell,
   type IBufferLine,
   type IBufferNamespace,
   type IMarker,
 } from '@xterm/headless';
-import { TypedLine, isComplete, normalize } from './TypedLine';
+import { CommandListeners, type RecordedCommand } from './CommandListeners';
+import { OutputTail } from './OutputTail';
 
-/** @internal */
-export interface RecordedCommand {
-  command: string;
-  at: Date;
-}
+export type { RecordedCommand } from './CommandListeners';
+import { TerminalPool, defaultTerminalPool } from './TerminalPool';
+import { TypedLine, isComplete, normalize } from './TypedLine';
 
 /** @internal */
 export interface CommandRecorderOptions {
@@ -20,14 +20,19 @@ export interface CommandRecorderOptions {
   /** Longer commands are cut here and end in a truncation marker. Defaults to 4096. */
   maxCommandLength?: number;
   now?: () => Date;
+  /** Where terminals are borrowed from while a line is typed. Defaults to one shared by the process. */
+  pool?: TerminalPool;
 }
 
-const TRUNCATION_MARKER = ' …[truncated]';
 /** Output not parsed yet beyond this is dropped by the recorder, never by the stream it watches. */
 const MAX_UNPARSED_BYTES = 4 * 1024 * 1024;
 /** xterm parses a write in one go; slices let it yield to the event loop in between. */
 const SLICE_BYTES = 64 * 1024;
 const MAX_QUEUED_LINES = 32;
+/** Echo of a line being typed held back from the parser until Enter, at most. */
+const MAX_DEFERRED_BYTES = 64 * 1024;
+/** Output kept to draw the screen again when typing begins: the prompt and well above it. */
+const TAIL_BYTES = 16 * 1024;
 /** Room for a prompt in front of the longest command we read back. */
 const PROMPT_ALLOWANCE = 512;
 const PROMPT_TAIL = /[$#%>]$/;
@@ -35,10 +40,17 @@ const PROMPT_HEAD = /^[^\n]{0,120}?[$#%>] /;
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
 const EMPTY = new Uint8Array(0);
+/** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
+const STALE_GRACE_MS = 250;
 interface SubmittedLine {
   /** Output chunks that had arrived when Enter was pressed; only later ones can carry its echo. */
   afterSeq: number;
   predictions: string[];
+  /**
+   * Sent while a command ran, and not echoed: it went to that command (a password), or waits in the
+   * shell's input for the prompt that came now. Kept for that prompt's line only.
+   */
+  stale?: boolean;
 }
 
 interface Anchor {
@@ -65,18 +77,36 @@ interface Region {
  * readline ≥ 8.1) tell exactly when a line is taken. Elsewhere the line feed after an Enter marks
  * it, and the typed keys, replayed, tell its echo from other output.
  *
+ * The terminal exists only while a line is being typed or its echo awaited. In between (an idle
+ * prompt, a command's bulk output) the recorder keeps just the tail of the output and the modes in
+ * force, and draws that tail into a new terminal at the next key: idle sessions hold no emulator and
+ * output nobody is typing against is never parsed.
+ *
  * @internal
  */
 export class CommandRecorder {
-  private readonly terminal: Terminal;
-  private readonly buffers: IBufferNamespace;
-  private readonly cell: IBufferCell;
+  /** Undefined while dormant. */
+  private terminal?: Terminal;
+  private handlers: IDisposable[] = [];
+  /** Echo of the line being typed, not parsed yet (see `output`). */
+  private deferred: Uint8Array[] = [];
+  private deferredBytes = 0;
+  private deferredSeq = 0;
+  private readonly pool: TerminalPool;
+  private buffers!: IBufferNamespace;
+  private cell!: IBufferCell;
+  private readonly tail = new OutputTail(TAIL_BYTES);
+  private cols: number;
+  private rows: number;
   private readonly maxLength: number;
-  private readonly now: () => Date;
-  private readonly listeners = new Set<(command: RecordedCommand) => void>();
+  private readonly listeners: CommandListeners;
   private readonly flushes = new Set<() => void>();
   private readonly decoder = new TextDecoder();
   private disposed = false;
+  /** The tail is being drawn: history, against which no line typed since can be settled. */
+  private replaying = false;
+  private sleepScheduled = false;
+  private staleTimer?: ReturnType<typeof setTimeout>;
   // What was typed.
   private escape = '';
   private pasting = false;
@@ -95,31 +125,13 @@ export class CommandRecorder {
 
   constructor(options: CommandRecorderOptions) {
     this.maxLength = options.maxCommandLength ?? 4096;
-    this.now = options.now ?? (() => new Date());
-    // The headless build counts buffer, parser and markers as proposed API.
-    this.terminal = new Terminal({
-      cols: options.cols,
-      rows: options.rows,
-      scrollback: this.rowsFor(options.cols),
-      allowProposedApi: true,
-    });
-    // Held on to, as each read of terminal.buffer checks the options first.
-    this.buffers = this.terminal.buffer;
-    this.cell = this.buffers.normal.getNullCell();
-    const { parser } = this.terminal;
-    parser.registerCsiHandler({ prefix: '?', final: 'h' }, params => {
-      if (params.includes(2004)) this.onEditorStart();
-      return false;
-    });
-    parser.registerCsiHandler({ prefix: '?', final: 'l' }, params => {
-      if (params.includes(2004)) this.onEditorEnd();
-      return false;
-    });
-    parser.registerCsiHandler({ final: 'J' }, params => {
-      this.redrawn ||= params[0] === 2 || params[0] === 3;
-      return false;
-    });
-    this.terminal.onLineFeed(() => this.onLineFeed());
+    this.listeners = new CommandListeners(
+      this.maxLength,
+      options.now ?? (() => new Date()),
+    );
+    this.cols = options.cols;
+    this.rows = options.rows;
+    this.pool = options.pool ?? defaultTerminalPool;
   }
 
   input(data: Uint8Array): void {
@@ -145,13 +157,36 @@ export class CommandRecorder {
 
   output(data: Uint8Array): void {
     if (this.disposed || data.length === 0) return;
+    this.tail.append(data);
+    if (this.queue.length === 0 && !this.line) this.sleep();
+    if (!this.terminal) return;
     const seq = ++this.seq;
+    if (
+      this.line &&
+      this.queue.length === 0 &&
+      this.deferredBytes + data.length <= MAX_DEFERRED_BYTES
+    ) {
+      // The echo of a line being typed is only read once the line is submitted: parsed then, in one go,
+      // rather than a parser run (and a timer) per keystroke.
+      this.deferred.push(new Uint8Array(data));
+      this.deferredBytes += data.length;
+      this.deferredSeq = seq;
+      return;
+    }
+    this.writeDeferred();
+    this.feed(data, seq);
+  }
+
+  /** Hands output to the terminal; `seq` counts as parsed once it is. */
+  private feed(data: Uint8Array, seq: number) {
+    const terminal = this.terminal!;
     if (this.unparsed + data.length > MAX_UNPARSED_BYTES) {
       this.lose();
       return;
     }
     this.unparsed += data.length;
     const parsed = () => {
+      if (terminal !== this.terminal) return;
       this.parsedSeq = seq;
       this.unparsed -= data.length;
     };
@@ -160,7 +195,7 @@ export class CommandRecorder {
         const end = Math.min(offset + SLICE_BYTES, data.length);
         // Copied, as the caller may reuse its buffer before xterm gets to it.
         const slice = new Uint8Array(data.subarray(offset, end));
-        this.terminal.write(slice, end === data.length ? parsed : undefined);
+        terminal.write(slice, end === data.length ? parsed : undefined);
       }
     } catch {
       parsed();
@@ -170,12 +205,17 @@ export class CommandRecorder {
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
+    this.cols = cols;
+    this.rows = rows;
+    const terminal = this.terminal;
+    if (!terminal) return;
+    this.writeDeferred();
     // In turn with the output, which was drawn for the old size up to here.
-    this.terminal.write(EMPTY, () => {
-      if (this.disposed) return;
+    terminal.write(EMPTY, () => {
+      if (terminal !== this.terminal) return;
       try {
-        this.terminal.resize(cols, rows);
-        this.terminal.options.scrollback = this.rowsFor(cols);
+        terminal.resize(cols, rows);
+        terminal.options.scrollback = this.rowsFor(cols);
         // Shells redraw their line from where they think it starts, which reflow may have moved.
         this.redrawn = true;
       } catch {
@@ -185,13 +225,12 @@ export class CommandRecorder {
   }
 
   onCommand(listener: (command: RecordedCommand) => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
+    return this.listeners.add(listener);
   }
 
   flush(): Promise<void> {
     return new Promise(resolve => {
-      if (this.disposed) {
+      if (this.disposed || !this.terminal) {
         resolve();
         return;
       }
@@ -200,15 +239,85 @@ export class CommandRecorder {
         resolve();
       };
       this.flushes.add(done);
+      this.writeDeferred();
       this.terminal.write(EMPTY, done);
     });
+  }
+
+  /** Whether a terminal emulator is alive (a line is being typed or its echo awaited). */
+  get awake(): boolean {
+    return this.terminal !== undefined;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.listeners.clear();
-    this.terminal.dispose();
+    this.sleep();
+  }
+
+  /** Creates the terminal and draws the tail of the output into it, before any key is looked at. */
+  private wake(): Terminal {
+    if (this.terminal) return this.terminal;
+    const terminal = this.pool.acquire({
+      cols: this.cols,
+      rows: this.rows,
+      scrollback: this.rowsFor(this.cols),
+    });
+    this.terminal = terminal;
+    // Held on to, as each read of terminal.buffer checks the options first.
+    this.buffers = terminal.buffer;
+    this.cell = this.buffers.normal.getNullCell();
+    const live = () => terminal === this.terminal;
+    const { parser } = terminal;
+    this.handlers = [
+      parser.registerCsiHandler({ prefix: '?', final: 'h' }, params => {
+        if (live() && params.includes(2004)) this.onEditorStart();
+        return false;
+      }),
+      parser.registerCsiHandler({ prefix: '?', final: 'l' }, params => {
+        if (live() && params.includes(2004)) this.onEditorEnd();
+        return false;
+      }),
+      parser.registerCsiHandler({ final: 'J' }, params => {
+        this.redrawn ||= live() && (params[0] === 2 || params[0] === 3);
+        return false;
+      }),
+      terminal.onLineFeed(() => live() && this.onLineFeed()),
+    ];
+    // The tail counts as one chunk of output that lines typed from now on come after.
+    const seq = ++this.seq;
+    this.replaying = true;
+    this.acceptSeq = Infinity;
+    terminal.write(this.tail.replay(), () => {
+      if (!live()) return;
+      this.replaying = false;
+      this.parsedSeq = seq;
+    });
+    return terminal;
+  }
+
+  /** Drops the terminal; the output's tail is all that is kept until typing begins again. */
+  private sleep() {
+    clearTimeout(this.staleTimer);
+    const terminal = this.terminal;
+    if (!terminal) return;
+    this.terminal = undefined;
+    for (const handler of this.handlers) handler.dispose();
+    this.handlers = [];
+    this.anchor?.marker?.dispose();
+    this.anchor = undefined;
+    this.editing = false;
+    this.redrawn = false;
+    this.replaying = false;
+    this.sleepScheduled = false;
+    this.unparsed = 0;
+    this.parsedSeq = this.seq;
+    this.deferred = [];
+    this.deferredBytes = 0;
+    // What it still has queued is parsed without our handlers; then it is reset for the next user. A
+    // callback queued before now has run by then, so none reaches us if we get the same one back.
+    this.pool.release(terminal);
     for (const done of [...this.flushes]) done();
   }
 
@@ -226,9 +335,12 @@ export class CommandRecorder {
       return;
     }
     if (!this.line) {
+      const terminal = this.wake();
       this.line = new TypedLine(this.maxLength);
       if (this.queue.length === 0)
-        this.terminal.write(EMPTY, () => this.onTypingStarted());
+        terminal.write(EMPTY, () => {
+          if (terminal === this.terminal) this.onTypingStarted();
+        });
     }
     if (paste) return;
     if (this.pasting || (key !== '\r' && key !== '\n')) {
@@ -241,6 +353,24 @@ export class CommandRecorder {
     });
     if (this.queue.length > MAX_QUEUED_LINES) this.queue.shift();
     this.line = undefined;
+    this.writeDeferred();
+  }
+
+  private writeDeferred() {
+    if (this.deferred.length === 0 || !this.terminal) return;
+    const chunks = this.deferred;
+    this.deferred = [];
+    this.deferredBytes = 0;
+    let data = chunks[0];
+    if (chunks.length > 1) {
+      data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let offset = 0;
+      for (const chunk of chunks) {
+        data.set(chunk, offset);
+        offset += chunk.length;
+      }
+    }
+    this.feed(data, this.deferredSeq);
   }
 
   /** Runs once the output that came before a line's first key is parsed: typing begins here. */
@@ -265,17 +395,26 @@ export class CommandRecorder {
 
   private onEditorStart() {
     if (this.alternate()) return;
-    // Lines sent after the shell last took one, and not echoed since, went to what ran in between.
-    this.queue = this.queue.filter(line => line.afterSeq < this.acceptSeq);
+    // Lines sent after the shell last took one, and not echoed since, went to what ran in between,
+    // or wait in the shell's input and are echoed by this prompt's editor: they are kept for its line
+    // only. Those sent after this prompt arrived are simply for it.
+    if (!this.replaying) {
+      this.queue = this.queue.filter(line => !line.stale);
+      for (const line of this.queue) {
+        if (line.afterSeq >= this.acceptSeq && line.afterSeq <= this.parsedSeq)
+          line.stale = true;
+      }
+    }
     this.editing = true;
     this.redrawn = false;
     this.setAnchor('editor', this.buffer.cursorX);
+    this.sleepWhenSettled();
   }
 
   private onEditorEnd() {
     if (!this.editing || this.alternate()) return;
     this.editing = false;
-    this.acceptSeq = this.parsedSeq + 1;
+    if (!this.replaying) this.acceptSeq = this.parsedSeq + 1;
     const eligible = this.eligible();
     if (eligible > 0) {
       // Bash moves to a new row before it leaves the mode; editors that leave it first have not yet.
@@ -286,6 +425,7 @@ export class CommandRecorder {
       this.settle(text, eligible, region, true);
     }
     this.setAnchor('line', this.buffer.cursorX);
+    this.sleepWhenSettled();
   }
 
   private onLineFeed() {
@@ -300,7 +440,40 @@ export class CommandRecorder {
       index < eligible && line.predictions.some(text => text.endsWith(last));
     if (!region.anchored && !this.queue.some(mayBeEcho)) return;
     const text = this.text(region.start, region.x, end);
-    if (this.settle(text, eligible, region, false)) this.setAnchor('line', 0);
+    if (this.settle(text, eligible, region, false)) {
+      this.setAnchor('line', 0);
+      this.sleepWhenSettled();
+    }
+  }
+
+  /**
+   * Once every submitted line is settled and none is being typed, the terminal is dropped after what
+   * it has been given is parsed (not from inside its parser), so an idle session keeps none.
+   */
+  private sleepWhenSettled() {
+    const terminal = this.terminal;
+    if (!terminal || this.sleepScheduled || this.line) return;
+    if (this.queue.length > 0 && this.queue.every(line => line.stale)) {
+      // Such lines are echoed (if at all) right after the prompt; a moment later they are history.
+      clearTimeout(this.staleTimer);
+      this.staleTimer = setTimeout(() => {
+        if (terminal !== this.terminal) return;
+        terminal.write(EMPTY, () => {
+          if (terminal !== this.terminal || this.line) return;
+          this.queue = this.queue.filter(line => !line.stale);
+          this.sleepWhenSettled();
+        });
+      }, STALE_GRACE_MS);
+      this.staleTimer.unref?.();
+      return;
+    }
+    if (this.queue.length) return;
+    this.sleepScheduled = true;
+    terminal.write(EMPTY, () => {
+      if (terminal !== this.terminal) return;
+      this.sleepScheduled = false;
+      if (this.queue.length === 0 && !this.line) this.sleep();
+    });
   }
 
   /** Records the text as the first pending line it can be the echo of; true if a line was used up. */
@@ -314,6 +487,7 @@ export class CommandRecorder {
     if (!text) {
       // Nothing shown where typing began: an empty line, or one typed while echo was off.
       if (!editor && !region.precise) return false;
+      this.dropStale();
       this.queue.shift();
       return true;
     }
@@ -334,13 +508,20 @@ export class CommandRecorder {
     // that could not be predicted is, and only where its typing began.
     if (!editor && (this.queue[0].predictions.length > 0 || !region.anchored))
       return false;
+    this.dropStale();
     this.queue.shift();
     this.emit(region.precise ? text : this.stripPrompt(text));
     return true;
   }
 
+  /** Before a line is taken on trust: those that may have gone to a command are not it, if another is. */
+  private dropStale() {
+    const fresh = this.queue.findIndex(line => !line.stale);
+    if (fresh > 0) this.queue.splice(0, fresh);
+  }
+
   private editorRegion(end: number): Region {
-    const top = Math.max(0, end - this.rowsFor(this.terminal.cols) + 1);
+    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
     const promptLine = this.prompt.slice(this.prompt.lastIndexOf('\n') + 1);
     for (let y = end; this.redrawn && promptLine && y >= top; y--) {
       const line = this.buffer.getLine(y);
@@ -360,7 +541,7 @@ export class CommandRecorder {
 
   /** The line of output a line feed just ended, from the anchor if that lies on it. */
   private lineRegion(end: number): Region {
-    const top = Math.max(0, end - this.rowsFor(this.terminal.cols) + 1);
+    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
     let start = end;
     while (start > top && start > this.anchorRow && this.continues(start))
       start--;
@@ -406,7 +587,8 @@ export class CommandRecorder {
 
   private isFull(line: IBufferLine): boolean {
     return (
-      (line.getCell(this.terminal.cols - 1, this.cell)?.getChars() ?? '') !== ''
+      (line.getCell(this.terminal!.cols - 1, this.cell)?.getChars() ?? '') !==
+      ''
     );
   }
 
@@ -434,19 +616,7 @@ export class CommandRecorder {
   }
 
   private emit(text: string) {
-    if (!text) return;
-    const command =
-      text.length > this.maxLength
-        ? `${text.slice(0, this.maxLength)}${TRUNCATION_MARKER}`
-        : text;
-    const recorded = { command, at: this.now() };
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(recorded);
-      } catch {
-        // A failing listener must stop neither the parser nor the listeners after it.
-      }
-    }
+    this.listeners.emit(text);
   }
 
   /** How many pending lines, oldest first, were sent before the output being parsed arrived. */
@@ -457,7 +627,7 @@ export class CommandRecorder {
 
   private setAnchor(kind: Anchor['kind'], x: number) {
     this.anchor?.marker?.dispose();
-    this.anchor = { marker: this.terminal.registerMarker(0), x, kind };
+    this.anchor = { marker: this.terminal!.registerMarker(0), x, kind };
   }
 
   /** Forgets what was typed and where, after input or output the recorder could not follow. */
@@ -472,7 +642,9 @@ export class CommandRecorder {
   }
 
   private alternate(): boolean {
-    return this.buffer.type === 'alternate';
+    return this.terminal
+      ? this.buffer.type === 'alternate'
+      : this.tail.alternate;
   }
 
   private get buffer() {

@@ -117,26 +117,48 @@ describe('migrations', () => {
   );
 });
 
-describe('session pod expiry migration', () => {
+describe('session pod expiry and recordings migrations', () => {
   it.each(databases.eachSupportedId())(
-    'adds and removes max_expires_at on %s',
+    'add and remove their tables and columns in turn on %s',
     async databaseId => {
       const knex = await databases.init(databaseId);
       await knex.migrate.latest({ directory: migrationsDir });
       expect(
-        await knex.schema.hasColumn('kubernetes_terminal_sessions', 'max_expires_at'),
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'max_expires_at',
+        ),
       ).toBe(true);
       expect(await indexNames(knex, 'kubernetes_terminal_sessions')).toContain(
         'kubernetes_terminal_sessions_pod_idx',
       );
+      // The recordings migration came later: down once removes its tables, down again this column.
+      await knex.migrate.down({ directory: migrationsDir });
+      expect(await knex.schema.hasTable('kubernetes_terminal_recordings')).toBe(
+        false,
+      );
+      expect(
+        await knex.schema.hasTable('kubernetes_terminal_recording_chunks'),
+      ).toBe(false);
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'max_expires_at',
+        ),
+      ).toBe(true);
       await knex.migrate.down({ directory: migrationsDir });
       expect(
-        await knex.schema.hasColumn('kubernetes_terminal_sessions', 'max_expires_at'),
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'max_expires_at',
+        ),
       ).toBe(false);
-      expect(await indexNames(knex, 'kubernetes_terminal_sessions')).not.toContain(
-        'kubernetes_terminal_sessions_pod_idx',
+      expect(
+        await indexNames(knex, 'kubernetes_terminal_sessions'),
+      ).not.toContain('kubernetes_terminal_sessions_pod_idx');
+      expect(await knex.schema.hasTable('kubernetes_terminal_sessions')).toBe(
+        true,
       );
-      expect(await knex.schema.hasTable('kubernetes_terminal_sessions')).toBe(true);
       await knex.migrate.latest({ directory: migrationsDir });
       await knex.destroy();
     },
@@ -206,12 +228,22 @@ describe.each(databases.eachSupportedId())(
       });
 
       it('keeps the expiry of every live session on a session pod current', async () => {
-        const pod = { kind: 'session-pod' as const, pod: 'kubectl-alice-1234567890', container: 'kubectl' };
+        const pod = {
+          kind: 'session-pod' as const,
+          pod: 'kubectl-alice-1234567890',
+          container: 'kubectl',
+        };
         await store.createSession(
-          session(1, { ...pod, expiresAt: at(60_000), maxExpiresAt: at(600_000) }),
+          session(1, {
+            ...pod,
+            expiresAt: at(60_000),
+            maxExpiresAt: at(600_000),
+          }),
         );
         await store.createSession(session(2, { ...pod, status: 'idle' }));
-        await store.createSession(session(3, { ...pod, status: 'closed', expiresAt: at(60_000) }));
+        await store.createSession(
+          session(3, { ...pod, status: 'closed', expiresAt: at(60_000) }),
+        );
         await store.createSession(session(4, { ...pod, namespace: 'other' }));
         await store.createSession(session(5));
         expect(await store.getSession(uuid(1))).toMatchObject({
@@ -229,7 +261,9 @@ describe.each(databases.eachSupportedId())(
             maxExpiresAt: at(600_000),
           });
         }
-        expect((await store.getSession(uuid(3)))!.expiresAt).toEqual(at(60_000));
+        expect((await store.getSession(uuid(3)))!.expiresAt).toEqual(
+          at(60_000),
+        );
         expect((await store.getSession(uuid(4)))!.expiresAt).toBeUndefined();
         const onPod = await store.listSessions({
           filter: { pod: pod.pod, namespace: 'shop' },
@@ -386,6 +420,13 @@ describe.each(databases.eachSupportedId())(
         expect((await store.getSession(uuid(4)))?.heartbeatAt).toEqual(
           at(4000),
         );
+
+        expect(
+          (await store.getSessions([uuid(4), uuid(1), uuid(9)]))
+            .map(s => s.id)
+            .sort(),
+        ).toEqual([uuid(1), uuid(4)]);
+        expect(await store.getSessions([])).toEqual([]);
 
         const stale = await store.findStaleSessions(at(50_000));
         expect(stale.map(s => s.id)).toEqual([uuid(2), uuid(3)]);

@@ -146,6 +146,15 @@ export class DatabaseSessionStore implements SessionStore {
     return row ? mapSession(row) : undefined;
   }
 
+  async getSessions(ids: string[]): Promise<StoredTerminalSession[]> {
+    const found: StoredTerminalSession[] = [];
+    for (const chunk of chunks(ids, ID_CHUNK)) {
+      const rows = await this.db<SessionRow>(SESSIONS).whereIn('id', chunk);
+      found.push(...rows.map(mapSession));
+    }
+    return found;
+  }
+
   async listSessions(
     query: PageQuery<SessionFilter>,
   ): Promise<Page<StoredTerminalSession>> {

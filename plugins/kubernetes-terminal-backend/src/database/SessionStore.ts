@@ -192,6 +192,8 @@ export interface SessionStore {
   /** Throws `NotFoundError` if there is no such session. */
   updateSession(id: string, patch: TerminalSessionPatch): Promise<void>;
   getSession(id: string): Promise<StoredTerminalSession | undefined>;
+  /** The sessions among `ids` that exist, in no particular order; one query per few hundred ids. */
+  getSessions(ids: string[]): Promise<StoredTerminalSession[]>;
   /** Throws `InputError` on an invalid cursor or limit. */
   listSessions(
     query: PageQuery<SessionFilter>,

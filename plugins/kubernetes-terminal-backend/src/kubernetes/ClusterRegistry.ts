@@ -55,7 +55,9 @@ export class ClusterRegistry {
           caData: c.getOptionalString('caData'),
         };
         if (authProvider !== 'serviceAccount') {
-          details.unsupported = `the kubernetes-terminal plugin supports the 'serviceAccount' auth provider; cluster '${name}' uses '${authProvider || 'none'}'`;
+          details.unsupported = `the kubernetes-terminal plugin supports the 'serviceAccount' auth provider; cluster '${name}' uses '${
+            authProvider || 'none'
+          }'`;
         } else {
           details.kubeConfig = buildKubeConfig({
             name,
@@ -111,7 +113,9 @@ function buildKubeConfig(options: {
       },
     ],
     users: [{ name: 'backstage', token }],
-    contexts: [{ name: options.name, cluster: options.name, user: 'backstage' }],
+    contexts: [
+      { name: options.name, cluster: options.name, user: 'backstage' },
+    ],
     currentContext: options.name,
   });
   return kc;

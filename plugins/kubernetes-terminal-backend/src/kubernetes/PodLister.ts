@@ -1,18 +1,19 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { makeSharedConnectionApiClient } from './sharedConnectionApi';
 import type {
   TerminalCluster,
   TerminalClusterErrorReason,
   TerminalPod,
 } from '@internal/plugin-kubernetes-terminal-common';
-import type { ClusterRegistry, TerminalClusterDetails } from './ClusterRegistry';
+import type {
+  ClusterRegistry,
+  TerminalClusterDetails,
+} from './ClusterRegistry';
 import type { EntityWorkloadSelector } from './entityTargets';
 
 /** @internal */
 export class ClusterAccessError extends Error {
-  constructor(
-    readonly reason: TerminalClusterErrorReason,
-    message: string,
-  ) {
+  constructor(readonly reason: TerminalClusterErrorReason, message: string) {
     super(message);
     this.name = 'ClusterAccessError';
   }
@@ -29,12 +30,17 @@ export function namespacesOf(pods: TerminalPod[]): string[] {
  * @internal
  */
 export class PodLister {
+  /** One API client, and so one connection pool, per cluster. */
+  private readonly apis = new Map<string, CoreV1Api>();
+
   constructor(
     private readonly clusters: ClusterRegistry,
     private readonly requestTimeoutMs = 10_000,
   ) {}
 
-  async listForEntity(selector: EntityWorkloadSelector): Promise<TerminalCluster[]> {
+  async listForEntity(
+    selector: EntityWorkloadSelector,
+  ): Promise<TerminalCluster[]> {
     const clusters = this.clusters
       .list()
       .filter(c => !selector.cluster || c.name === selector.cluster);
@@ -55,7 +61,10 @@ export class PodLister {
     if (selector.namespace && selector.namespace !== namespace) {
       return undefined;
     }
-    const result = await this.listInCluster(cluster, { ...selector, namespace });
+    const result = await this.listInCluster(cluster, {
+      ...selector,
+      namespace,
+    });
     if (result.error) {
       throw new ClusterAccessError(result.error.reason, result.error.message);
     }
@@ -82,15 +91,25 @@ export class PodLister {
     cluster: TerminalClusterDetails,
     selector: EntityWorkloadSelector,
   ): Promise<TerminalCluster> {
-    const base = { name: cluster.name, ...(cluster.title && { title: cluster.title }) };
+    const base = {
+      name: cluster.name,
+      ...(cluster.title && { title: cluster.title }),
+    };
     if (!cluster.kubeConfig) {
       return {
         ...base,
         pods: [],
-        error: { reason: 'ERROR', message: cluster.unsupported ?? 'not usable' },
+        error: {
+          reason: 'ERROR',
+          message: cluster.unsupported ?? 'not usable',
+        },
       };
     }
-    const api = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    let api = this.apis.get(cluster.name);
+    if (!api) {
+      api = makeSharedConnectionApiClient(cluster.kubeConfig, CoreV1Api);
+      this.apis.set(cluster.name, api);
+    }
     try {
       const list = await withTimeout(
         selector.namespace
@@ -98,7 +117,9 @@ export class PodLister {
               namespace: selector.namespace,
               labelSelector: selector.labelSelector,
             })
-          : api.listPodForAllNamespaces({ labelSelector: selector.labelSelector }),
+          : api.listPodForAllNamespaces({
+              labelSelector: selector.labelSelector,
+            }),
         this.requestTimeoutMs,
       );
       return { ...base, pods: list.items.map(toTerminalPod) };
@@ -116,17 +137,27 @@ function toTerminalPod(pod: V1Pod): TerminalPod {
     namespace: pod.metadata?.namespace ?? '',
     phase: pod.status?.phase ?? 'Unknown',
     ready:
-      pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') ??
-      false,
+      pod.status?.conditions?.some(
+        c => c.type === 'Ready' && c.status === 'True',
+      ) ?? false,
     containers: (pod.spec?.containers ?? []).map(c => {
       const status = statuses.find(s => s.name === c.name);
       let state = 'waiting';
       if (status?.state?.running) state = 'running';
       else if (status?.state?.terminated)
-        state = `terminated${status.state.terminated.reason ? `: ${status.state.terminated.reason}` : ''}`;
+        state = `terminated${
+          status.state.terminated.reason
+            ? `: ${status.state.terminated.reason}`
+            : ''
+        }`;
       else if (status?.state?.waiting?.reason)
         state = `waiting: ${status.state.waiting.reason}`;
-      return { name: c.name, image: c.image, ready: status?.ready ?? false, state };
+      return {
+        name: c.name,
+        image: c.image,
+        ready: status?.ready ?? false,
+        state,
+      };
     }),
   };
 }
@@ -141,19 +172,27 @@ function describeClusterError(
   if (code === 401) {
     return {
       reason: 'UNAUTHORIZED',
-      message: `cluster '${cluster.name}' rejected the backend's credentials${statusMessage ? `: ${statusMessage}` : ''}`,
+      message: `cluster '${cluster.name}' rejected the backend's credentials${
+        statusMessage ? `: ${statusMessage}` : ''
+      }`,
     };
   }
   if (code === 403) {
     return {
       reason: 'FORBIDDEN',
-      message: `cluster '${cluster.name}' does not allow the backend to list pods${statusMessage ? `: ${statusMessage}` : ''}`,
+      message: `cluster '${
+        cluster.name
+      }' does not allow the backend to list pods${
+        statusMessage ? `: ${statusMessage}` : ''
+      }`,
     };
   }
   if (typeof code === 'number') {
     return {
       reason: 'ERROR',
-      message: `cluster '${cluster.name}' answered ${code}${statusMessage ? `: ${statusMessage}` : ''}`,
+      message: `cluster '${cluster.name}' answered ${code}${
+        statusMessage ? `: ${statusMessage}` : ''
+      }`,
     };
   }
   const cause = error instanceof Error ? error.message : String(error);
@@ -178,7 +217,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${ms} ms`)),
+          ms,
+        );
       }),
     ]);
   } finally {

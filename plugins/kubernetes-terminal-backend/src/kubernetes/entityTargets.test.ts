@@ -12,7 +12,11 @@ function entity(annotations: Record<string, string>): Entity {
 
 describe('entityWorkloadSelector', () => {
   it('selects by backstage.io/kubernetes-id like the Kubernetes plugin', () => {
-    expect(entityWorkloadSelector(entity({ 'backstage.io/kubernetes-id': 'shop-api' }))).toEqual({
+    expect(
+      entityWorkloadSelector(
+        entity({ 'backstage.io/kubernetes-id': 'shop-api' }),
+      ),
+    ).toEqual({
       annotated: true,
       labelSelector: 'backstage.io/kubernetes-id=shop-api',
       namespace: undefined,

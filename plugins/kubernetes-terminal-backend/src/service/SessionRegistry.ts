@@ -16,6 +16,8 @@ export interface TerminalSession {
   pod: string;
   container: string;
   initialSize?: { cols: number; rows: number };
+  /** False: the shell runs without a terminal (programmatic clients). Default true. */
+  tty?: boolean;
   state: SessionState;
   createdAt: Date;
   clientIp?: string;

@@ -1,12 +1,18 @@
 import { TicketStore } from './TicketStore';
 
 describe('TicketStore', () => {
-  const claims = { sessionId: '11111111-2222-3333-4444-555555555555', userEntityRef: 'user:default/alice' };
+  const claims = {
+    sessionId: '11111111-2222-3333-4444-555555555555',
+    userEntityRef: 'user:default/alice',
+  };
 
   it('redeems a ticket once, for its own session', () => {
     const store = new TicketStore(30_000);
     const { ticket } = store.issue(claims);
-    expect(store.redeem(ticket, claims.sessionId)).toEqual({ ok: true, claims });
+    expect(store.redeem(ticket, claims.sessionId)).toEqual({
+      ok: true,
+      claims,
+    });
     expect(store.redeem(ticket, claims.sessionId)).toEqual({
       ok: false,
       reason: 'unknown, expired or already used ticket',
@@ -16,7 +22,9 @@ describe('TicketStore', () => {
   it('refuses a ticket presented for another session, and burns it', () => {
     const store = new TicketStore(30_000);
     const { ticket } = store.issue(claims);
-    expect(store.redeem(ticket, '99999999-2222-3333-4444-555555555555')).toEqual({
+    expect(
+      store.redeem(ticket, '99999999-2222-3333-4444-555555555555'),
+    ).toEqual({
       ok: false,
       reason: 'ticket was issued for another session',
     });

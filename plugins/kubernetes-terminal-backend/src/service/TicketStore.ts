@@ -14,7 +14,10 @@ export interface TicketClaims {
  * @internal
  */
 export class TicketStore {
-  private readonly tickets = new Map<string, TicketClaims & { expiresAt: number }>();
+  private readonly tickets = new Map<
+    string,
+    TicketClaims & { expiresAt: number }
+  >();
 
   constructor(
     private readonly ttlMs: number,
@@ -55,7 +58,10 @@ export class TicketStore {
     }
     return {
       ok: true,
-      claims: { sessionId: entry.sessionId, userEntityRef: entry.userEntityRef },
+      claims: {
+        sessionId: entry.sessionId,
+        userEntityRef: entry.userEntityRef,
+      },
     };
   }
 

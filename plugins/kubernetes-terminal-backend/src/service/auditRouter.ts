@@ -1,18 +1,37 @@
-import type { HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import type {
+  BackstageCredentials,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import {
+  AuthorizeResult,
+  type BasicPermission,
+} from '@backstage/plugin-permission-common';
+import {
+  ASCIICAST_CONTENT_TYPE,
   TERMINAL_AUDIT_EVENT_TYPES,
   TERMINAL_SESSION_STATUSES,
   type TerminalSessionDetail,
   type TerminalSessionRecord,
   kubernetesTerminalAuditReadPermission,
+  kubernetesTerminalRecordingReadPermission,
   kubernetesTerminalSessionTerminatePermission,
 } from '@internal/plugin-kubernetes-terminal-common';
 import type express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import type { SessionStore, StoredTerminalSession } from '../database/SessionStore';
+import type {
+  SessionStore,
+  StoredTerminalSession,
+} from '../database/SessionStore';
+import type { RecordingStore } from '../recording/RecordingStore';
+import { toAsciicastLines } from '../recording/recordingFormat';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
 import { CSV_HEADER, toApiEvent, toCsvLine } from './exportFormats';
 
@@ -22,6 +41,8 @@ export interface AuditRouterOptions {
   permissions: PermissionsService;
   store: SessionStore;
   terminalSessions: TerminalSessions;
+  /** Where session recordings are kept; absent when sessions are not recorded. */
+  recordings?: RecordingStore;
 }
 
 const EXPORT_MAX_ROWS = 100_000;
@@ -74,13 +95,17 @@ function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new InputError(`${issue.path.join('.') || 'query'}: ${issue.message}`);
+    throw new InputError(
+      `${issue.path.join('.') || 'query'}: ${issue.message}`,
+    );
   }
   return result.data;
 }
 
 /** @internal */
-export function toApiSession(session: StoredTerminalSession): TerminalSessionRecord {
+export function toApiSession(
+  session: StoredTerminalSession,
+): TerminalSessionRecord {
   const {
     heartbeatAt,
     backendInstance,
@@ -108,7 +133,8 @@ export function toApiSession(session: StoredTerminalSession): TerminalSessionRec
  * @internal
  */
 export function createAuditRouter(options: AuditRouterOptions): express.Router {
-  const { httpAuth, permissions, store, terminalSessions } = options;
+  const { httpAuth, permissions, store, terminalSessions, recordings } =
+    options;
   const router = Router();
 
   async function caller(req: express.Request) {
@@ -124,7 +150,43 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
     };
   }
 
-  function eventFilter(q: z.infer<typeof eventQuery>, user: string, canReadAll: boolean) {
+  /** The session of `:id` if the caller may see it: their own, or anyone's with audit.read. */
+  async function visibleSession(req: express.Request) {
+    const id = parse(z.string().uuid(), req.params.id);
+    const who = await caller(req);
+    const session = await store.getSession(id);
+    // Someone else's session is reported as missing, not as forbidden: its id says nothing.
+    if (!session || (!who.canReadAll && session.userEntityRef !== who.user)) {
+      throw new NotFoundError(`terminal session ${id} not found`);
+    }
+    return { id, session, ...who };
+  }
+
+  /** Refuses, and audits the refusal, unless the caller holds the permission. */
+  async function requirePermission(
+    who: { credentials: BackstageCredentials; user: string; id: string },
+    permission: BasicPermission,
+    action: string,
+    refusal: string,
+  ) {
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials: who.credentials,
+    });
+    if (decision.result === AuthorizeResult.ALLOW) return;
+    terminalSessions.record({
+      eventType: 'denied',
+      userEntityRef: who.user,
+      sessionId: who.id,
+      details: { action, permission: permission.name },
+    });
+    throw new NotAllowedError(refusal);
+  }
+
+  function eventFilter(
+    q: z.infer<typeof eventQuery>,
+    user: string,
+    canReadAll: boolean,
+  ) {
     if (!canReadAll && q.user && q.user !== user) {
       throw new NotAllowedError(
         'reading other users\u2019 terminal events needs the kubernetes.terminal.audit.read permission',
@@ -165,21 +227,22 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
       limit: q.limit,
       cursor: q.cursor,
     });
-    res.json({ items: result.items.map(toApiSession), nextCursor: result.nextCursor });
+    res.json({
+      items: result.items.map(toApiSession),
+      nextCursor: result.nextCursor,
+    });
   });
 
   router.get('/sessions/:id', async (req, res) => {
-    const id = parse(z.string().uuid(), req.params.id);
-    const { credentials, user, canReadAll } = await caller(req);
-    const session = await store.getSession(id);
-    // Someone else's session is reported as missing, not as forbidden: its id says nothing.
-    if (!session || (!canReadAll && session.userEntityRef !== user)) {
-      throw new NotFoundError(`terminal session ${id} not found`);
-    }
+    const { id, session, credentials, user } = await visibleSession(req);
     const events = [];
     let cursor: string | undefined;
     do {
-      const batch = await store.listEvents({ filter: { sessionId: id }, limit: 500, cursor });
+      const batch = await store.listEvents({
+        filter: { sessionId: id },
+        limit: 500,
+        cursor,
+      });
       events.push(...batch.items);
       cursor = batch.nextCursor;
     } while (cursor && events.length < 5000);
@@ -192,41 +255,93 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
       );
       canTerminate = decision.result === AuthorizeResult.ALLOW;
     }
+    const recording = await recordings?.meta(id);
+    let canReadRecording = false;
+    if (recording) {
+      const [decision] = await permissions.authorize(
+        [{ permission: kubernetesTerminalRecordingReadPermission }],
+        { credentials },
+      );
+      canReadRecording = decision.result === AuthorizeResult.ALLOW;
+    }
     const detail: TerminalSessionDetail = {
       session: toApiSession(session),
       events: events.reverse().map(toApiEvent),
       canTerminate,
+      ...(recording && {
+        recording: {
+          bytes: recording.bytes,
+          truncated: recording.truncated,
+          inProgress: !recording.endedAt,
+          canRead: canReadRecording,
+        },
+      }),
     };
     res.json(detail);
   });
 
-  router.delete('/sessions/:id', async (req, res) => {
-    const id = parse(z.string().uuid(), req.params.id);
-    const { credentials, user, canReadAll } = await caller(req);
-    const session = await store.getSession(id);
-    if (!session || (!canReadAll && session.userEntityRef !== user)) {
-      throw new NotFoundError(`terminal session ${id} not found`);
-    }
-    if (session.userEntityRef !== user) {
-      const [decision] = await permissions.authorize(
-        [{ permission: kubernetesTerminalSessionTerminatePermission }],
-        { credentials },
+  router.get('/sessions/:id/recording', async (req, res) => {
+    const q = parse(
+      z.object({ download: z.enum(['true', 'false']).optional() }).strict(),
+      req.query,
+    );
+    const who = await visibleSession(req);
+    const { id } = who;
+    await requirePermission(
+      who,
+      kubernetesTerminalRecordingReadPermission,
+      'recording.read',
+      'replaying a session needs the kubernetes.terminal.recording.read permission',
+    );
+    const stored = await recordings?.read(id);
+    if (!stored) {
+      throw new NotFoundError(
+        recordings
+          ? `terminal session ${id} has no recording`
+          : 'session recording is turned off (kubernetesTerminal.recording.enabled)',
       );
-      if (decision.result !== AuthorizeResult.ALLOW) {
-        terminalSessions.record({
-          eventType: 'denied',
-          userEntityRef: user,
-          sessionId: id,
-          details: { action: 'terminate', permission: kubernetesTerminalSessionTerminatePermission.name },
+    }
+    res.setHeader('Content-Type', `${ASCIICAST_CONTENT_TYPE}; charset=utf-8`);
+    res.setHeader('Cache-Control', 'no-store');
+    if (q.download === 'true') {
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="terminal-session-${id}.cast"`,
+      );
+      res.setHeader('Access-Control-Expose-Headers', 'Content-Disposition');
+    }
+    for await (const part of toAsciicastLines(stored.header, stored.chunks)) {
+      if (res.destroyed) return;
+      if (!res.write(part)) {
+        // Until the reader took it, or went away.
+        await new Promise(resolve => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
         });
-        throw new NotAllowedError(
-          'ending another user\u2019s session needs the kubernetes.terminal.session.terminate permission',
-        );
       }
     }
-    const reason = typeof req.query.reason === 'string' ? req.query.reason.slice(0, 200) : undefined;
+    res.end();
+  });
+
+  router.delete('/sessions/:id', async (req, res) => {
+    const who = await visibleSession(req);
+    const { id, session, user } = who;
+    if (session.userEntityRef !== user) {
+      await requirePermission(
+        who,
+        kubernetesTerminalSessionTerminatePermission,
+        'terminate',
+        'ending another user\u2019s session needs the kubernetes.terminal.session.terminate permission',
+      );
+    }
+    const reason =
+      typeof req.query.reason === 'string'
+        ? req.query.reason.slice(0, 200)
+        : undefined;
     if (!(await terminalSessions.terminate(id, user, reason))) {
-      throw new ConflictError(`terminal session ${id} is not live (${session.status})`);
+      throw new ConflictError(
+        `terminal session ${id} is not live (${session.status})`,
+      );
     }
     res.status(204).end();
   });
@@ -239,7 +354,10 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
       limit: q.limit,
       cursor: q.cursor,
     });
-    res.json({ items: result.items.map(toApiEvent), nextCursor: result.nextCursor });
+    res.json({
+      items: result.items.map(toApiEvent),
+      nextCursor: result.nextCursor,
+    });
   });
 
   router.get('/audit-events/export', async (req, res) => {
@@ -253,7 +371,9 @@ export function createAuditRouter(options: AuditRouterOptions): express.Router {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     res.setHeader(
       'Content-Type',
-      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      format === 'csv'
+        ? 'text/csv; charset=utf-8'
+        : 'application/json; charset=utf-8',
     );
     res.setHeader(
       'Content-Disposition',

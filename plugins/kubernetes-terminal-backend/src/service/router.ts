@@ -25,7 +25,11 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
-import { ClusterAccessError, type PodLister, namespacesOf } from '../kubernetes/PodLister';
+import {
+  ClusterAccessError,
+  type PodLister,
+  namespacesOf,
+} from '../kubernetes/PodLister';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
 import type { SessionStore } from '../database/SessionStore';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
@@ -72,7 +76,10 @@ const entityRefSchema = z
     try {
       return stringifyEntityRef(parseEntityRef(ref));
     } catch (e) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: (e as Error).message,
+      });
       return z.NEVER;
     }
   });
@@ -87,6 +94,7 @@ const createSessionSchema = z
     container: dnsLabel,
     cols: z.number().int().min(1).max(1000).optional(),
     rows: z.number().int().min(1).max(1000).optional(),
+    tty: z.boolean().optional(),
   })
   .strict();
 
@@ -101,7 +109,10 @@ const createSessionPodSchema = z
   })
   .strict();
 
-function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
+function parseBody<T extends z.ZodTypeAny>(
+  schema: T,
+  body: unknown,
+): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -111,7 +122,9 @@ function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T>
 }
 
 /** @internal */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const {
     httpAuth,
     permissions,
@@ -151,8 +164,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     };
   }
 
-  function ticketFor(session: { id: string }, userEntityRef: string): CreateTerminalSessionResponse {
-    const { ticket, expiresAt } = tickets.issue({ sessionId: session.id, userEntityRef });
+  function ticketFor(
+    session: { id: string },
+    userEntityRef: string,
+  ): CreateTerminalSessionResponse {
+    const { ticket, expiresAt } = tickets.issue({
+      sessionId: session.id,
+      userEntityRef,
+    });
     return {
       sessionId: session.id,
       ticket,
@@ -191,7 +210,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         const sessionPod = sessionPods?.availability(
           cluster.name,
           canCreateSessionPod,
-          selector.namespace ? [selector.namespace] : namespacesOf(cluster.pods),
+          selector.namespace
+            ? [selector.namespace]
+            : namespacesOf(cluster.pods),
         );
         if (sessionPod) {
           cluster.sessionPod = sessionPod;
@@ -211,7 +232,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       credentials,
       entity,
       allowed: [canExec],
-    } = await loadEntity(body.entityRef, req, [kubernetesTerminalExecPermission]);
+    } = await loadEntity(body.entityRef, req, [
+      kubernetesTerminalExecPermission,
+    ]);
     if (!canExec) {
       terminalSessions.record({
         eventType: 'denied',
@@ -235,7 +258,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
     let pod;
     try {
-      pod = await pods.findEntityPod(selector, body.cluster, body.namespace, body.pod);
+      pod = await pods.findEntityPod(
+        selector,
+        body.cluster,
+        body.namespace,
+        body.pod,
+      );
     } catch (error) {
       if (error instanceof ClusterAccessError) {
         throw new ServiceUnavailableError(error.message);
@@ -250,7 +278,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
     const container = pod.containers.find(c => c.name === body.container);
     if (!container) {
-      throw new NotFoundError(`pod ${body.pod} has no container ${body.container}`);
+      throw new NotFoundError(
+        `pod ${body.pod} has no container ${body.container}`,
+      );
     }
     if (pod.phase !== 'Running') {
       throw new ConflictError(`pod ${body.pod} is ${pod.phase}, not Running`);
@@ -264,7 +294,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       namespace: body.namespace,
       pod: body.pod,
       container: body.container,
-      initialSize: body.cols && body.rows ? { cols: body.cols, rows: body.rows } : undefined,
+      initialSize:
+        body.cols && body.rows
+          ? { cols: body.cols, rows: body.rows }
+          : undefined,
+      ...(body.tty === false && { tty: false }),
       clientIp: req.ip,
       userAgent: req.header('user-agent'),
     });
@@ -280,7 +314,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       credentials,
       entity,
       allowed: [canCreate],
-    } = await loadEntity(body.entityRef, req, [kubernetesTerminalSessionPodCreatePermission]);
+    } = await loadEntity(body.entityRef, req, [
+      kubernetesTerminalSessionPodCreatePermission,
+    ]);
     const userEntityRef = credentials.principal.userEntityRef;
     if (!canCreate) {
       terminalSessions.record({
@@ -304,11 +340,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!selector.annotated) {
       throw new InputError(`${body.entityRef} has no Kubernetes annotations`);
     }
-    if (!clusters.get(body.cluster) || (selector.cluster && selector.cluster !== body.cluster)) {
-      throw new NotFoundError(`${body.entityRef} has no workloads in cluster ${body.cluster}`);
+    if (
+      !clusters.get(body.cluster) ||
+      (selector.cluster && selector.cluster !== body.cluster)
+    ) {
+      throw new NotFoundError(
+        `${body.entityRef} has no workloads in cluster ${body.cluster}`,
+      );
     }
     if (!sessionPods?.enabledIn(body.cluster)) {
-      throw new InputError(`kubectl session pods are not enabled in cluster ${body.cluster}`);
+      throw new InputError(
+        `kubectl session pods are not enabled in cluster ${body.cluster}`,
+      );
     }
     let namespaces: string[];
     try {
@@ -324,7 +367,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     // The pod gets a RoleBinding in this namespace: only the entity's own namespaces qualify.
     if (!namespaces.includes(body.namespace)) {
       throw new NotFoundError(
-        `namespace ${body.namespace} in cluster ${body.cluster} is not one of ${body.entityRef}'s namespaces (${namespaces.join(', ') || 'none'})`,
+        `namespace ${body.namespace} in cluster ${body.cluster} is not one of ${
+          body.entityRef
+        }'s namespaces (${namespaces.join(', ') || 'none'})`,
       );
     }
     await terminalSessions.assertCanOpen(userEntityRef);
@@ -336,7 +381,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       namespace: body.namespace,
       pod: sessionPodName(userEntityRef),
       container: SESSION_POD_CONTAINER,
-      initialSize: body.cols && body.rows ? { cols: body.cols, rows: body.rows } : undefined,
+      initialSize:
+        body.cols && body.rows
+          ? { cols: body.cols, rows: body.rows }
+          : undefined,
       clientIp: req.ip,
       userAgent: req.header('user-agent'),
     });
@@ -354,13 +402,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       throw new NotFoundError(`terminal session ${id} not found`);
     }
     if (session.kind !== 'session-pod') {
-      throw new ConflictError(`terminal session ${id} is not a kubectl session pod`);
+      throw new ConflictError(
+        `terminal session ${id} is not a kubectl session pod`,
+      );
     }
     if (!stored) {
       throw new ConflictError(`terminal session ${id} has not connected yet`);
     }
     if (stored.status !== 'active' && stored.status !== 'idle') {
-      throw new ConflictError(`terminal session ${id} has ended (${stored.status})`);
+      throw new ConflictError(
+        `terminal session ${id} has ended (${stored.status})`,
+      );
     }
     res.json(await sessionPods.extend(stored));
   });

@@ -8,7 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { eventually } from '../__testUtils__/eventually';
-import { ENTITY, objectsOf, sessionPodHarness } from '../__testUtils__/sessionPodHarness';
+import {
+  ENTITY,
+  objectsOf,
+  sessionPodHarness,
+} from '../__testUtils__/sessionPodHarness';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import {
   type SandboxEndpoint,
@@ -37,7 +41,9 @@ const config = (s: SandboxEndpoint) => ({
 });
 
 const gone = (o: ReturnType<typeof objectsOf>) =>
-  [o.pod, o.serviceAccount, o.roleBinding, o.networkPolicy, o.secret].every(x => x === undefined);
+  [o.pod, o.serviceAccount, o.roleBinding, o.networkPolicy, o.secret].every(
+    x => x === undefined,
+  );
 
 function sleepUntil(at: number) {
   return new Promise(r => setTimeout(r, Math.max(0, at - Date.now())));
@@ -78,8 +84,11 @@ describe('the session pod janitor', () => {
         labels: {
           'app.kubernetes.io/managed-by': 'backstage-kubernetes-terminal',
           'app.kubernetes.io/component': 'session-pod',
-          'kubernetes-terminal.backstage.io/session-pod': 'kubectl-orphan-0000000000',
-          'kubernetes-terminal.backstage.io/expires-at': String(Math.floor(Date.now() / 1000) - 60),
+          'kubernetes-terminal.backstage.io/session-pod':
+            'kubectl-orphan-0000000000',
+          'kubernetes-terminal.backstage.io/expires-at': String(
+            Math.floor(Date.now() / 1000) - 60,
+          ),
         },
       },
     });
@@ -98,7 +107,14 @@ describe('the session pod janitor', () => {
       // Not expired yet (with the grace): the pod stays; the orphan goes.
       await env.scheduler.triggerTask(JANITOR);
       expect(objectsOf(sandbox, DAVE).pod).toBeDefined();
-      expect(sandbox.get('v1', 'ServiceAccount', 'kubectl-orphan-0000000000', 'demo')).toBeUndefined();
+      expect(
+        sandbox.get(
+          'v1',
+          'ServiceAccount',
+          'kubectl-orphan-0000000000',
+          'demo',
+        ),
+      ).toBeUndefined();
 
       await sleepUntil(expiresAt + GRACE_MS + 100);
       await env.scheduler.triggerTask(JANITOR);
@@ -108,7 +124,9 @@ describe('the session pod janitor', () => {
         const detail = await api('get', `/sessions/${sessionId}`, DAVE);
         // Closed when its backend shut down; the janitor's expiry is recorded on it.
         expect(detail.body.session.status).toBe('closed');
-        const expire = detail.body.events.filter((e: any) => e.type === 'expire');
+        const expire = detail.body.events.filter(
+          (e: any) => e.type === 'expire',
+        );
         expect(expire).toEqual([
           expect.objectContaining({
             userEntityRef: DAVE,
@@ -116,7 +134,10 @@ describe('the session pod janitor', () => {
             cluster: 'sandbox',
             namespace: 'demo',
             pod: objectsOf(sandbox, DAVE).name,
-            details: { by: 'janitor', expiresAt: new Date(expiresAt).toISOString() },
+            details: {
+              by: 'janitor',
+              expiresAt: new Date(expiresAt).toISOString(),
+            },
           }),
         ]);
       });
@@ -135,7 +156,11 @@ describe('the session pod janitor', () => {
         require.resolve('@backstage/cli/config/nodeTransform.cjs'),
         path.resolve(__dirname, '../__testUtils__/crashableBackend.ts'),
         JSON.stringify({
-          sandbox: { url: sandbox.url, httpsUrl: sandbox.httpsUrl, caCertificate: sandbox.caCertificate },
+          sandbox: {
+            url: sandbox.url,
+            httpsUrl: sandbox.httpsUrl,
+            caCertificate: sandbox.caCertificate,
+          },
           dbFile,
           terminalConfig: config(sandbox),
         }),
@@ -157,18 +182,29 @@ describe('the session pod janitor', () => {
         child.stderr!.on('data', d => {
           err += d;
         });
-        child.once('exit', code => reject(new Error(`backend exited (${code}): ${err.slice(-2000)}`)));
+        child.once('exit', code =>
+          reject(new Error(`backend exited (${code}): ${err.slice(-2000)}`)),
+        );
       });
       const res = await request(`http://127.0.0.1:${port}`)
         .post('/api/kubernetes-terminal/sessions')
         .set('Authorization', mockCredentials.user.header(FRANK))
-        .send({ kind: 'session-pod', entityRef: ENTITY, cluster: 'sandbox', namespace: 'demo' });
+        .send({
+          kind: 'session-pod',
+          entityRef: ENTITY,
+          cluster: 'sandbox',
+          namespace: 'demo',
+        });
       expect(res.status).toBe(201);
       const client = await TerminalClient.connect(
         `ws://127.0.0.1:${port}/api/kubernetes-terminal${res.body.streamPath}`,
         { ticket: res.body.ticket },
       );
-      await client.waitFor(() => !!client.message('connected'), 'connected', 30_000);
+      await client.waitFor(
+        () => !!client.message('connected'),
+        'connected',
+        30_000,
+      );
       const expiresAt = Date.parse(client.message('expiry')!.expiresAt);
       // Events are written in batches each second; what is still queued dies with the process.
       await eventually(async () => {
@@ -198,21 +234,29 @@ describe('the session pod janitor', () => {
       try {
         const { api } = sessionPodHarness(() => env);
         // Killed: nothing ended the session.
-        expect((await api('get', `/sessions/${res.body.sessionId}`, FRANK)).body.session.status).toBe(
-          'active',
-        );
+        expect(
+          (await api('get', `/sessions/${res.body.sessionId}`, FRANK)).body
+            .session.status,
+        ).toBe('active');
         await sleepUntil(expiresAt + GRACE_MS + 100);
         await env.scheduler.triggerTask(JANITOR);
         expect(gone(objectsOf(sandbox, FRANK))).toBe(true);
         await eventually(async () => {
-          const detail = await api('get', `/sessions/${res.body.sessionId}`, FRANK);
+          const detail = await api(
+            'get',
+            `/sessions/${res.body.sessionId}`,
+            FRANK,
+          );
           expect(detail.body.session).toMatchObject({
             status: 'expired',
             endReason: expect.stringMatching(
               /^the session pod expired at \d\d:\d\d UTC; its objects were deleted by the clean-up janitor$/,
             ),
           });
-          expect(detail.body.events.map((e: any) => e.type)).toEqual(['connect', 'expire']);
+          expect(detail.body.events.map((e: any) => e.type)).toEqual([
+            'connect',
+            'expire',
+          ]);
           expect(detail.body.events[1].details).toEqual({
             by: 'janitor',
             expiresAt: new Date(expiresAt).toISOString(),

@@ -9,7 +9,10 @@ import {
   objectsOf,
   sessionPodHarness,
 } from '../__testUtils__/sessionPodHarness';
-import { startTerminalTestEnv, type TerminalTestEnv } from '../__testUtils__/terminalBackend';
+import {
+  startTerminalTestEnv,
+  type TerminalTestEnv,
+} from '../__testUtils__/terminalBackend';
 import { sessionPodName } from '../sessionPods/names';
 
 jest.setTimeout(60_000);
@@ -23,7 +26,8 @@ const HEIDI = 'user:default/heidi';
 
 /** Mallory may open terminals but not start session pods. */
 function decide(permission: string, user: string) {
-  return permission === 'kubernetes.terminal.sessionPod.create' && user === MALLORY
+  return permission === 'kubernetes.terminal.sessionPod.create' &&
+    user === MALLORY
     ? AuthorizeResult.DENY
     : AuthorizeResult.ALLOW;
 }
@@ -50,7 +54,9 @@ describe('kubectl session pods', () => {
             'sandbox-broken': {
               apiServerUrl: sandbox.httpsUrl,
               image: 'registry.example.com/no-such/kubectl:0',
-              podAnnotations: { 'sandbox.kubernetes-terminal.io/fail': 'ImagePullBackOff' },
+              podAnnotations: {
+                'sandbox.kubernetes-terminal.io/fail': 'ImagePullBackOff',
+              },
             },
           },
         },
@@ -66,18 +72,30 @@ describe('kubectl session pods', () => {
   afterEach(closeAll);
 
   it('offers session pods per cluster in GET /targets', async () => {
-    const res = await api('get', `/targets?entityRef=${encodeURIComponent(ENTITY)}`);
+    const res = await api(
+      'get',
+      `/targets?entityRef=${encodeURIComponent(ENTITY)}`,
+    );
     expect(res.status).toBe(200);
-    const byName = Object.fromEntries(res.body.clusters.map((c: any) => [c.name, c]));
+    const byName = Object.fromEntries(
+      res.body.clusters.map((c: any) => [c.name, c]),
+    );
     expect(byName.sandbox.sessionPod).toEqual({
       enabled: true,
       canCreate: true,
       namespaces: ['demo'],
       clusterRole: 'view',
     });
-    const denied = await api('get', `/targets?entityRef=${encodeURIComponent(ENTITY)}`, MALLORY);
+    const denied = await api(
+      'get',
+      `/targets?entityRef=${encodeURIComponent(ENTITY)}`,
+      MALLORY,
+    );
     expect(denied.body.canExec).toBe(true);
-    expect(denied.body.clusters[0].sessionPod).toMatchObject({ enabled: true, canCreate: false });
+    expect(denied.body.clusters[0].sessionPod).toMatchObject({
+      enabled: true,
+      canCreate: false,
+    });
   });
 
   it('provisions a pod, showing each step, whose kubectl acts within the namespace only', async () => {
@@ -86,7 +104,12 @@ describe('kubectl session pods', () => {
     const name = sessionPodName(ALICE);
     expect(client.messages[0]).toMatchObject({
       type: 'hello',
-      target: { cluster: 'sandbox', namespace: 'demo', pod: name, container: 'kubectl' },
+      target: {
+        cluster: 'sandbox',
+        namespace: 'demo',
+        pod: name,
+        container: 'kubectl',
+      },
     });
     const steps = messagesOf(client, 'progress').map(m => m.step);
     expect([...new Set(steps)]).toEqual([
@@ -103,11 +126,17 @@ describe('kubectl session pods', () => {
       expect.arrayContaining([
         `binding ${name} to ClusterRole view in namespace demo`,
         expect.stringMatching(/^Pulled: Container image "kubectl-shell"/),
-        expect.stringMatching(new RegExp(`^session pod ${name} is ready; it expires at \\d\\d:\\d\\d UTC`)),
+        expect.stringMatching(
+          new RegExp(
+            `^session pod ${name} is ready; it expires at \\d\\d:\\d\\d UTC`,
+          ),
+        ),
       ]),
     );
     const types = client.messages.map(m => m.type);
-    expect(types.indexOf('expiry')).toBeGreaterThan(types.lastIndexOf('progress'));
+    expect(types.indexOf('expiry')).toBeGreaterThan(
+      types.lastIndexOf('progress'),
+    );
     expect(types.indexOf('expiry')).toBeLessThan(types.indexOf('connected'));
     expect(client.message('expiry')).toMatchObject({
       warning: false,
@@ -116,8 +145,13 @@ describe('kubectl session pods', () => {
     });
 
     client.type('kubectl get pods -n demo\r');
-    await client.waitForOutput(/demo-service-7d9f8b6c5-abcde\s+2\/2\s+Running/, 20_000);
-    client.type('kubectl auth can-i get pods -n demo; kubectl auth can-i get pods -n other\r');
+    await client.waitForOutput(
+      /demo-service-7d9f8b6c5-abcde\s+2\/2\s+Running/,
+      20_000,
+    );
+    client.type(
+      'kubectl auth can-i get pods -n demo; kubectl auth can-i get pods -n other\r',
+    );
     await client.waitForOutput(/[\r\n]yes\r\nno\r\n/, 20_000);
     client.type('kubectl get secrets -n demo\r');
     await client.waitForOutput(
@@ -147,13 +181,16 @@ describe('kubectl session pods', () => {
       'app.kubernetes.io/managed-by': 'backstage-kubernetes-terminal',
       'app.kubernetes.io/component': 'session-pod',
       'kubernetes-terminal.backstage.io/session-pod': o.name,
-      'kubernetes-terminal.backstage.io/session-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'kubernetes-terminal.backstage.io/session-id':
+        expect.stringMatching(/^[0-9a-f-]{36}$/),
       'kubernetes-terminal.backstage.io/user': 'user.default.alice',
       'kubernetes-terminal.backstage.io/expires-at': String(
         Math.floor(Date.parse(expiry.expiresAt) / 1000),
       ),
     };
-    const owner = [{ apiVersion: 'v1', kind: 'Pod', name: o.name, uid, controller: true }];
+    const owner = [
+      { apiVersion: 'v1', kind: 'Pod', name: o.name, uid, controller: true },
+    ];
     const annotations = {
       'kubernetes-terminal.backstage.io/user': ALICE,
       'kubernetes-terminal.backstage.io/entity-ref': ENTITY,
@@ -182,7 +219,10 @@ describe('kubectl session pods', () => {
       volumes: [
         { name: 'home', emptyDir: { sizeLimit: '64Mi' } },
         { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-        { name: 'kubeconfig', secret: { secretName: `${o.name}-kubeconfig`, defaultMode: 0o440 } },
+        {
+          name: 'kubeconfig',
+          secret: { secretName: `${o.name}-kubeconfig`, defaultMode: 0o440 },
+        },
       ],
     });
     expect(pod.spec.containers).toHaveLength(1);
@@ -192,7 +232,10 @@ describe('kubectl session pods', () => {
       command: ['sleep', 'infinity'],
       env: [
         { name: 'HOME', value: '/home/kubectl' },
-        { name: 'KUBECONFIG', value: '/var/run/secrets/kubernetes-terminal/kubeconfig' },
+        {
+          name: 'KUBECONFIG',
+          value: '/var/run/secrets/kubernetes-terminal/kubeconfig',
+        },
         { name: 'TMPDIR', value: '/tmp' },
       ],
       securityContext: {
@@ -212,7 +255,11 @@ describe('kubectl session pods', () => {
       volumeMounts: [
         { name: 'home', mountPath: '/home/kubectl' },
         { name: 'tmp', mountPath: '/tmp' },
-        { name: 'kubeconfig', mountPath: '/var/run/secrets/kubernetes-terminal', readOnly: true },
+        {
+          name: 'kubeconfig',
+          mountPath: '/var/run/secrets/kubernetes-terminal',
+          readOnly: true,
+        },
       ],
     });
 
@@ -222,12 +269,22 @@ describe('kubectl session pods', () => {
     });
     expect(o.roleBinding).toMatchObject({
       metadata: { labels, annotations, ownerReferences: owner },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'view',
+      },
       subjects: [{ kind: 'ServiceAccount', name: o.name, namespace: 'demo' }],
     });
-    expect(o.networkPolicy!.metadata).toMatchObject({ labels, annotations, ownerReferences: owner });
+    expect(o.networkPolicy!.metadata).toMatchObject({
+      labels,
+      annotations,
+      ownerReferences: owner,
+    });
     expect(o.networkPolicy!.spec).toEqual({
-      podSelector: { matchLabels: { 'kubernetes-terminal.backstage.io/session-pod': o.name } },
+      podSelector: {
+        matchLabels: { 'kubernetes-terminal.backstage.io/session-pod': o.name },
+      },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [],
       egress: [
@@ -261,11 +318,15 @@ describe('kubectl session pods', () => {
       metadata: { labels, annotations, ownerReferences: owner },
     });
     expect(Object.keys(secret.data)).toEqual(['kubeconfig']);
-    const kubeconfig = JSON.parse(Buffer.from(secret.data.kubeconfig, 'base64').toString('utf8'));
+    const kubeconfig = JSON.parse(
+      Buffer.from(secret.data.kubeconfig, 'base64').toString('utf8'),
+    );
     // The CA every namespace publishes (kube-root-ca.crt), not anything of the backend's.
     expect(kubeconfig.clusters[0].cluster).toEqual({
       server: env.sandbox.httpsUrl,
-      'certificate-authority-data': Buffer.from(env.sandbox.caCertificate).toString('base64'),
+      'certificate-authority-data': Buffer.from(
+        env.sandbox.caCertificate,
+      ).toString('base64'),
     });
     expect(kubeconfig.contexts[0].context).toEqual({
       cluster: 'sandbox',
@@ -277,7 +338,9 @@ describe('kubectl session pods', () => {
     const claims = jwtClaims(token);
     expect(claims.sub).toBe(`system:serviceaccount:demo:${o.name}`);
     expect(claims['kubernetes.io'].pod).toEqual({ name: o.name, uid });
-    expect(Math.abs(claims.exp * 1000 - Date.parse(expiry.expiresAt))).toBeLessThan(2000);
+    expect(
+      Math.abs(claims.exp * 1000 - Date.parse(expiry.expiresAt)),
+    ).toBeLessThan(2000);
   });
 
   it('reuses the pod across connections and tabs, and keeps the stored cap', async () => {
@@ -286,11 +349,19 @@ describe('kubectl session pods', () => {
     const expiry = first.client.message('expiry')!;
     const second = await open(ERIN);
     await connected(second.client);
-    expect(second.client.message('hello')!.target.pod).toBe(sessionPodName(ERIN));
-    expect(messagesOf(second.client, 'progress').map(m => m.message)).toContainEqual(
-      expect.stringMatching(new RegExp(`^reusing your session pod ${sessionPodName(ERIN)} in demo`)),
+    expect(second.client.message('hello')!.target.pod).toBe(
+      sessionPodName(ERIN),
     );
-    expect(messagesOf(second.client, 'progress').map(m => m.step)).not.toContain('serviceaccount');
+    expect(
+      messagesOf(second.client, 'progress').map(m => m.message),
+    ).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^reusing your session pod ${sessionPodName(ERIN)} in demo`),
+      ),
+    );
+    expect(
+      messagesOf(second.client, 'progress').map(m => m.step),
+    ).not.toContain('serviceaccount');
     expect(second.client.message('expiry')).toMatchObject({
       expiresAt: expiry.expiresAt,
       maxExpiresAt: expiry.maxExpiresAt,
@@ -299,9 +370,14 @@ describe('kubectl session pods', () => {
 
     // An extension from one tab reaches the other at once; a reconnect does not reset the cap.
     second.client.ws.send(JSON.stringify({ type: 'extend' }));
-    await first.client.waitFor(() => messagesOf(first.client, 'expiry').length === 2, 'extension');
+    await first.client.waitFor(
+      () => messagesOf(first.client, 'expiry').length === 2,
+      'extension',
+    );
     const extended = messagesOf(first.client, 'expiry')[1];
-    expect(Date.parse(extended.expiresAt) - Date.parse(expiry.expiresAt)).toBe(60_000);
+    expect(Date.parse(extended.expiresAt) - Date.parse(expiry.expiresAt)).toBe(
+      60_000,
+    );
     first.client.close();
     second.client.close();
     await first.client.waitForClose();
@@ -317,19 +393,31 @@ describe('kubectl session pods', () => {
   it('starts one pod for two tabs opened at once', async () => {
     const [a, b] = await Promise.all([open(GRACE), open(GRACE)]);
     await Promise.all([connected(a.client), connected(b.client)]);
-    const steps = [a, b].map(t => messagesOf(t.client, 'progress').map(m => m.step));
+    const steps = [a, b].map(t =>
+      messagesOf(t.client, 'progress').map(m => m.step),
+    );
     expect(steps.filter(s => s.includes('serviceaccount'))).toHaveLength(1);
-    expect(messagesOf(a.client, 'progress').concat(messagesOf(b.client, 'progress'))).toContainEqual({
+    expect(
+      messagesOf(a.client, 'progress').concat(messagesOf(b.client, 'progress')),
+    ).toContainEqual({
       type: 'progress',
       step: 'pod',
-      message: 'waiting for your session pod, which another terminal of yours is starting',
+      message:
+        'waiting for your session pod, which another terminal of yours is starting',
     });
-    expect(a.client.message('expiry')!.maxExpiresAt).toBe(b.client.message('expiry')!.maxExpiresAt);
+    expect(a.client.message('expiry')!.maxExpiresAt).toBe(
+      b.client.message('expiry')!.maxExpiresAt,
+    );
   });
 
   it('replaces what a crashed provisioning left under the same names', async () => {
     const name = sessionPodName(HEIDI);
-    const deadPod = { apiVersion: 'v1', kind: 'Pod', name, uid: 'a-pod-that-is-gone' };
+    const deadPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name,
+      uid: 'a-pod-that-is-gone',
+    };
     const [leftover] = env.sandbox.apply([
       {
         apiVersion: 'v1',
@@ -340,7 +428,11 @@ describe('kubectl session pods', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: { name, namespace: 'demo', ownerReferences: [deadPod] },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'edit',
+        },
         subjects: [{ kind: 'ServiceAccount', name, namespace: 'demo' }],
       },
     ]);
@@ -385,16 +477,30 @@ describe('kubectl session pods', () => {
 
   it('only starts pods in the entity namespaces, and validates the request', async () => {
     const base = { kind: 'session-pod', entityRef: ENTITY, cluster: 'sandbox' };
-    const other = await api('post', '/sessions').send({ ...base, namespace: 'other' });
+    const other = await api('post', '/sessions').send({
+      ...base,
+      namespace: 'other',
+    });
     expect(other.status).toBe(404);
     expect(other.body.error.message).toBe(
       `namespace other in cluster sandbox is not one of ${ENTITY}'s namespaces (demo)`,
     );
-    const withPod = await api('post', '/sessions').send({ ...base, namespace: 'demo', pod: 'x' });
+    const withPod = await api('post', '/sessions').send({
+      ...base,
+      namespace: 'demo',
+      pod: 'x',
+    });
     expect(withPod.status).toBe(400);
-    const unknown = await api('post', '/sessions').send({ ...base, cluster: 'nope', namespace: 'demo' });
+    const unknown = await api('post', '/sessions').send({
+      ...base,
+      cluster: 'nope',
+      namespace: 'demo',
+    });
     expect(unknown.status).toBe(404);
-    const extendExec = await api('post', '/sessions/00000000-0000-4000-8000-000000000000/extend');
+    const extendExec = await api(
+      'post',
+      '/sessions/00000000-0000-4000-8000-000000000000/extend',
+    );
     expect(extendExec.status).toBe(404);
   });
 
@@ -414,13 +520,13 @@ describe('kubectl session pods', () => {
     );
     expect(client.message('connected')).toBeUndefined();
     const o = objectsOf(env.sandbox, BOB);
-    expect([o.pod, o.serviceAccount, o.roleBinding, o.networkPolicy, o.secret]).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect([
+      o.pod,
+      o.serviceAccount,
+      o.roleBinding,
+      o.networkPolicy,
+      o.secret,
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
@@ -446,7 +552,9 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
             sandbox: { apiServerUrl: sandbox.httpsUrl },
             'sandbox-slow': {
               apiServerUrl: sandbox.httpsUrl,
-              podAnnotations: { 'sandbox.kubernetes-terminal.io/start-delay-ms': '60000' },
+              podAnnotations: {
+                'sandbox.kubernetes-terminal.io/start-delay-ms': '60000',
+              },
             },
           },
         },
@@ -465,14 +573,24 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     const { client, sessionId } = await open();
     await connected(client);
     const first = client.message('expiry')!;
-    expect(first).toMatchObject({ warning: false, canExtend: true, extendBySeconds: 2 });
+    expect(first).toMatchObject({
+      warning: false,
+      canExtend: true,
+      extendBySeconds: 2,
+    });
     const created = Date.parse(first.maxExpiresAt) - 8000;
     expect(Date.parse(first.expiresAt) - created).toBe(4000);
 
-    await client.waitFor(() => messagesOf(client, 'expiry').some(m => m.warning), 'warning');
+    await client.waitFor(
+      () => messagesOf(client, 'expiry').some(m => m.warning),
+      'warning',
+    );
     client.ws.send(JSON.stringify({ type: 'extend' }));
     await client.waitFor(
-      () => messagesOf(client, 'expiry').some(m => Date.parse(m.expiresAt) - created === 6000),
+      () =>
+        messagesOf(client, 'expiry').some(
+          m => Date.parse(m.expiresAt) - created === 6000,
+        ),
       'wire extension',
     );
 
@@ -495,7 +613,10 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     );
     const before = messagesOf(client, 'expiry').length;
     client.ws.send(JSON.stringify({ type: 'extend' }));
-    await client.waitFor(() => messagesOf(client, 'expiry').length > before, 'answer at the cap');
+    await client.waitFor(
+      () => messagesOf(client, 'expiry').length > before,
+      'answer at the cap',
+    );
     expect(messagesOf(client, 'expiry').at(-1)).toMatchObject({
       canExtend: false,
       expiresAt: first.maxExpiresAt,
@@ -505,18 +626,23 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     // Warnings repeat from 3 s before the (extended) expiry on, once a second at this scale.
     const warnings = messagesOf(client, 'expiry').filter(m => m.warning);
     expect(warnings.length).toBeGreaterThanOrEqual(3);
-    expect(warnings.at(-1)).toMatchObject({ canExtend: false, expiresAt: first.maxExpiresAt });
+    expect(warnings.at(-1)).toMatchObject({
+      canExtend: false,
+      expiresAt: first.maxExpiresAt,
+    });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(first.maxExpiresAt));
     expect(closed.code).toBe(4412);
-    expect(closed.reason).toMatch(/^the session pod expired at \d\d:\d\d UTC; its objects were deleted$/);
+    expect(closed.reason).toMatch(
+      /^the session pod expired at \d\d:\d\d UTC; its objects were deleted$/,
+    );
     const o = objectsOf(env.sandbox, ALICE);
-    expect([o.pod, o.serviceAccount, o.roleBinding, o.networkPolicy, o.secret]).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect([
+      o.pod,
+      o.serviceAccount,
+      o.roleBinding,
+      o.networkPolicy,
+      o.secret,
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined]);
 
     await eventually(async () => {
       const detail = await api('get', `/sessions/${sessionId}`);
@@ -525,12 +651,18 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
         expiresAt: first.maxExpiresAt,
         maxExpiresAt: first.maxExpiresAt,
       });
-      const events = detail.body.events.map((e: any) => [e.type, e.details?.expiresAt]);
+      const events = detail.body.events.map((e: any) => [
+        e.type,
+        e.details?.expiresAt,
+      ]);
       expect(events.filter(([t]: string[]) => t === 'extend')).toEqual([
         ['extend', new Date(created + 6000).toISOString()],
         ['extend', first.maxExpiresAt],
       ]);
-      expect(events.map(([t]: string[]) => t).slice(-2)).toEqual(['expire', 'disconnect']);
+      expect(events.map(([t]: string[]) => t).slice(-2)).toEqual([
+        'expire',
+        'disconnect',
+      ]);
     });
   });
 
@@ -541,16 +673,16 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     expect(client.message('error')).toEqual({
       type: 'error',
       reason: 'ProvisionTimeout',
-      message: 'your session pod did not start within 2 s; it is Pending (ContainerCreating)',
+      message:
+        'your session pod did not start within 2 s; it is Pending (ContainerCreating)',
     });
     const o = objectsOf(env.sandbox, CAROL);
-    expect([o.pod, o.serviceAccount, o.roleBinding, o.networkPolicy, o.secret]).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect([
+      o.pod,
+      o.serviceAccount,
+      o.roleBinding,
+      o.networkPolicy,
+      o.secret,
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });
-

@@ -1,4 +1,7 @@
-import { mockCredentials, type TestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  type TestBackend,
+} from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import WebSocket from 'ws';
@@ -68,13 +71,19 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     return `ws://127.0.0.1:${port}/api/kubernetes-terminal${streamPath}`;
   }
 
-  async function connect(body: Partial<Record<string, unknown>> = {}, autoAck = true) {
+  async function connect(
+    body: Partial<Record<string, unknown>> = {},
+    autoAck = true,
+  ) {
     const res = await openSession(body);
     expect(res.status).toBe(201);
-    const client = await TerminalClient.connect(streamUrl(res.body.streamPath), {
-      ticket: res.body.ticket,
-      autoAck,
-    });
+    const client = await TerminalClient.connect(
+      streamUrl(res.body.streamPath),
+      {
+        ticket: res.body.ticket,
+        autoAck,
+      },
+    );
     clients.push(client);
     return { client, session: res.body };
   }
@@ -87,13 +96,17 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     expect(res.status).toBe(200);
     expect(res.body.annotated).toBe(true);
     expect(res.body.canExec).toBe(true);
-    expect(res.body.labelSelector).toBe('backstage.io/kubernetes-id=demo-service');
+    expect(res.body.labelSelector).toBe(
+      'backstage.io/kubernetes-id=demo-service',
+    );
     const [sandboxCluster, unreachable] = res.body.clusters;
     expect(sandboxCluster.name).toBe('sandbox');
     const pod = sandboxCluster.pods.find((p: any) => p.name === DEMO_POD);
     expect(pod).toMatchObject({ namespace: 'demo', phase: 'Running' });
     expect(pod.containers.map((c: any) => c.name)).toEqual(['app', 'sidecar']);
-    expect(sandboxCluster.pods.every((p: any) => p.namespace === 'demo')).toBe(true);
+    expect(sandboxCluster.pods.every((p: any) => p.namespace === 'demo')).toBe(
+      true,
+    );
     expect(unreachable).toMatchObject({
       name: 'unreachable',
       pods: [],
@@ -126,7 +139,9 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     const { client } = await connect();
     await client.waitFor(() => !!client.message('connected'), 'connected');
     expect(client.message('connected')).toMatchObject({ shell: 'bash' });
-    expect(client.message('connected')!.protocol).toMatch(/^v[45]\.channel\.k8s\.io$/);
+    expect(client.message('connected')!.protocol).toMatch(
+      /^v[45]\.channel\.k8s\.io$/,
+    );
     const word = `hello-${Math.random().toString(36).slice(2, 8)}`;
     client.type(`echo ${word}\r`);
     await client.waitForOutput(new RegExp(`[\\r\\n]${word}\\r\\n`));
@@ -148,7 +163,10 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     client.type('exit 3\r');
     const closed = await client.waitForClose();
     expect(client.message('exit')).toEqual({ type: 'exit', code: 3 });
-    expect(closed).toEqual({ code: 1000, reason: 'process exited with code 3' });
+    expect(closed).toEqual({
+      code: 1000,
+      reason: 'process exited with code 3',
+    });
   });
 
   it('falls back from bash to sh without losing the first keystrokes', async () => {
@@ -156,16 +174,35 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     client.type('echo early-');
     client.type('bird\r');
     await client.waitFor(() => !!client.message('connected'), 'connected');
-    expect(client.message('shell-fallback')).toMatchObject({ tried: 'bash', next: 'sh' });
+    expect(client.message('shell-fallback')).toMatchObject({
+      tried: 'bash',
+      next: 'sh',
+    });
     expect(client.message('connected')).toMatchObject({ shell: 'sh' });
     await client.waitForOutput(/[\r\n]early-bird\r\n/);
+  });
+
+  it('without a terminal, sends input at once and again to the next shell when the first is missing', async () => {
+    const { client } = await connect({ container: 'sidecar', tty: false });
+    client.type('echo early-pipe; exit 4\n');
+    await client.waitForClose();
+    expect(client.message('shell-fallback')).toMatchObject({
+      tried: 'bash',
+      next: 'sh',
+    });
+    expect(client.message('connected')).toMatchObject({ shell: 'sh' });
+    expect(client.output).toBe('early-pipe\n');
+    expect(client.message('exit')).toEqual({ type: 'exit', code: 4 });
   });
 
   it('pauses the container while output is not acknowledged', async () => {
     const { client } = await connect({}, false);
     await client.waitFor(() => !!client.message('connected'), 'connected');
     client.type('head -c 8000000 /dev/zero; echo; echo flood-done\r');
-    await client.waitFor(() => client.outputBytes > 1024 * 1024, 'first window');
+    await client.waitFor(
+      () => client.outputBytes > 1024 * 1024,
+      'first window',
+    );
     await new Promise(r => setTimeout(r, 500));
     const stalledAt = client.outputBytes;
     // One window plus what was in flight; never the whole 8 MB.
@@ -198,7 +235,9 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     expect(foreign.status).toBe(404);
     const traversal = await openSession({ pod: '../../etc/passwd' });
     expect(traversal.status).toBe(400);
-    expect(traversal.body.error.message).toMatch(/^pod: must be a DNS-1123 subdomain/);
+    expect(traversal.body.error.message).toMatch(
+      /^pod: must be a DNS-1123 subdomain/,
+    );
     const injection = await openSession({ container: 'app; rm -rf /' });
     expect(injection.status).toBe(400);
     const extra = await openSession({ command: ['sh', '-c', 'id'] });
@@ -219,9 +258,12 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
 
   it('rejects an unknown ticket, a reused one, and one for another session', async () => {
     const res = await openSession();
-    const unknown = await TerminalClient.connect(streamUrl(res.body.streamPath), {
-      ticket: 'A'.repeat(43),
-    });
+    const unknown = await TerminalClient.connect(
+      streamUrl(res.body.streamPath),
+      {
+        ticket: 'A'.repeat(43),
+      },
+    );
     expect(await unknown.waitForClose()).toEqual({
       code: 4401,
       reason: 'unknown, expired or already used ticket',
@@ -231,15 +273,21 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
     });
     clients.push(first);
     await first.waitFor(() => !!first.message('connected'), 'connected');
-    const replay = await TerminalClient.connect(streamUrl(res.body.streamPath), {
-      ticket: res.body.ticket,
-    });
+    const replay = await TerminalClient.connect(
+      streamUrl(res.body.streamPath),
+      {
+        ticket: res.body.ticket,
+      },
+    );
     expect((await replay.waitForClose()).code).toBe(4401);
 
     const other = await openSession();
-    const crossed = await TerminalClient.connect(streamUrl(res.body.streamPath), {
-      ticket: other.body.ticket,
-    });
+    const crossed = await TerminalClient.connect(
+      streamUrl(res.body.streamPath),
+      {
+        ticket: other.body.ticket,
+      },
+    );
     expect(await crossed.waitForClose()).toEqual({
       code: 4401,
       reason: 'ticket was issued for another session',
@@ -249,9 +297,41 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
   it('requires the subprotocol and a ticket', async () => {
     const res = await openSession();
     await expect(
-      TerminalClient.connect(streamUrl(res.body.streamPath), { protocols: ['kubernetes-terminal.v1'] }),
+      TerminalClient.connect(streamUrl(res.body.streamPath), {
+        protocols: ['kubernetes-terminal.v1'],
+      }),
     ).rejects.toThrow('upgrade refused with HTTP 400');
   });
+
+  it('hands upgrades for other paths to the HTTP handlers while it is the only upgrade listener', async () => {
+    // Served by Express (here its 404), as without any listener: nothing hangs.
+    const status = await new Promise<number>(resolve => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/api/other/ws`);
+      ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
+      ws.on('error', () => resolve(-1));
+    });
+    expect(status).toBe(404);
+    expect(backend.server.listenerCount('upgrade')).toBe(1);
+  });
+
+  it('keeps a session open past the HTTP server\u2019s header and request timeouts', async () => {
+    // Node destroys sockets of requests it still tracks once these pass (checked every 30 s); an
+    // upgrade taken from Express stayed tracked, and its terminal died after a minute or so.
+    const { headersTimeout, requestTimeout } = backend.server;
+    backend.server.headersTimeout = 1000;
+    backend.server.requestTimeout = 1500;
+    try {
+      const { client } = await connect();
+      await client.waitFor(() => !!client.message('connected'), 'connected');
+      await new Promise(r => setTimeout(r, 31_000));
+      client.type('echo still-here\r');
+      await client.waitForOutput(/[\r\n]still-here\r\n/);
+      expect(client.closed).toBeUndefined();
+    } finally {
+      backend.server.headersTimeout = headersTimeout;
+      backend.server.requestTimeout = requestTimeout;
+    }
+  }, 60_000);
 
   it('works beside another plugin that listens for upgrades, and leaves its upgrades alone', async () => {
     const otherPaths: string[] = [];

@@ -54,7 +54,10 @@ export class SessionPodJanitor {
   async run(): Promise<{ pods: number; objects: number }> {
     const total = { pods: 0, objects: 0 };
     for (const cluster of this.options.clusters.list()) {
-      if (!cluster.kubeConfig || !this.options.config.forCluster(cluster.name).enabled) {
+      if (
+        !cluster.kubeConfig ||
+        !this.options.config.forCluster(cluster.name).enabled
+      ) {
         continue;
       }
       try {
@@ -63,14 +66,18 @@ export class SessionPodJanitor {
         total.objects += swept.objects;
       } catch (error) {
         this.options.logger.warn(
-          `session pod janitor: cluster ${cluster.name}: ${(error as Error).message}`,
+          `session pod janitor: cluster ${cluster.name}: ${
+            (error as Error).message
+          }`,
         );
       }
     }
     return total;
   }
 
-  private async sweep(cluster: string): Promise<{ pods: number; objects: number }> {
+  private async sweep(
+    cluster: string,
+  ): Promise<{ pods: number; objects: number }> {
     const { objects } = this.options;
     const kube = objects.kube(cluster);
     const now = this.now();
@@ -81,8 +88,11 @@ export class SessionPodJanitor {
       const meta = pod.metadata ?? {};
       const state = readExpiry(pod);
       const created = new Date(meta.creationTimestamp ?? 0).getTime();
-      const expiresAt = state?.expiresAt.getTime() ?? created + this.options.config.maxLifetimeMs;
-      const finished = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+      const expiresAt =
+        state?.expiresAt.getTime() ??
+        created + this.options.config.maxLifetimeMs;
+      const finished =
+        pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
       if (expiresAt + GRACE_MS > now && !finished) {
         kept.add(`${meta.namespace}/${meta.name}`);
         continue;
@@ -90,17 +100,31 @@ export class SessionPodJanitor {
       const target = { cluster, namespace: meta.namespace!, pod: meta.name! };
       deleted += await objects.deleteAll(target);
       pods += 1;
-      await this.recordExpiry(cluster, meta, new Date(expiresAt), finished ? pod.status?.reason : undefined);
+      await this.recordExpiry(
+        cluster,
+        meta,
+        new Date(expiresAt),
+        finished ? pod.status?.reason : undefined,
+      );
     }
     for (const kind of SESSION_OBJECT_KINDS) {
       for (const object of await kube.list(kind, MANAGED_SELECTOR)) {
         const meta = object.metadata ?? {};
         const owner = meta.labels?.[SESSION_POD_LABEL];
         const expiresAt = Number(meta.labels?.[EXPIRES_AT_LABEL]) * 1000;
-        if (kept.has(`${meta.namespace}/${owner}`) || !(expiresAt + GRACE_MS <= now)) {
+        if (
+          kept.has(`${meta.namespace}/${owner}`) ||
+          !(expiresAt + GRACE_MS <= now)
+        ) {
           continue;
         }
-        if (await kube.delete({ kind, namespace: meta.namespace!, name: meta.name! })) {
+        if (
+          await kube.delete({
+            kind,
+            namespace: meta.namespace!,
+            name: meta.name!,
+          })
+        ) {
           deleted += 1;
         }
       }
@@ -120,7 +144,9 @@ export class SessionPodJanitor {
     podReason?: string,
   ) {
     const { store, record } = this.options;
-    const endReason = `the session pod expired at ${clockTime(expiresAt)}; its objects were deleted by the clean-up janitor`;
+    const endReason = `the session pod expired at ${clockTime(
+      expiresAt,
+    )}; its objects were deleted by the clean-up janitor`;
     const details = {
       by: 'janitor',
       expiresAt: expiresAt.toISOString(),

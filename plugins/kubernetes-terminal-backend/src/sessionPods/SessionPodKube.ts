@@ -38,16 +38,28 @@ export function isNotFound(error: unknown): boolean {
 
 /** @internal */
 export function isAlreadyExists(error: unknown): boolean {
-  return error instanceof KubeRequestError && error.code === 409 && error.reason === 'AlreadyExists';
+  return (
+    error instanceof KubeRequestError &&
+    error.code === 409 &&
+    error.reason === 'AlreadyExists'
+  );
 }
 
 /** @internal */
 export function isConflict(error: unknown): boolean {
-  return error instanceof KubeRequestError && error.code === 409 && error.reason !== 'AlreadyExists';
+  return (
+    error instanceof KubeRequestError &&
+    error.code === 409 &&
+    error.reason !== 'AlreadyExists'
+  );
 }
 
 /** The kinds a session pod consists of, besides the pod. @internal */
-export type SessionObjectKind = 'ServiceAccount' | 'RoleBinding' | 'NetworkPolicy' | 'Secret';
+export type SessionObjectKind =
+  | 'ServiceAccount'
+  | 'RoleBinding'
+  | 'NetworkPolicy'
+  | 'Secret';
 
 /** @internal */
 export const SESSION_OBJECT_KINDS: SessionObjectKind[] = [
@@ -127,7 +139,10 @@ export class SessionPodKube {
     }
   }
 
-  async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
+  async getServiceAccount(
+    namespace: string,
+    name: string,
+  ): Promise<V1ServiceAccount | undefined> {
     try {
       return await this.call(`read ServiceAccount ${namespace}/${name}`, () =>
         this.core.readNamespacedServiceAccount({ namespace, name }),
@@ -138,7 +153,10 @@ export class SessionPodKube {
     }
   }
 
-  async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+  async getSecret(
+    namespace: string,
+    name: string,
+  ): Promise<V1Secret | undefined> {
     try {
       return await this.call(`read Secret ${namespace}/${name}`, () =>
         this.core.readNamespacedSecret({ namespace, name }),
@@ -160,19 +178,31 @@ export class SessionPodKube {
         );
       case 'ServiceAccount':
         return this.call(what, () =>
-          this.core.patchNamespacedServiceAccount({ namespace, name, body }, mergePatch),
+          this.core.patchNamespacedServiceAccount(
+            { namespace, name, body },
+            mergePatch,
+          ),
         );
       case 'RoleBinding':
         return this.call(what, () =>
-          this.rbac.patchNamespacedRoleBinding({ namespace, name, body }, mergePatch),
+          this.rbac.patchNamespacedRoleBinding(
+            { namespace, name, body },
+            mergePatch,
+          ),
         );
       case 'NetworkPolicy':
         return this.call(what, () =>
-          this.networking.patchNamespacedNetworkPolicy({ namespace, name, body }, mergePatch),
+          this.networking.patchNamespacedNetworkPolicy(
+            { namespace, name, body },
+            mergePatch,
+          ),
         );
       default:
         return this.call(what, () =>
-          this.core.patchNamespacedSecret({ namespace, name, body }, mergePatch),
+          this.core.patchNamespacedSecret(
+            { namespace, name, body },
+            mergePatch,
+          ),
         );
     }
   }
@@ -180,22 +210,30 @@ export class SessionPodKube {
   /** Deletes at once; returns false when it was already gone. */
   async delete(ref: ObjectRef): Promise<boolean> {
     const { namespace, name } = ref;
-    const options = { namespace, name, gracePeriodSeconds: 0, propagationPolicy: 'Background' };
+    const options = {
+      namespace,
+      name,
+      gracePeriodSeconds: 0,
+      propagationPolicy: 'Background',
+    };
     try {
-      await this.call(`delete ${ref.kind} ${namespace}/${name}`, (): Promise<unknown> => {
-        switch (ref.kind) {
-          case 'Pod':
-            return this.core.deleteNamespacedPod(options);
-          case 'ServiceAccount':
-            return this.core.deleteNamespacedServiceAccount(options);
-          case 'RoleBinding':
-            return this.rbac.deleteNamespacedRoleBinding(options);
-          case 'NetworkPolicy':
-            return this.networking.deleteNamespacedNetworkPolicy(options);
-          default:
-            return this.core.deleteNamespacedSecret(options);
-        }
-      });
+      await this.call(
+        `delete ${ref.kind} ${namespace}/${name}`,
+        (): Promise<unknown> => {
+          switch (ref.kind) {
+            case 'Pod':
+              return this.core.deleteNamespacedPod(options);
+            case 'ServiceAccount':
+              return this.core.deleteNamespacedServiceAccount(options);
+            case 'RoleBinding':
+              return this.rbac.deleteNamespacedRoleBinding(options);
+            case 'NetworkPolicy':
+              return this.networking.deleteNamespacedNetworkPolicy(options);
+            default:
+              return this.core.deleteNamespacedSecret(options);
+          }
+        },
+      );
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -212,19 +250,33 @@ export class SessionPodKube {
     const params = { labelSelector };
     switch (kind) {
       case 'Pod':
-        return (await this.call(what, () => this.core.listPodForAllNamespaces(params))).items;
+        return (
+          await this.call(what, () => this.core.listPodForAllNamespaces(params))
+        ).items;
       case 'ServiceAccount':
-        return (await this.call(what, () => this.core.listServiceAccountForAllNamespaces(params)))
-          .items;
+        return (
+          await this.call(what, () =>
+            this.core.listServiceAccountForAllNamespaces(params),
+          )
+        ).items;
       case 'RoleBinding':
-        return (await this.call(what, () => this.rbac.listRoleBindingForAllNamespaces(params)))
-          .items;
+        return (
+          await this.call(what, () =>
+            this.rbac.listRoleBindingForAllNamespaces(params),
+          )
+        ).items;
       case 'NetworkPolicy':
         return (
-          await this.call(what, () => this.networking.listNetworkPolicyForAllNamespaces(params))
+          await this.call(what, () =>
+            this.networking.listNetworkPolicyForAllNamespaces(params),
+          )
         ).items;
       default:
-        return (await this.call(what, () => this.core.listSecretForAllNamespaces(params))).items;
+        return (
+          await this.call(what, () =>
+            this.core.listSecretForAllNamespaces(params),
+          )
+        ).items;
     }
   }
 
@@ -236,27 +288,38 @@ export class SessionPodKube {
     expirationSeconds: number,
   ): Promise<{ token: string; expiresAt: Date }> {
     const request = (seconds: number) =>
-      this.call(`request a token for ServiceAccount ${namespace}/${serviceAccount}`, () =>
-        this.core.createNamespacedServiceAccountToken({
-          namespace,
-          name: serviceAccount,
-          body: {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenRequest',
-            spec: {
-              audiences: [],
-              expirationSeconds: seconds,
-              boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid },
+      this.call(
+        `request a token for ServiceAccount ${namespace}/${serviceAccount}`,
+        () =>
+          this.core.createNamespacedServiceAccountToken({
+            namespace,
+            name: serviceAccount,
+            body: {
+              apiVersion: 'authentication.k8s.io/v1',
+              kind: 'TokenRequest',
+              spec: {
+                audiences: [],
+                expirationSeconds: seconds,
+                boundObjectRef: {
+                  apiVersion: 'v1',
+                  kind: 'Pod',
+                  name: pod.name,
+                  uid: pod.uid,
+                },
+              },
             },
-          },
-        }),
+          }),
       );
     let answer;
     try {
       answer = await request(expirationSeconds);
     } catch (error) {
       // API servers refuse lifetimes under 10 minutes; the token still dies with the pod.
-      if (error instanceof KubeRequestError && error.code === 422 && expirationSeconds < 600) {
+      if (
+        error instanceof KubeRequestError &&
+        error.code === 422 &&
+        expirationSeconds < 600
+      ) {
         answer = await request(600);
       } else {
         throw error;
@@ -277,7 +340,10 @@ export class SessionPodKube {
 
   async listPodEvents(namespace: string, uid: string): Promise<CoreV1Event[]> {
     const list = await this.call(`list events of a pod in ${namespace}`, () =>
-      this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${uid}` }),
+      this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.uid=${uid}`,
+      }),
     );
     return list.items;
   }
@@ -285,10 +351,17 @@ export class SessionPodKube {
   /** The addresses of the `default/kubernetes` Endpoints: where the API server really listens. */
   async apiServerAddresses(): Promise<string[]> {
     try {
-      const endpoints = await this.call('read Endpoints default/kubernetes', () =>
-        this.core.readNamespacedEndpoints({ namespace: 'default', name: 'kubernetes' }),
+      const endpoints = await this.call(
+        'read Endpoints default/kubernetes',
+        () =>
+          this.core.readNamespacedEndpoints({
+            namespace: 'default',
+            name: 'kubernetes',
+          }),
       );
-      return (endpoints.subsets ?? []).flatMap(s => (s.addresses ?? []).map(a => a.ip));
+      return (endpoints.subsets ?? []).flatMap(s =>
+        (s.addresses ?? []).map(a => a.ip),
+      );
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
@@ -298,13 +371,21 @@ export class SessionPodKube {
   /** The cluster CA as every namespace publishes it (`kube-root-ca.crt`), base64-encoded. */
   async rootCaData(namespace: string): Promise<string | undefined> {
     try {
-      const map = await this.call(`read ConfigMap ${namespace}/kube-root-ca.crt`, () =>
-        this.core.readNamespacedConfigMap({ namespace, name: 'kube-root-ca.crt' }),
+      const map = await this.call(
+        `read ConfigMap ${namespace}/kube-root-ca.crt`,
+        () =>
+          this.core.readNamespacedConfigMap({
+            namespace,
+            name: 'kube-root-ca.crt',
+          }),
       );
       const pem = map.data?.['ca.crt'];
       return pem ? Buffer.from(pem, 'utf8').toString('base64') : undefined;
     } catch (error) {
-      if (isNotFound(error) || (error instanceof KubeRequestError && error.code === 403)) {
+      if (
+        isNotFound(error) ||
+        (error instanceof KubeRequestError && error.code === 403)
+      ) {
         return undefined;
       }
       throw error;
@@ -318,7 +399,12 @@ export class SessionPodKube {
         fn(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new KubeRequestError(`could not ${what}: no answer within ${this.requestTimeoutMs} ms`)),
+            () =>
+              reject(
+                new KubeRequestError(
+                  `could not ${what}: no answer within ${this.requestTimeoutMs} ms`,
+                ),
+              ),
             this.requestTimeoutMs,
           );
         }),
@@ -345,16 +431,21 @@ function toKubeRequestError(what: string, error: unknown): KubeRequestError {
     );
   }
   return new KubeRequestError(
-    `could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    `could not ${what}: ${
+      error instanceof Error ? error.message : String(error)
+    }`,
   );
 }
 
-function parseStatus(body: unknown): { message?: string; reason?: string } | undefined {
+function parseStatus(
+  body: unknown,
+): { message?: string; reason?: string } | undefined {
   try {
     const status = typeof body === 'string' ? JSON.parse(body) : body;
     if (status && typeof status === 'object') {
       return {
-        message: typeof status.message === 'string' ? status.message : undefined,
+        message:
+          typeof status.message === 'string' ? status.message : undefined,
         reason: typeof status.reason === 'string' ? status.reason : undefined,
       };
     }

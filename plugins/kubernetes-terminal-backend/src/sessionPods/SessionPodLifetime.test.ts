@@ -9,7 +9,11 @@ const at = (ms: number) => new Date(T0 + ms);
 
 function setup(initial: SessionPodExpiryState) {
   let stored: SessionPodExpiryState | undefined = initial;
-  const relay = { notify: jest.fn(), close: jest.fn(), detachUpstream: jest.fn() };
+  const relay = {
+    notify: jest.fn(),
+    close: jest.fn(),
+    detachUpstream: jest.fn(),
+  };
   const record = jest.fn();
   const backend = {
     currentExpiry: jest.fn(async () => stored),
@@ -51,8 +55,14 @@ describe('SessionPodLifetime', () => {
   });
 
   it('tells the expiry, warns every minute from five minutes before, then expires', async () => {
-    const t = setup({ expiresAt: at(30 * 60_000), maxExpiresAt: at(8 * 3600_000) });
-    t.lifetime.start({ expiresAt: at(30 * 60_000), maxExpiresAt: at(8 * 3600_000) });
+    const t = setup({
+      expiresAt: at(30 * 60_000),
+      maxExpiresAt: at(8 * 3600_000),
+    });
+    t.lifetime.start({
+      expiresAt: at(30 * 60_000),
+      maxExpiresAt: at(8 * 3600_000),
+    });
     expect(t.expiries()).toEqual([
       {
         type: 'expiry',
@@ -67,7 +77,14 @@ describe('SessionPodLifetime', () => {
     expect(t.expiries()).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(1);
     await jest.advanceTimersByTimeAsync(4 * 60_000);
-    expect(t.expiries().map(m => m.warning)).toEqual([false, true, true, true, true, true]);
+    expect(t.expiries().map(m => m.warning)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(t.backend.expire).not.toHaveBeenCalled();
     await jest.advanceTimersByTimeAsync(60_000);
     expect(t.backend.expire).toHaveBeenCalledTimes(1);
@@ -84,7 +101,10 @@ describe('SessionPodLifetime', () => {
 
   it('follows an extension made elsewhere instead of expiring', async () => {
     const t = setup({ expiresAt: at(10 * 60_000), maxExpiresAt: at(3600_000) });
-    t.lifetime.start({ expiresAt: at(10 * 60_000), maxExpiresAt: at(3600_000) });
+    t.lifetime.start({
+      expiresAt: at(10 * 60_000),
+      maxExpiresAt: at(3600_000),
+    });
     await jest.advanceTimersByTimeAsync(6 * 60_000);
     expect(t.expiries().at(-1)!.warning).toBe(true);
     // Another replica extended the pod: the next check sees it and lifts the warning.
@@ -103,7 +123,9 @@ describe('SessionPodLifetime', () => {
   it('answers an extension at the cap with the current expiry', async () => {
     const state = { expiresAt: at(3600_000), maxExpiresAt: at(3600_000) };
     const t = setup(state);
-    t.backend.extend.mockRejectedValue(new SessionPodCapError('at the cap', state));
+    t.backend.extend.mockRejectedValue(
+      new SessionPodCapError('at the cap', state),
+    );
     t.lifetime.start(state);
     await t.lifetime.extend();
     expect(t.expiries().map(m => m.canExtend)).toEqual([false, false]);
@@ -112,10 +134,16 @@ describe('SessionPodLifetime', () => {
 
   it('ends the session when the pod disappears early', async () => {
     const t = setup({ expiresAt: at(30 * 60_000), maxExpiresAt: at(3600_000) });
-    t.lifetime.start({ expiresAt: at(30 * 60_000), maxExpiresAt: at(3600_000) });
+    t.lifetime.start({
+      expiresAt: at(30 * 60_000),
+      maxExpiresAt: at(3600_000),
+    });
     t.setStored(undefined);
     await jest.advanceTimersByTimeAsync(25 * 60_000);
-    expect(t.relay.close).toHaveBeenCalledWith(4412, 'the session pod was deleted at 10:25 UTC');
+    expect(t.relay.close).toHaveBeenCalledWith(
+      4412,
+      'the session pod was deleted at 10:25 UTC',
+    );
     expect(t.record).toHaveBeenCalledWith({
       eventType: 'expire',
       details: { expiresAt: at(30 * 60_000).toISOString(), deletedEarly: true },

@@ -67,7 +67,10 @@ export class SessionPodLifetime {
 
   /** Warnings repeat every minute for the default five-minute warning, proportionally otherwise. */
   private get warnIntervalMs(): number {
-    return Math.min(60_000, Math.max(1000, this.options.config.warningBeforeMs / 5));
+    return Math.min(
+      60_000,
+      Math.max(1000, this.options.config.warningBeforeMs / 5),
+    );
   }
 
   start(state: SessionPodExpiryState) {
@@ -98,7 +101,9 @@ export class SessionPodLifetime {
       if (error instanceof SessionPodCapError) {
         this.state = error.state;
       } else {
-        this.options.logger.warn(`session pod extension failed: ${(error as Error).message}`);
+        this.options.logger.warn(
+          `session pod extension failed: ${(error as Error).message}`,
+        );
       }
       this.sendExpiry();
     }
@@ -112,7 +117,8 @@ export class SessionPodLifetime {
   private sendExpiry() {
     const state = this.state!;
     const warning =
-      state.expiresAt.getTime() - this.now() <= this.options.config.warningBeforeMs;
+      state.expiresAt.getTime() - this.now() <=
+      this.options.config.warningBeforeMs;
     this.warned = warning;
     const message: TerminalServerMessage = {
       type: 'expiry',
@@ -130,7 +136,8 @@ export class SessionPodLifetime {
     const now = this.now();
     const expiresAt = this.state.expiresAt.getTime();
     const warnAt = expiresAt - this.options.config.warningBeforeMs;
-    const next = now < warnAt ? warnAt : Math.min(now + this.warnIntervalMs, expiresAt);
+    const next =
+      now < warnAt ? warnAt : Math.min(now + this.warnIntervalMs, expiresAt);
     this.timer = setTimeout(() => void this.tick(), Math.max(0, next - now));
     this.timer.unref?.();
   }
@@ -146,7 +153,9 @@ export class SessionPodLifetime {
       gone = fresh === undefined;
     } catch (error) {
       // The cluster did not answer: go by what we know.
-      this.options.logger.warn(`session pod expiry check failed: ${(error as Error).message}`);
+      this.options.logger.warn(
+        `session pod expiry check failed: ${(error as Error).message}`,
+      );
       fresh = this.state;
     }
     if (this.stopped) {
@@ -161,7 +170,10 @@ export class SessionPodLifetime {
       await this.expire(state, gone && now < state.expiresAt.getTime());
       return;
     }
-    if (state.expiresAt.getTime() - now <= this.options.config.warningBeforeMs || this.warned) {
+    if (
+      state.expiresAt.getTime() - now <= this.options.config.warningBeforeMs ||
+      this.warned
+    ) {
       this.sendExpiry();
     }
     this.schedule();
@@ -174,19 +186,26 @@ export class SessionPodLifetime {
       await this.options.backend.expire();
     } catch (error) {
       this.options.logger.warn(
-        `could not delete an expired session pod (the janitor will): ${(error as Error).message}`,
+        `could not delete an expired session pod (the janitor will): ${
+          (error as Error).message
+        }`,
       );
     }
     const at = deletedEarly ? new Date(this.now()) : state.expiresAt;
     this.options.record({
       eventType: 'expire',
-      details: { expiresAt: state.expiresAt.toISOString(), ...(deletedEarly && { deletedEarly }) },
+      details: {
+        expiresAt: state.expiresAt.toISOString(),
+        ...(deletedEarly && { deletedEarly }),
+      },
     });
     this.options.relay.close(
       TerminalCloseCode.Expired,
       deletedEarly
         ? `the session pod was deleted at ${clockTime(at)}`
-        : `the session pod expired at ${clockTime(at)}; its objects were deleted`,
+        : `the session pod expired at ${clockTime(
+            at,
+          )}; its objects were deleted`,
     );
   }
 }

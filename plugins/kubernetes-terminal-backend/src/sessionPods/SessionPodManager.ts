@@ -11,7 +11,10 @@ import type { TerminalRelay } from '../stream/TerminalRelay';
 import type { SessionPodExpiryState } from './podStatus';
 import { SessionPodLifetime, toTerminalExpiry } from './SessionPodLifetime';
 import { SessionPodObjects, type SessionPodTarget } from './SessionPodObjects';
-import { type ProgressSink, SessionPodProvisioner } from './SessionPodProvisioner';
+import {
+  type ProgressSink,
+  SessionPodProvisioner,
+} from './SessionPodProvisioner';
 import type { SessionPodsConfig } from './sessionPodsConfig';
 
 /** @internal */
@@ -58,7 +61,10 @@ export class SessionPodManager {
   readonly objects: SessionPodObjects;
   private readonly provisioner: SessionPodProvisioner;
   private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly listeners = new Map<string, Set<(state: SessionPodExpiryState) => void>>();
+  private readonly listeners = new Map<
+    string,
+    Set<(state: SessionPodExpiryState) => void>
+  >();
 
   constructor(private readonly options: SessionPodManagerOptions) {
     this.objects = new SessionPodObjects(options);
@@ -160,7 +166,9 @@ export class SessionPodManager {
     await this.options.store
       .updateSessionPodExpiry(target, state)
       .catch(error =>
-        this.options.logger.warn(`could not store a session pod's expiry: ${error.message}`),
+        this.options.logger.warn(
+          `could not store a session pod's expiry: ${error.message}`,
+        ),
       );
     this.options.record({
       sessionId: session.id,
@@ -187,8 +195,15 @@ export class SessionPodManager {
   /** One provisioning per pod at a time: a second tab waits for the first, then reuses its pod. */
   private async ensure(session: TerminalSession, progress: ProgressSink) {
     const key = keyOf(targetOf(session));
-    for (let running = this.inflight.get(key); running; running = this.inflight.get(key)) {
-      progress('pod', 'waiting for your session pod, which another terminal of yours is starting');
+    for (
+      let running = this.inflight.get(key);
+      running;
+      running = this.inflight.get(key)
+    ) {
+      progress(
+        'pod',
+        'waiting for your session pod, which another terminal of yours is starting',
+      );
       await running.catch(() => undefined);
     }
     const provisioning = this.provisioner.provision(
@@ -209,7 +224,10 @@ export class SessionPodManager {
     }
   }
 
-  private subscribe(target: SessionPodTarget, listener: (state: SessionPodExpiryState) => void) {
+  private subscribe(
+    target: SessionPodTarget,
+    listener: (state: SessionPodExpiryState) => void,
+  ) {
     const key = keyOf(target);
     const set = this.listeners.get(key) ?? new Set();
     set.add(listener);

@@ -20,7 +20,11 @@ import {
   expiresAtLabelValue,
   kubeconfigSecretName,
 } from './names';
-import { type SessionPodExpiryState, humanDuration, readExpiry } from './podStatus';
+import {
+  type SessionPodExpiryState,
+  humanDuration,
+  readExpiry,
+} from './podStatus';
 import {
   KubeRequestError,
   type ObjectRef,
@@ -44,10 +48,7 @@ export class SessionPodError extends RelayFailure {}
 
 /** The session pod is at its cap; `state` is its current expiry. @internal */
 export class SessionPodCapError extends ConflictError {
-  constructor(
-    message: string,
-    readonly state: SessionPodExpiryState,
-  ) {
+  constructor(message: string, readonly state: SessionPodExpiryState) {
     super(message);
   }
 }
@@ -62,7 +63,10 @@ const API_SERVER_CACHE_MS = 10 * 60_000;
  */
 export class SessionPodObjects {
   private readonly kubes = new Map<string, SessionPodKube>();
-  private readonly apiServers = new Map<string, { cidrs: string[]; at: number }>();
+  private readonly apiServers = new Map<
+    string,
+    { cidrs: string[]; at: number }
+  >();
   readonly now: () => number;
 
   constructor(
@@ -101,8 +105,13 @@ export class SessionPodObjects {
       if (!isAlreadyExists(error)) {
         throw error;
       }
-      const name = kind === 'Secret' ? kubeconfigSecretName(target.pod) : target.pod;
-      await this.kube(target.cluster).delete({ kind, namespace: target.namespace, name });
+      const name =
+        kind === 'Secret' ? kubeconfigSecretName(target.pod) : target.pod;
+      await this.kube(target.cluster).delete({
+        kind,
+        namespace: target.namespace,
+        name,
+      });
       await create();
     }
   }
@@ -116,7 +125,10 @@ export class SessionPodObjects {
   ): Promise<{ expiresAt: Date }> {
     const kube = this.kube(target.cluster);
     const { namespace, pod: name } = target;
-    const seconds = Math.max(1, Math.ceil((id.expiresAt.getTime() - this.now()) / 1000));
+    const seconds = Math.max(
+      1,
+      Math.ceil((id.expiresAt.getTime() - this.now()) / 1000),
+    );
     const token = await kube.requestToken(
       namespace,
       name,
@@ -124,7 +136,8 @@ export class SessionPodObjects {
       seconds,
     );
     const caData =
-      (await kube.rootCaData(namespace)) ?? this.options.clusters.get(target.cluster)?.caData;
+      (await kube.rootCaData(namespace)) ??
+      this.options.clusters.get(target.cluster)?.caData;
     const kubeconfig = renderKubeconfig({
       cluster: target.cluster,
       server: this.options.config.forCluster(target.cluster).apiServerUrl,
@@ -136,14 +149,22 @@ export class SessionPodObjects {
     if (mode === 'create') {
       const owner = podOwnerReference({ name, uid: pod.metadata!.uid! });
       await this.createReplacing(target, 'Secret', () =>
-        kube.createSecret(kubeconfigSecretManifest(id as SessionPodIdentity, kubeconfig, owner)),
+        kube.createSecret(
+          kubeconfigSecretManifest(id as SessionPodIdentity, kubeconfig, owner),
+        ),
       );
     } else {
       await kube.patch(
         { kind: 'Secret', namespace, name: kubeconfigSecretName(name) },
         {
-          metadata: { labels: { [EXPIRES_AT_LABEL]: expiresAtLabelValue(id.expiresAt) } },
-          data: { [KUBECONFIG_KEY]: Buffer.from(kubeconfig, 'utf8').toString('base64') },
+          metadata: {
+            labels: { [EXPIRES_AT_LABEL]: expiresAtLabelValue(id.expiresAt) },
+          },
+          data: {
+            [KUBECONFIG_KEY]: Buffer.from(kubeconfig, 'utf8').toString(
+              'base64',
+            ),
+          },
         },
       );
     }
@@ -151,8 +172,13 @@ export class SessionPodObjects {
   }
 
   /** The expiry stored on the live pod, or undefined when the pod is gone. */
-  async currentExpiry(target: SessionPodTarget): Promise<SessionPodExpiryState | undefined> {
-    const pod = await this.kube(target.cluster).getPod(target.namespace, target.pod);
+  async currentExpiry(
+    target: SessionPodTarget,
+  ): Promise<SessionPodExpiryState | undefined> {
+    const pod = await this.kube(target.cluster).getPod(
+      target.namespace,
+      target.pod,
+    );
     if (!pod || pod.metadata?.deletionTimestamp) {
       return undefined;
     }
@@ -169,19 +195,25 @@ export class SessionPodObjects {
     const { extendByMs, maxLifetimeMs } = this.options.config;
     for (let attempt = 0; ; attempt++) {
       const pod = await kube.getPod(target.namespace, target.pod);
-      const state = pod && !pod.metadata?.deletionTimestamp ? readExpiry(pod) : undefined;
+      const state =
+        pod && !pod.metadata?.deletionTimestamp ? readExpiry(pod) : undefined;
       if (!pod || !state || state.expiresAt.getTime() <= this.now()) {
         throw new ConflictError(`your session pod ${target.pod} has ended`);
       }
       assertOwner(pod, target);
       if (state.expiresAt >= state.maxExpiresAt) {
         throw new SessionPodCapError(
-          `your session pod has reached its maximum lifetime of ${humanDuration(maxLifetimeMs)} and ends at ${clockTime(state.maxExpiresAt)}`,
+          `your session pod has reached its maximum lifetime of ${humanDuration(
+            maxLifetimeMs,
+          )} and ends at ${clockTime(state.maxExpiresAt)}`,
           state,
         );
       }
       const expiresAt = new Date(
-        Math.min(state.expiresAt.getTime() + extendByMs, state.maxExpiresAt.getTime()),
+        Math.min(
+          state.expiresAt.getTime() + extendByMs,
+          state.maxExpiresAt.getTime(),
+        ),
       );
       try {
         await kube.patch(
@@ -205,14 +237,23 @@ export class SessionPodObjects {
         ...SESSION_OBJECT_KINDS.filter(k => k !== 'Secret').map(kind =>
           kube.patch(
             { kind, namespace: target.namespace, name: target.pod },
-            { metadata: { labels: { [EXPIRES_AT_LABEL]: expiresAtLabelValue(expiresAt) } } },
+            {
+              metadata: {
+                labels: { [EXPIRES_AT_LABEL]: expiresAtLabelValue(expiresAt) },
+              },
+            },
           ),
         ),
       ]);
       for (const r of results) {
-        if (r.status === 'rejected' && !(r.reason instanceof KubeRequestError && r.reason.code === 404)) {
+        if (
+          r.status === 'rejected' &&
+          !(r.reason instanceof KubeRequestError && r.reason.code === 404)
+        ) {
           this.options.logger.warn(
-            `session pod ${target.namespace}/${target.pod} extended, but: ${(r.reason as Error).message}`,
+            `session pod ${target.namespace}/${target.pod} extended, but: ${
+              (r.reason as Error).message
+            }`,
           );
         }
       }
@@ -221,7 +262,9 @@ export class SessionPodObjects {
   }
 
   /** Deletes the pod and every object of its session; returns how many existed. */
-  async deleteAll(target: Omit<SessionPodTarget, 'userEntityRef'>): Promise<number> {
+  async deleteAll(
+    target: Omit<SessionPodTarget, 'userEntityRef'>,
+  ): Promise<number> {
     const kube = this.kube(target.cluster);
     const refs: ObjectRef[] = [
       { kind: 'Pod', namespace: target.namespace, name: target.pod },
@@ -237,7 +280,9 @@ export class SessionPodObjects {
       if (r.status === 'fulfilled') {
         deleted += r.value ? 1 : 0;
       } else {
-        this.options.logger.warn(`session pod clean-up: ${(r.reason as Error).message}`);
+        this.options.logger.warn(
+          `session pod clean-up: ${(r.reason as Error).message}`,
+        );
       }
     }
     return deleted;
@@ -245,7 +290,8 @@ export class SessionPodObjects {
 
   /** Configured CIDRs, else the `default/kubernetes` Endpoints, else the cluster URL's IP. */
   async apiServerCidrs(cluster: string): Promise<string[]> {
-    const configured = this.options.config.forCluster(cluster).networkPolicy.apiServerCidrs;
+    const configured =
+      this.options.config.forCluster(cluster).networkPolicy.apiServerCidrs;
     if (configured.length > 0) {
       return configured;
     }
@@ -255,7 +301,9 @@ export class SessionPodObjects {
     }
     let ips = await this.kube(cluster).apiServerAddresses();
     if (ips.length === 0) {
-      const host = new URL(this.options.clusters.get(cluster)!.url).hostname.replace(/^\[|\]$/g, '');
+      const host = new URL(
+        this.options.clusters.get(cluster)!.url,
+      ).hostname.replace(/^\[|\]$/g, '');
       ips = isIP(host) ? [host] : [];
     }
     const cidrs = ips.map(ip => `${ip}/${isIP(ip) === 6 ? 128 : 32}`);
@@ -263,7 +311,6 @@ export class SessionPodObjects {
     return cidrs;
   }
 }
-
 
 /** Refuses a pod of that name that was started for someone else. @internal */
 export function assertOwner(pod: V1Pod, target: SessionPodTarget) {
@@ -275,4 +322,3 @@ export function assertOwner(pod: V1Pod, target: SessionPodTarget) {
     );
   }
 }
-

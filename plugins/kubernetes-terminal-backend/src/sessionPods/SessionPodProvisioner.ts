@@ -116,14 +116,19 @@ export class SessionPodProvisioner {
       if (!ended) {
         progress(
           'pod',
-          `reusing your session pod ${name} in ${namespace} (expires at ${clockTime(state!.expiresAt)})`,
+          `reusing your session pod ${name} in ${namespace} (expires at ${clockTime(
+            state!.expiresAt,
+          )})`,
         );
         await this.waitUntilRunning(request, existing, progress, deadline);
         await this.waitForKubeconfig(request, deadline);
         progress('ready', readyMessage(name, state!));
         return { ...state!, reused: true };
       }
-      progress('pod', `removing your previous session pod ${name}, which ${ended}`);
+      progress(
+        'pod',
+        `removing your previous session pod ${name}, which ${ended}`,
+      );
       await this.objects.deleteAll(request);
       await this.waitUntilGone(request, deadline);
     }
@@ -136,8 +141,14 @@ export class SessionPodProvisioner {
       if (error instanceof PodTakenError && mayRetry) {
         // Another tab or replica is creating it right now: wait for its pod, then use that one. If
         // none appears, what it left is replaced on the second attempt.
-        progress('pod', 'your session pod is being started elsewhere; waiting for it');
-        await this.waitForPod(request, Math.min(deadline, this.now() + TAKEN_WAIT_MS));
+        progress(
+          'pod',
+          'your session pod is being started elsewhere; waiting for it',
+        );
+        await this.waitForPod(
+          request,
+          Math.min(deadline, this.now() + TAKEN_WAIT_MS),
+        );
         return this.provisionOnce(request, progress, deadline, false);
       }
       throw error;
@@ -146,7 +157,10 @@ export class SessionPodProvisioner {
 
   private async waitForPod(target: SessionPodTarget, until: number) {
     const kube = this.objects.kube(target.cluster);
-    while (!(await kube.getPod(target.namespace, target.pod)) && this.now() < until) {
+    while (
+      !(await kube.getPod(target.namespace, target.pod)) &&
+      this.now() < until
+    ) {
       await sleep(this.options.pollIntervalMs ?? 500);
     }
   }
@@ -171,7 +185,10 @@ export class SessionPodProvisioner {
       expiresAt: new Date(createdAt + config.expiryMs),
       maxExpiresAt: new Date(createdAt + config.maxLifetimeMs),
     };
-    progress('serviceaccount', `creating service account ${name} in namespace ${namespace}`);
+    progress(
+      'serviceaccount',
+      `creating service account ${name} in namespace ${namespace}`,
+    );
     try {
       await kube.createServiceAccount(serviceAccountManifest(id));
     } catch (error) {
@@ -181,9 +198,13 @@ export class SessionPodProvisioner {
       // Replacing the account of a session pod being started elsewhere would void its token; one
       // without a pod for longer than a provisioning takes was left by a crash.
       const existing = await kube.getServiceAccount(namespace, name);
-      const age = this.now() - new Date(existing?.metadata?.creationTimestamp ?? 0).getTime();
+      const age =
+        this.now() -
+        new Date(existing?.metadata?.creationTimestamp ?? 0).getTime();
       const starting =
-        !!existing && !existing.metadata?.ownerReferences?.length && age < config.provisionTimeoutMs;
+        !!existing &&
+        !existing.metadata?.ownerReferences?.length &&
+        age < config.provisionTimeoutMs;
       if (starting && !replaceLeftovers) {
         throw new PodTakenError();
       }
@@ -194,7 +215,9 @@ export class SessionPodProvisioner {
     try {
       progress('pod', `creating pod ${name} (image ${settings.image})`);
       try {
-        pod = await kube.createPod(podManifest(id, settings, config.maxLifetimeMs));
+        pod = await kube.createPod(
+          podManifest(id, settings, config.maxLifetimeMs),
+        );
       } catch (error) {
         if (isAlreadyExists(error)) {
           throw new PodTakenError();
@@ -218,13 +241,17 @@ export class SessionPodProvisioner {
         `binding ${name} to ClusterRole ${settings.clusterRole} in namespace ${namespace}`,
       );
       await this.objects.createReplacing(request, 'RoleBinding', () =>
-        kube.createRoleBinding(roleBindingManifest(id, settings.clusterRole, owner)),
+        kube.createRoleBinding(
+          roleBindingManifest(id, settings.clusterRole, owner),
+        ),
       );
       if (settings.networkPolicy.enabled) {
         const cidrs = await this.objects.apiServerCidrs(request.cluster);
         progress(
           'networkpolicy',
-          `denying ingress; allowing egress only to DNS and the API server${cidrs.length ? ` (${cidrs.join(', ')})` : ''}`,
+          `denying ingress; allowing egress only to DNS and the API server${
+            cidrs.length ? ` (${cidrs.join(', ')})` : ''
+          }`,
         );
         if (cidrs.length === 0) {
           this.options.logger.warn(
@@ -232,15 +259,27 @@ export class SessionPodProvisioner {
           );
         }
         await this.objects.createReplacing(request, 'NetworkPolicy', () =>
-          kube.createNetworkPolicy(networkPolicyManifest(id, settings.networkPolicy, cidrs, owner)),
+          kube.createNetworkPolicy(
+            networkPolicyManifest(id, settings.networkPolicy, cidrs, owner),
+          ),
         );
       } else {
-        progress('networkpolicy', 'no network policy: switched off in the portal configuration');
+        progress(
+          'networkpolicy',
+          'no network policy: switched off in the portal configuration',
+        );
       }
-      const token = await this.objects.issueKubeconfig(request, id, pod, 'create');
+      const token = await this.objects.issueKubeconfig(
+        request,
+        id,
+        pod,
+        'create',
+      );
       progress(
         'token',
-        `issued a token for ${name}, bound to the pod and valid until ${clockTime(token.expiresAt)}, mounted as its kubeconfig`,
+        `issued a token for ${name}, bound to the pod and valid until ${clockTime(
+          token.expiresAt,
+        )}, mounted as its kubeconfig`,
       );
       await this.waitUntilRunning(request, pod, progress, deadline);
       progress('ready', readyMessage(name, id));
@@ -277,19 +316,27 @@ export class SessionPodProvisioner {
       }
       try {
         const events = await kube.listPodEvents(target.namespace, uid);
-        for (const event of events.sort((a, b) => eventTime(a) - eventTime(b))) {
-          const key = `${event.metadata?.uid ?? event.metadata?.name}/${event.count ?? 1}`;
+        for (const event of events.sort(
+          (a, b) => eventTime(a) - eventTime(b),
+        )) {
+          const key = `${event.metadata?.uid ?? event.metadata?.name}/${
+            event.count ?? 1
+          }`;
           if (!seen.has(key)) {
             seen.add(key);
             progress(
               'event',
-              `${event.type === 'Warning' ? 'warning: ' : ''}${event.reason}: ${event.message ?? ''}`.trim(),
+              `${event.type === 'Warning' ? 'warning: ' : ''}${event.reason}: ${
+                event.message ?? ''
+              }`.trim(),
             );
           }
         }
       } catch (error) {
         // Events are a courtesy; a backend without `list events` still provisions.
-        this.options.logger.debug(`session pod events unavailable: ${(error as Error).message}`);
+        this.options.logger.debug(
+          `session pod events unavailable: ${(error as Error).message}`,
+        );
       }
       if (state.failure) {
         throw new SessionPodError(
@@ -306,7 +353,9 @@ export class SessionPodProvisioner {
         throw new SessionPodError(
           TerminalCloseCode.UpstreamError,
           'ProvisionTimeout',
-          `your session pod did not start within ${humanDuration(this.options.config.provisionTimeoutMs)}; it is ${state.description}`,
+          `your session pod did not start within ${humanDuration(
+            this.options.config.provisionTimeoutMs,
+          )}; it is ${state.description}`,
         );
       }
       await sleep(Math.min(this.options.pollIntervalMs ?? 500, left));
@@ -316,7 +365,12 @@ export class SessionPodProvisioner {
   /** A pod started by another tab or replica may still be waiting for its kubeconfig. */
   private async waitForKubeconfig(target: SessionPodTarget, deadline: number) {
     const kube = this.objects.kube(target.cluster);
-    while (!(await kube.getSecret(target.namespace, kubeconfigSecretName(target.pod)))) {
+    while (
+      !(await kube.getSecret(
+        target.namespace,
+        kubeconfigSecretName(target.pod),
+      ))
+    ) {
       if (this.now() >= deadline) {
         throw new SessionPodError(
           TerminalCloseCode.UpstreamError,
@@ -344,7 +398,9 @@ export class SessionPodProvisioner {
 }
 
 function readyMessage(name: string, state: SessionPodExpiryState): string {
-  return `session pod ${name} is ready; it expires at ${clockTime(state.expiresAt)} and can be extended until ${clockTime(state.maxExpiresAt)}`;
+  return `session pod ${name} is ready; it expires at ${clockTime(
+    state.expiresAt,
+  )} and can be extended until ${clockTime(state.maxExpiresAt)}`;
 }
 
 function toSessionPodError(error: unknown): Error {
@@ -360,7 +416,11 @@ function toSessionPodError(error: unknown): Error {
       );
     }
     if (error.code === 404) {
-      return new SessionPodError(TerminalCloseCode.NotFound, 'NotFound', error.message);
+      return new SessionPodError(
+        TerminalCloseCode.NotFound,
+        'NotFound',
+        error.message,
+      );
     }
     return new SessionPodError(
       TerminalCloseCode.UpstreamError,

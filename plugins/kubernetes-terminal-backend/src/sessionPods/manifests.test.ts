@@ -23,9 +23,15 @@ const owner = podOwnerReference({ name: id.name, uid: 'pod-uid' });
 
 describe('session pod names', () => {
   it('gives a user the same DNS-safe name, distinct from other users', () => {
-    expect(sessionPodName('user:default/alice')).toBe(sessionPodName('user:default/alice'));
-    expect(sessionPodName('user:default/alice')).not.toBe(sessionPodName('user:other/alice'));
-    const long = sessionPodName('user:default/Ãnne.Marie_de-la-Tour-Very-Long-Name');
+    expect(sessionPodName('user:default/alice')).toBe(
+      sessionPodName('user:default/alice'),
+    );
+    expect(sessionPodName('user:default/alice')).not.toBe(
+      sessionPodName('user:other/alice'),
+    );
+    const long = sessionPodName(
+      'user:default/Ãnne.Marie_de-la-Tour-Very-Long-Name',
+    );
     expect(long).toMatch(/^kubectl-[a-z0-9-]{1,20}-[0-9a-f]{10}$/);
     expect(`${long}-kubeconfig`.length).toBeLessThanOrEqual(63);
     expect(sessionPodName('!!!')).toMatch(/^kubectl-[0-9a-f]{10}$/);
@@ -55,12 +61,13 @@ describe('session pod manifests', () => {
       'kubernetes-terminal.backstage.io/user': 'user:default/alice',
       'kubernetes-terminal.backstage.io/entity-ref': 'component:default/shop',
       'kubernetes-terminal.backstage.io/expires-at': '2026-03-01T10:30:00.000Z',
-      'kubernetes-terminal.backstage.io/max-expires-at': '2026-03-01T18:00:00.000Z',
+      'kubernetes-terminal.backstage.io/max-expires-at':
+        '2026-03-01T18:00:00.000Z',
     });
     expect(pod.spec!.activeDeadlineSeconds).toBe(8 * 3600 + 60);
-    expect(pod.metadata!.labels!['kubernetes-terminal.backstage.io/expires-at']).toBe(
-      String(Date.parse('2026-03-01T10:30:00.000Z') / 1000),
-    );
+    expect(
+      pod.metadata!.labels!['kubernetes-terminal.backstage.io/expires-at'],
+    ).toBe(String(Date.parse('2026-03-01T10:30:00.000Z') / 1000));
   });
 
   it('allows only DNS when the API server is unknown, and appends extra egress rules', () => {
@@ -86,7 +93,13 @@ describe('session pod manifests', () => {
       { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }] },
     ]);
     expect(policy.metadata!.ownerReferences).toEqual([
-      { apiVersion: 'v1', kind: 'Pod', name: id.name, uid: 'pod-uid', controller: true },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: id.name,
+        uid: 'pod-uid',
+        controller: true,
+      },
     ]);
   });
 
@@ -101,16 +114,23 @@ describe('session pod manifests', () => {
     expect(JSON.parse(kubeconfig)).toEqual({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'prod', cluster: { server: 'https://kubernetes.default.svc' } }],
+      clusters: [
+        { name: 'prod', cluster: { server: 'https://kubernetes.default.svc' } },
+      ],
       users: [{ name: id.name, user: { token: 'session-token' } }],
       contexts: [
-        { name: 'session', context: { cluster: 'prod', user: id.name, namespace: 'shop' } },
+        {
+          name: 'session',
+          context: { cluster: 'prod', user: id.name, namespace: 'shop' },
+        },
       ],
       'current-context': 'session',
       preferences: {},
     });
     const secret = kubeconfigSecretManifest(id, kubeconfig, owner);
     expect(secret.metadata!.name).toBe(`${id.name}-kubeconfig`);
-    expect(Buffer.from(secret.data!.kubeconfig, 'base64').toString('utf8')).toBe(kubeconfig);
+    expect(
+      Buffer.from(secret.data!.kubeconfig, 'base64').toString('utf8'),
+    ).toBe(kubeconfig);
   });
 });

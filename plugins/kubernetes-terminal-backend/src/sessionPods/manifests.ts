@@ -66,7 +66,11 @@ export function sessionLabels(id: SessionPodIdentity): Record<string, string> {
   };
 }
 
-function metadata(id: SessionPodIdentity, name: string, owner?: V1OwnerReference) {
+function metadata(
+  id: SessionPodIdentity,
+  name: string,
+  owner?: V1OwnerReference,
+) {
   return {
     name,
     namespace: id.namespace,
@@ -80,12 +84,23 @@ function metadata(id: SessionPodIdentity, name: string, owner?: V1OwnerReference
 }
 
 /** Deleting the pod garbage-collects everything that names it as owner. @internal */
-export function podOwnerReference(pod: { name: string; uid: string }): V1OwnerReference {
-  return { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, controller: true };
+export function podOwnerReference(pod: {
+  name: string;
+  uid: string;
+}): V1OwnerReference {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    name: pod.name,
+    uid: pod.uid,
+    controller: true,
+  };
 }
 
 /** @internal */
-export function serviceAccountManifest(id: SessionPodIdentity): V1ServiceAccount {
+export function serviceAccountManifest(
+  id: SessionPodIdentity,
+): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -123,7 +138,8 @@ export function podManifest(
       // The in-cluster safety net: the kubelet stops the pod at the cap even if no backend is left.
       // It counts from the pod's start in whole seconds, so a margin lets the backend's exact expiry
       // (which also deletes the pod's objects) come first.
-      activeDeadlineSeconds: Math.ceil(maxLifetimeMs / 1000) + DEADLINE_MARGIN_SECONDS,
+      activeDeadlineSeconds:
+        Math.ceil(maxLifetimeMs / 1000) + DEADLINE_MARGIN_SECONDS,
       nodeSelector: { 'kubernetes.io/os': 'linux' },
       securityContext: {
         runAsNonRoot: true,
@@ -140,7 +156,10 @@ export function podManifest(
           workingDir: SESSION_POD_HOME,
           env: [
             { name: 'HOME', value: SESSION_POD_HOME },
-            { name: 'KUBECONFIG', value: `${KUBECONFIG_DIR}/${KUBECONFIG_KEY}` },
+            {
+              name: 'KUBECONFIG',
+              value: `${KUBECONFIG_DIR}/${KUBECONFIG_KEY}`,
+            },
             { name: 'TMPDIR', value: '/tmp' },
           ],
           securityContext: {
@@ -171,7 +190,10 @@ export function podManifest(
         // NetworkPolicy, the RoleBinding and the token are in place.
         {
           name: 'kubeconfig',
-          secret: { secretName: kubeconfigSecretName(id.name), defaultMode: 0o440 },
+          secret: {
+            secretName: kubeconfigSecretName(id.name),
+            defaultMode: 0o440,
+          },
         },
       ],
     },
@@ -188,8 +210,14 @@ export function roleBindingManifest(
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
     metadata: metadata(id, id.name, owner),
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name: id.name, namespace: id.namespace }],
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: clusterRole,
+    },
+    subjects: [
+      { kind: 'ServiceAccount', name: id.name, namespace: id.namespace },
+    ],
   };
 }
 
@@ -209,7 +237,9 @@ export function networkPolicyManifest(
     {
       to: [
         {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+          },
           podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
         },
       ],
@@ -250,7 +280,9 @@ export function kubeconfigSecretManifest(
     kind: 'Secret',
     metadata: metadata(id, kubeconfigSecretName(id.name), owner),
     type: 'Opaque',
-    data: { [KUBECONFIG_KEY]: Buffer.from(kubeconfig, 'utf8').toString('base64') },
+    data: {
+      [KUBECONFIG_KEY]: Buffer.from(kubeconfig, 'utf8').toString('base64'),
+    },
   };
 }
 
@@ -276,7 +308,9 @@ export function renderKubeconfig(options: {
           name: options.cluster,
           cluster: {
             server: options.server,
-            ...(options.caData && { 'certificate-authority-data': options.caData }),
+            ...(options.caData && {
+              'certificate-authority-data': options.caData,
+            }),
           },
         },
       ],
@@ -284,7 +318,11 @@ export function renderKubeconfig(options: {
       contexts: [
         {
           name: 'session',
-          context: { cluster: options.cluster, user: options.user, namespace: options.namespace },
+          context: {
+            cluster: options.cluster,
+            user: options.user,
+            namespace: options.namespace,
+          },
         },
       ],
       'current-context': 'session',

@@ -28,9 +28,11 @@ export const USER_ANNOTATION = 'kubernetes-terminal.backstage.io/user';
 /** @internal */
 export const ENTITY_ANNOTATION = 'kubernetes-terminal.backstage.io/entity-ref';
 /** The expiry, ISO 8601; on the pod it is the source of truth every replica reads. @internal */
-export const EXPIRES_AT_ANNOTATION = 'kubernetes-terminal.backstage.io/expires-at';
+export const EXPIRES_AT_ANNOTATION =
+  'kubernetes-terminal.backstage.io/expires-at';
 /** The cap extensions can reach, ISO 8601, set once when the pod is created. @internal */
-export const MAX_EXPIRES_AT_ANNOTATION = 'kubernetes-terminal.backstage.io/max-expires-at';
+export const MAX_EXPIRES_AT_ANNOTATION =
+  'kubernetes-terminal.backstage.io/max-expires-at';
 
 /** Selects every object the terminal plugin manages. @internal */
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY},${COMPONENT_LABEL}=${COMPONENT}`;
@@ -63,7 +65,10 @@ export function sessionPodName(userEntityRef: string): string {
     .replace(/[^a-z0-9-]+/g, '-')
     .slice(0, 20)
     .replace(/^-+|-+$/g, '');
-  const hash = createHash('sha256').update(userEntityRef).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(userEntityRef)
+    .digest('hex')
+    .slice(0, 10);
   return `kubectl-${slug ? `${slug}-` : ''}${hash}`;
 }
 

@@ -1,5 +1,9 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { EXPIRES_AT_ANNOTATION, MAX_EXPIRES_AT_ANNOTATION, SESSION_POD_CONTAINER } from './names';
+import {
+  EXPIRES_AT_ANNOTATION,
+  MAX_EXPIRES_AT_ANNOTATION,
+  SESSION_POD_CONTAINER,
+} from './names';
 
 /** When a session pod expires, and the cap extensions can reach. @internal */
 export interface SessionPodExpiryState {
@@ -12,7 +16,10 @@ export function readExpiry(pod: V1Pod): SessionPodExpiryState | undefined {
   const annotations = pod.metadata?.annotations ?? {};
   const expiresAt = new Date(annotations[EXPIRES_AT_ANNOTATION] ?? '');
   const maxExpiresAt = new Date(annotations[MAX_EXPIRES_AT_ANNOTATION] ?? '');
-  if (Number.isNaN(expiresAt.getTime()) || Number.isNaN(maxExpiresAt.getTime())) {
+  if (
+    Number.isNaN(expiresAt.getTime()) ||
+    Number.isNaN(maxExpiresAt.getTime())
+  ) {
     return undefined;
   }
   return { expiresAt, maxExpiresAt };
@@ -41,19 +48,32 @@ export interface SessionPodProgressState {
 /** How far the session pod's container got. @internal */
 export function podProgress(pod: V1Pod): SessionPodProgressState {
   const phase = pod.status?.phase ?? 'Pending';
-  const container = pod.status?.containerStatuses?.find(c => c.name === SESSION_POD_CONTAINER);
+  const container = pod.status?.containerStatuses?.find(
+    c => c.name === SESSION_POD_CONTAINER,
+  );
   const waiting = container?.state?.waiting;
   const terminated = container?.state?.terminated;
-  const detail = waiting?.reason ?? (terminated ? `terminated: ${terminated.reason ?? terminated.exitCode}` : undefined);
+  const detail =
+    waiting?.reason ??
+    (terminated
+      ? `terminated: ${terminated.reason ?? terminated.exitCode}`
+      : undefined);
   const description = detail ? `${phase} (${detail})` : phase;
   if (pod.metadata?.deletionTimestamp) {
-    return { description: `${description}, being deleted`, running: false, failure: { reason: 'PodDeleted', message: 'the pod is being deleted' } };
+    return {
+      description: `${description}, being deleted`,
+      running: false,
+      failure: { reason: 'PodDeleted', message: 'the pod is being deleted' },
+    };
   }
   if (waiting?.reason && FAILURES.has(waiting.reason)) {
     return {
       description,
       running: false,
-      failure: { reason: waiting.reason, message: waiting.message ?? waiting.reason },
+      failure: {
+        reason: waiting.reason,
+        message: waiting.message ?? waiting.reason,
+      },
     };
   }
   if (terminated || phase === 'Failed' || phase === 'Succeeded') {
@@ -61,7 +81,9 @@ export function podProgress(pod: V1Pod): SessionPodProgressState {
     const message =
       pod.status?.message ??
       terminated?.message ??
-      (terminated ? `the container exited with code ${terminated.exitCode}` : `the pod is ${phase}`);
+      (terminated
+        ? `the container exited with code ${terminated.exitCode}`
+        : `the pod is ${phase}`);
     return { description, running: false, failure: { reason, message } };
   }
   return {
@@ -73,7 +95,10 @@ export function podProgress(pod: V1Pod): SessionPodProgressState {
 /** Oldest first, by the best time the event carries. @internal */
 export function eventTime(event: CoreV1Event): number {
   const at =
-    event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp;
+    event.lastTimestamp ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata?.creationTimestamp;
   return at ? new Date(at as unknown as string).getTime() : 0;
 }
 

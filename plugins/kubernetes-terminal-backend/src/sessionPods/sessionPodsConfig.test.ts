@@ -49,7 +49,10 @@ describe('readSessionPodsConfig', () => {
       clusters: {
         prod: {
           clusterRole: 'edit',
-          networkPolicy: { apiServerCidrs: ['192.168.1.10/32'], extraEgress: [{ ports: [{ port: 8443 }] }] },
+          networkPolicy: {
+            apiServerCidrs: ['192.168.1.10/32'],
+            extraEgress: [{ ports: [{ port: 8443 }] }],
+          },
         },
         legacy: { enabled: false },
       },
@@ -77,18 +80,41 @@ describe('readSessionPodsConfig', () => {
       },
     });
     expect(config.forCluster('legacy').enabled).toBe(false);
-    expect(read({ clusters: { only: { enabled: true } } }).anyEnabled).toBe(true);
+    expect(read({ clusters: { only: { enabled: true } } }).anyEnabled).toBe(
+      true,
+    );
   });
 
   it.each([
-    [{ expiry: '1h', maxLifetime: '30m' }, /maxLifetime must not be shorter than expiry/],
-    [{ clusterRole: 'a/b' }, /clusterRole 'a\/b' is not a valid ClusterRole name/],
-    [{ resources: { limits: { cpu: 'lots' } } }, /resources.limits.cpu 'lots' is not a Kubernetes quantity/],
-    [{ networkPolicy: { apiServerCidrs: ['10.0.0.1'] } }, /'10.0.0.1' is not a CIDR/],
-    [{ networkPolicy: { apiServerPorts: [0] } }, /apiServerPorts must list port numbers/],
-    [{ podAnnotations: { 'bad key!': 'x' } }, /'bad key!' is not a valid annotation key/],
+    [
+      { expiry: '1h', maxLifetime: '30m' },
+      /maxLifetime must not be shorter than expiry/,
+    ],
+    [
+      { clusterRole: 'a/b' },
+      /clusterRole 'a\/b' is not a valid ClusterRole name/,
+    ],
+    [
+      { resources: { limits: { cpu: 'lots' } } },
+      /resources.limits.cpu 'lots' is not a Kubernetes quantity/,
+    ],
+    [
+      { networkPolicy: { apiServerCidrs: ['10.0.0.1'] } },
+      /'10.0.0.1' is not a CIDR/,
+    ],
+    [
+      { networkPolicy: { apiServerPorts: [0] } },
+      /apiServerPorts must list port numbers/,
+    ],
+    [
+      { podAnnotations: { 'bad key!': 'x' } },
+      /'bad key!' is not a valid annotation key/,
+    ],
     [{ command: [] }, /command must list at least the program/],
-    [{ clusters: { prod: { image: ' ' } } }, /sessionPods.clusters.prod.image must not be empty/],
+    [
+      { clusters: { prod: { image: ' ' } } },
+      /sessionPods.clusters.prod.image must not be empty/,
+    ],
   ])('refuses %j', (sessionPods, error) => {
     expect(() => read(sessionPods)).toThrow(error);
   });

@@ -48,7 +48,8 @@ export interface SessionPodsConfig {
 
 const ROLE_NAME = /^[^/%]+$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
-const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const ANNOTATION_KEY =
+  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 function readSettings(
   section: Config | undefined,
@@ -62,18 +63,23 @@ function readSettings(
     }
     return value;
   };
-  const command = section?.getOptionalStringArray('command') ?? base?.command ?? ['sleep', 'infinity'];
+  const command = section?.getOptionalStringArray('command') ??
+    base?.command ?? ['sleep', 'infinity'];
   if (command.length === 0) {
     throw new Error(`${where}.command must list at least the program to run`);
   }
   const clusterRole = string('clusterRole', base?.clusterRole ?? 'view');
   if (!ROLE_NAME.test(clusterRole)) {
-    throw new Error(`${where}.clusterRole '${clusterRole}' is not a valid ClusterRole name`);
+    throw new Error(
+      `${where}.clusterRole '${clusterRole}' is not a valid ClusterRole name`,
+    );
   }
   const quantity = (key: string, fallback: string) => {
     const value = section?.getOptionalString(key) ?? fallback;
     if (!QUANTITY.test(value)) {
-      throw new Error(`${where}.${key} '${value}' is not a Kubernetes quantity such as 100m or 128Mi`);
+      throw new Error(
+        `${where}.${key} '${value}' is not a Kubernetes quantity such as 100m or 128Mi`,
+      );
     }
     return value;
   };
@@ -81,7 +87,10 @@ function readSettings(
   const resources: SessionPodResources = {
     requests: {
       cpu: quantity('resources.requests.cpu', r?.requests.cpu ?? '50m'),
-      memory: quantity('resources.requests.memory', r?.requests.memory ?? '64Mi'),
+      memory: quantity(
+        'resources.requests.memory',
+        r?.requests.memory ?? '64Mi',
+      ),
     },
     limits: {
       cpu: quantity('resources.limits.cpu', r?.limits.cpu ?? '500m'),
@@ -100,35 +109,56 @@ function readSettings(
     }
     return value as number[];
   };
-  const dnsPort = section?.getOptionalNumber('networkPolicy.dnsPort') ?? n?.dnsPort ?? 53;
+  const dnsPort =
+    section?.getOptionalNumber('networkPolicy.dnsPort') ?? n?.dnsPort ?? 53;
   if (!Number.isInteger(dnsPort) || dnsPort < 1 || dnsPort > 65535) {
     throw new Error(`${where}.networkPolicy.dnsPort must be a port number`);
   }
   const networkPolicy: SessionPodNetworkPolicy = {
-    enabled: section?.getOptionalBoolean('networkPolicy.enabled') ?? n?.enabled ?? true,
+    enabled:
+      section?.getOptionalBoolean('networkPolicy.enabled') ??
+      n?.enabled ??
+      true,
     apiServerCidrs:
-      section?.getOptionalStringArray('networkPolicy.apiServerCidrs') ?? n?.apiServerCidrs ?? [],
-    apiServerPorts: ports('networkPolicy.apiServerPorts', n?.apiServerPorts ?? [443, 6443]),
+      section?.getOptionalStringArray('networkPolicy.apiServerCidrs') ??
+      n?.apiServerCidrs ??
+      [],
+    apiServerPorts: ports(
+      'networkPolicy.apiServerPorts',
+      n?.apiServerPorts ?? [443, 6443],
+    ),
     dnsPort,
     extraEgress:
-      (section?.getOptionalConfigArray('networkPolicy.extraEgress')?.map(c => c.get<JsonObject>())) ??
+      section
+        ?.getOptionalConfigArray('networkPolicy.extraEgress')
+        ?.map(c => c.get<JsonObject>()) ??
       n?.extraEgress ??
       [],
   };
   for (const cidr of networkPolicy.apiServerCidrs) {
     if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) {
-      throw new Error(`${where}.networkPolicy.apiServerCidrs: '${cidr}' is not a CIDR such as 10.0.0.1/32`);
+      throw new Error(
+        `${where}.networkPolicy.apiServerCidrs: '${cidr}' is not a CIDR such as 10.0.0.1/32`,
+      );
     }
   }
   const podAnnotations: Record<string, string> = { ...base?.podAnnotations };
   // Annotation keys hold dots and slashes, which config keys may not: read the object as it is.
   const annotations = section?.getOptional<unknown>('podAnnotations') ?? {};
-  if (typeof annotations !== 'object' || Array.isArray(annotations) || annotations === null) {
-    throw new Error(`${where}.podAnnotations must be an object of annotation keys and values`);
+  if (
+    typeof annotations !== 'object' ||
+    Array.isArray(annotations) ||
+    annotations === null
+  ) {
+    throw new Error(
+      `${where}.podAnnotations must be an object of annotation keys and values`,
+    );
   }
   for (const [key, value] of Object.entries(annotations)) {
     if (!ANNOTATION_KEY.test(key) || typeof value !== 'string') {
-      throw new Error(`${where}.podAnnotations: '${key}' is not a valid annotation key with a string value`);
+      throw new Error(
+        `${where}.podAnnotations: '${key}' is not a valid annotation key with a string value`,
+      );
     }
     podAnnotations[key] = value;
   }
@@ -137,7 +167,10 @@ function readSettings(
     image: string('image', base?.image ?? 'bitnami/kubectl:latest'),
     command,
     clusterRole,
-    apiServerUrl: string('apiServerUrl', base?.apiServerUrl ?? 'https://kubernetes.default.svc'),
+    apiServerUrl: string(
+      'apiServerUrl',
+      base?.apiServerUrl ?? 'https://kubernetes.default.svc',
+    ),
     podAnnotations,
     resources,
     networkPolicy,
@@ -150,7 +183,9 @@ function readSettings(
  *
  * @internal
  */
-export function readSessionPodsConfig(terminal: Config | undefined): SessionPodsConfig {
+export function readSessionPodsConfig(
+  terminal: Config | undefined,
+): SessionPodsConfig {
   const section = terminal?.getOptionalConfig('sessionPods');
   const where = 'kubernetesTerminal.sessionPods';
   const global = readSettings(section, undefined, where);
@@ -159,7 +194,11 @@ export function readSessionPodsConfig(terminal: Config | undefined): SessionPods
   for (const name of clusterSection?.keys() ?? []) {
     clusters.set(
       name,
-      readSettings(clusterSection!.getConfig(name), global, `${where}.clusters.${name}`),
+      readSettings(
+        clusterSection!.getConfig(name),
+        global,
+        `${where}.clusters.${name}`,
+      ),
     );
   }
   const duration = (key: string, fallbackMs: number) => {

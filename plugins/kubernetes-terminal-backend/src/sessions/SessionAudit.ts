@@ -1,4 +1,7 @@
-import type { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  AuditorService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import type { AuditWriter } from '../database/AuditWriter';
 import type { NewAuditEvent } from '../database/SessionStore';
 
@@ -24,7 +27,9 @@ export class SessionAudit {
     const stamped = { ...event, createdAt: event.createdAt ?? new Date() };
     if (!this.writer.enqueue(stamped)) {
       this.logger.error(
-        `terminal audit event ${event.eventType} of session ${event.sessionId ?? '-'} could not be queued`,
+        `terminal audit event ${event.eventType} of session ${
+          event.sessionId ?? '-'
+        } could not be queued`,
       );
     }
     // The auditor logs; its promise must not hold up the terminal.
@@ -49,7 +54,9 @@ export class SessionAudit {
       })
       .then(e => e.success())
       .catch(error =>
-        this.logger.warn(`auditor rejected a terminal event: ${(error as Error).message}`),
+        this.logger.warn(
+          `auditor rejected a terminal event: ${(error as Error).message}`,
+        ),
       );
   }
 

@@ -3,7 +3,10 @@ import type { SessionStore } from '../database/SessionStore';
 import type { SessionAudit } from './SessionAudit';
 import { type CommandCapture, SessionTracker } from './SessionTracker';
 
-function setup(options: { idleAfterMs: number; idleDisconnectAfterMs?: number }) {
+function setup(options: {
+  idleAfterMs: number;
+  idleDisconnectAfterMs?: number;
+}) {
   let now = 0;
   const events: any[] = [];
   const updates: any[] = [];
@@ -14,7 +17,9 @@ function setup(options: { idleAfterMs: number; idleDisconnectAfterMs?: number })
     }),
     endSessions: jest.fn(async () => ['s1']),
   } as unknown as SessionStore;
-  const audit = { record: (e: unknown) => events.push(e) } as unknown as SessionAudit;
+  const audit = {
+    record: (e: unknown) => events.push(e),
+  } as unknown as SessionAudit;
   let commandListener: (c: { command: string; at: Date }) => void = () => {};
   const capture: CommandCapture = {
     input: jest.fn(),
@@ -56,7 +61,8 @@ function setup(options: { idleAfterMs: number; idleDisconnectAfterMs?: number })
     updates,
     relay,
     capture,
-    emitCommand: (command: string) => commandListener({ command, at: new Date(now) }),
+    emitCommand: (command: string) =>
+      commandListener({ command, at: new Date(now) }),
     advance: (ms: number) => {
       now += ms;
       jest.advanceTimersByTime(ms);
@@ -83,7 +89,9 @@ describe('SessionTracker', () => {
       ['resize', { cols: 110, rows: 33 }],
       ['disconnect', { code: 1000, reason: 'process exited with code 0' }],
     ]);
-    expect(t.events.every(e => e.sessionId === 's1' && e.clientIp === '127.0.0.1')).toBe(true);
+    expect(
+      t.events.every(e => e.sessionId === 's1' && e.clientIp === '127.0.0.1'),
+    ).toBe(true);
     expect(t.capture.dispose).toHaveBeenCalled();
   });
 
@@ -102,10 +110,17 @@ describe('SessionTracker', () => {
     t.advance(1000);
     expect(t.tracker.status).toBe('idle');
     t.advance(2000);
-    expect(t.relay.close).toHaveBeenCalledWith(4411, 'ended after 3 s without input');
+    expect(t.relay.close).toHaveBeenCalledWith(
+      4411,
+      'ended after 3 s without input',
+    );
     await Promise.resolve();
     await t.tracker.settled();
-    expect(t.updates).toEqual([{ status: 'idle' }, { status: 'active', lastActivityAt: expect.any(Date) }, { status: 'idle' }]);
+    expect(t.updates).toEqual([
+      { status: 'idle' },
+      { status: 'active', lastActivityAt: expect.any(Date) },
+      { status: 'idle' },
+    ]);
   });
 
   it('never ends an idle session without an idle disconnect setting', () => {

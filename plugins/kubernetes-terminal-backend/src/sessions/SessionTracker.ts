@@ -11,6 +11,7 @@ import type {
 } from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';
 import type { RelayObserver } from '../stream/TerminalRelay';
+import type { SessionRecording } from '../recording/RecordingWriter';
 import type { SessionAudit } from './SessionAudit';
 
 /** What the tracker needs of the command recorder (see ../audit/CommandRecorder). @internal */
@@ -18,7 +19,9 @@ export interface CommandCapture {
   input(data: Uint8Array): void;
   output(data: Uint8Array): void;
   resize(cols: number, rows: number): void;
-  onCommand(listener: (command: { command: string; at: Date }) => void): { dispose(): void };
+  onCommand(listener: (command: { command: string; at: Date }) => void): {
+    dispose(): void;
+  };
   /** Resolves once the output given so far has been parsed. */
   flush(): Promise<void>;
   dispose(): void;
@@ -39,6 +42,8 @@ export interface SessionTrackerOptions {
   idleAfterMs: number;
   idleDisconnectAfterMs?: number;
   capture?: CommandCapture;
+  /** The session's recording (asciicast), if sessions are recorded. */
+  recording?: SessionRecording;
   /** Resizes are recorded once the window has kept its size this long. */
   resizeSettleMs?: number;
   now?: () => number;
@@ -72,6 +77,7 @@ export class SessionTracker implements RelayObserver {
     options.capture?.onCommand(({ command, at }) => {
       this.lastActivityAt = at;
       this.record({ eventType: 'command_executed', command, createdAt: at });
+      options.recording?.marker(command);
     });
   }
 
@@ -84,7 +90,10 @@ export class SessionTracker implements RelayObserver {
   }
 
   /** Creates the session row and records `connect`; then follows the relay. */
-  start(relay: RelayControl, fields: { clusterType: 'public' | 'private'; instanceId: string }) {
+  start(
+    relay: RelayControl,
+    fields: { clusterType: 'public' | 'private'; instanceId: string },
+  ) {
     const s = this.options.session;
     const createdAt = new Date(this.now());
     this.rowWrites = this.options.store
@@ -133,10 +142,12 @@ export class SessionTracker implements RelayObserver {
   }
 
   onOutput(data: Buffer) {
+    this.options.recording?.output(data);
     this.options.capture?.output(data);
   }
 
   onResize(cols: number, rows: number) {
+    this.options.recording?.resize(cols, rows);
     this.options.capture?.resize(cols, rows);
     // A window being dragged sends dozens of sizes; the log keeps the one it settled on.
     this.pendingSize = { cols, rows };
@@ -174,11 +185,17 @@ export class SessionTracker implements RelayObserver {
           capture.dispose();
         })
       : Promise.resolve();
+    // Closed after the recorder's last command, so that its marker is in the recording.
+    void captured.finally(() => this.options.recording?.end());
     this.rowWrites = Promise.all([this.rowWrites, captured])
       .then(() => {
         // Stamped after the recorder's last command, so the log reads in order.
         const endedAt = new Date(this.now());
-        this.record({ eventType: 'disconnect', details: { code, reason }, createdAt: endedAt });
+        this.record({
+          eventType: 'disconnect',
+          details: { code, reason },
+          createdAt: endedAt,
+        });
         return this.options.store.endSessions([this.sessionId], {
           status,
           endReason: reason,
@@ -192,11 +209,16 @@ export class SessionTracker implements RelayObserver {
   updateExpiry(expiry: { expiresAt: Date; maxExpiresAt: Date }) {
     this.options.session.expiresAt = expiry.expiresAt;
     this.options.session.maxExpiresAt = expiry.maxExpiresAt;
-    this.update({ expiresAt: expiry.expiresAt, maxExpiresAt: expiry.maxExpiresAt });
+    this.update({
+      expiresAt: expiry.expiresAt,
+      maxExpiresAt: expiry.maxExpiresAt,
+    });
   }
 
   /** Audit event of this session, with its common fields filled in. */
-  record(event: Omit<NewAuditEvent, 'userEntityRef'> & { userEntityRef?: string }) {
+  record(
+    event: Omit<NewAuditEvent, 'userEntityRef'> & { userEntityRef?: string },
+  ) {
     const s = this.options.session;
     this.options.audit.record({
       sessionId: s.id,
@@ -225,7 +247,10 @@ export class SessionTracker implements RelayObserver {
     if (this.idleSince === undefined && now - this.lastInputAt >= idleAfterMs) {
       this.idleSince = now;
       this.update({ status: 'idle' });
-      this.record({ eventType: 'idle', details: { idleSeconds: Math.round((now - this.lastInputAt) / 1000) } });
+      this.record({
+        eventType: 'idle',
+        details: { idleSeconds: Math.round((now - this.lastInputAt) / 1000) },
+      });
       this.relay?.notify({
         type: 'idle',
         idleSeconds: Math.round((now - this.lastInputAt) / 1000),
@@ -241,8 +266,12 @@ export class SessionTracker implements RelayObserver {
       now - this.idleSince >= idleDisconnectAfterMs
     ) {
       const seconds = Math.round((now - this.lastInputAt) / 1000);
-      const span = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-      this.relay?.close(TerminalCloseCode.IdleTimeout, `ended after ${span} without input`);
+      const span =
+        seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+      this.relay?.close(
+        TerminalCloseCode.IdleTimeout,
+        `ended after ${span} without input`,
+      );
     }
   }
 
@@ -259,7 +288,9 @@ export class SessionTracker implements RelayObserver {
 
   private warn(what: string, error: unknown) {
     this.options.logger.warn(
-      `terminal session ${this.sessionId}: ${what} the session row: ${(error as Error).message}`,
+      `terminal session ${this.sessionId}: ${what} the session row: ${
+        (error as Error).message
+      }`,
     );
   }
 }

@@ -11,6 +11,8 @@ import {
 } from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';
 import type { TerminalRelay } from '../stream/TerminalRelay';
+import type { RecordingWriter } from '../recording/RecordingWriter';
+import type { RecordingStore } from '../recording/RecordingStore';
 import type { SessionAudit } from './SessionAudit';
 import { type CommandCapture, SessionTracker } from './SessionTracker';
 
@@ -21,8 +23,13 @@ export interface TerminalSessionsOptions {
   config: TerminalConfig;
   logger: LoggerService;
   /** Makes the command recorder of a session; without it no `command_executed` is recorded. */
-  createCapture?: (size: { cols: number; rows: number }) => CommandCapture;
+  createCapture?: (
+    size: { cols: number; rows: number },
+    options: { tty: boolean },
+  ) => CommandCapture;
   instanceId?: string;
+  /** Records sessions (asciicast) when given. */
+  recordings?: { writer: RecordingWriter; store: RecordingStore };
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -36,7 +43,10 @@ const HEARTBEAT_MS = 15_000;
  */
 export class TerminalSessions {
   readonly instanceId: string;
-  private readonly live = new Map<string, { tracker: SessionTracker; relay: TerminalRelay }>();
+  private readonly live = new Map<
+    string,
+    { tracker: SessionTracker; relay: TerminalRelay }
+  >();
   private heartbeatTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: TerminalSessionsOptions) {
@@ -45,10 +55,15 @@ export class TerminalSessions {
 
   /** Refuses a new session while it could not be audited, or when the user has too many. */
   async assertCanOpen(userEntityRef: string) {
-    const { store, audit, config } = this.options;
+    const { store, audit, config, recordings } = this.options;
     if (config.auditFailClosed && !audit.healthy) {
       throw new ServiceUnavailableError(
         'terminal sessions are refused while the audit log cannot be written; try again shortly',
+      );
+    }
+    if (recordings?.writer.failClosed && !recordings.writer.healthy) {
+      throw new ServiceUnavailableError(
+        'terminal sessions are refused while session recordings cannot be written; try again shortly',
       );
     }
     const { totalCount } = await store.listSessions({
@@ -69,7 +84,23 @@ export class TerminalSessions {
 
   /** Starts following a relay; returns the observer to give it. */
   track(session: TerminalSession, relay: TerminalRelay): SessionTracker {
-    const { config, store, audit, logger, createCapture } = this.options;
+    const { config, store, audit, logger, createCapture, recordings } =
+      this.options;
+    const size = session.initialSize ?? { cols: 80, rows: 24 };
+    const recording = recordings?.writer.begin(
+      {
+        id: session.id,
+        ...size,
+        title: `${session.userEntityRef} in ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
+      },
+      {
+        onFail: reason =>
+          relay.close(
+            TerminalCloseCode.AuditUnavailable,
+            `the session was ended because ${reason}`,
+          ),
+      },
+    );
     const tracker = new SessionTracker({
       session,
       store,
@@ -77,10 +108,13 @@ export class TerminalSessions {
       logger,
       idleAfterMs: config.idleAfterMs,
       idleDisconnectAfterMs: config.idleDisconnectAfterMs,
-      capture: createCapture?.(session.initialSize ?? { cols: 80, rows: 24 }),
+      capture: createCapture?.(size, { tty: session.tty !== false }),
+      recording,
     });
     tracker.start(relay, {
-      clusterType: config.privateClusters.includes(session.cluster) ? 'private' : 'public',
+      clusterType: config.privateClusters.includes(session.cluster)
+        ? 'private'
+        : 'public',
       instanceId: this.instanceId,
     });
     this.live.set(session.id, { tracker, relay });
@@ -100,7 +134,11 @@ export class TerminalSessions {
    * Ends a live session. A session served by this replica is closed at once; one served by another
    * replica is marked terminated in the database, and that replica closes it at its next heartbeat.
    */
-  async terminate(sessionId: string, by: string, reason?: string): Promise<boolean> {
+  async terminate(
+    sessionId: string,
+    by: string,
+    reason?: string,
+  ): Promise<boolean> {
     const { store } = this.options;
     const [ended] = await store.endSessions([sessionId], {
       status: 'terminated',
@@ -111,7 +149,10 @@ export class TerminalSessions {
       return false;
     }
     const local = this.live.get(sessionId);
-    local?.tracker.record({ eventType: 'terminate', details: { by, ...(reason && { reason }) } });
+    local?.tracker.record({
+      eventType: 'terminate',
+      details: { by, ...(reason && { reason }) },
+    });
     if (!local) {
       const session = await store.getSession(sessionId);
       if (session) {
@@ -129,26 +170,52 @@ export class TerminalSessions {
   startHeartbeat(intervalMs = HEARTBEAT_MS) {
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat().catch(error =>
-        this.options.logger.warn(`terminal session heartbeat failed: ${(error as Error).message}`),
+        this.options.logger.warn(
+          `terminal session heartbeat failed: ${(error as Error).message}`,
+        ),
       );
     }, intervalMs);
     this.heartbeatTimer.unref?.();
   }
 
-  /** Tells the database this replica still serves its sessions, and closes those ended elsewhere. */
+  /**
+   * Tells the database this replica still serves its sessions, and closes those ended elsewhere:
+   * terminated by someone, or reaped as stale while this replica was too slow to say it was alive.
+   */
   async heartbeat() {
     const { store } = this.options;
     const entries = [...this.live.entries()];
     if (entries.length === 0) {
       return;
     }
-    await store.heartbeat(this.instanceId, entries.map(([id]) => id), new Date());
+    const ids = entries.map(([id]) => id);
+    await store.heartbeat(this.instanceId, ids, new Date());
+    // One query for all, not one per session: with SQLite each query runs synchronously, and a
+    // thousand in a row held the event loop (and every terminal's echo) for tens of milliseconds.
+    const stored = new Map((await store.getSessions(ids)).map(s => [s.id, s]));
+    let updates = 0;
     for (const [id, { tracker, relay }] of entries) {
-      const stored = await store.getSession(id);
-      if (stored?.status === 'terminated') {
-        relay.terminate(stored.endReason?.replace(/^terminated by /, '') ?? 'an administrator');
-      } else if (stored && stored.lastActivityAt < tracker.lastActivityAt) {
-        await store.updateSession(id, { lastActivityAt: tracker.lastActivityAt });
+      const row = stored.get(id);
+      if (row?.status === 'terminated') {
+        relay.terminate(
+          row.endReason?.replace(/^terminated by /, '') ?? 'an administrator',
+        );
+      } else if (row && !liveSessionStatuses.includes(row.status)) {
+        // Ended while it was still served here: this replica was too slow to send its heartbeats
+        // (the stale-session task took it for dead). The log says the session ended, so it does,
+        // rather than go on with commands recorded after its `disconnect`.
+        relay.close(
+          TerminalCloseCode.GoingAway,
+          `the session was ended while this portal replica did not answer (${
+            row.endReason ?? row.status
+          }); reconnect to go on`,
+        );
+      } else if (row && row.lastActivityAt < tracker.lastActivityAt) {
+        await store.updateSession(id, {
+          lastActivityAt: tracker.lastActivityAt,
+        });
+        if (++updates % 50 === 0)
+          await new Promise(resolve => setImmediate(resolve));
       }
     }
   }
@@ -168,6 +235,15 @@ export class TerminalSessions {
         endedAt: new Date(),
       },
     );
+    await this.options.recordings?.store
+      .finishAbandoned(ended, new Date())
+      .catch(error =>
+        this.options.logger.warn(
+          `could not close the recordings of stale sessions: ${
+            (error as Error).message
+          }`,
+        ),
+      );
     for (const session of stale.filter(s => ended.includes(s.id))) {
       this.record({
         ...eventFieldsOf(session),
@@ -182,10 +258,14 @@ export class TerminalSessions {
   async close() {
     clearInterval(this.heartbeatTimer);
     for (const { relay, tracker } of this.live.values()) {
-      relay.close(TerminalCloseCode.GoingAway, 'the portal backend is shutting down');
+      relay.close(
+        TerminalCloseCode.GoingAway,
+        'the portal backend is shutting down',
+      );
       await tracker.settled();
     }
     this.live.clear();
+    await this.options.recordings?.writer.close();
     await this.options.audit.flush();
     await this.options.audit.close();
   }

@@ -6,7 +6,8 @@ import {
   TerminalCloseCode,
   type TerminalCloseCodeValue,
 } from '@internal/plugin-kubernetes-terminal-common';
-import type { IncomingMessage, Server } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -15,7 +16,10 @@ import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
 import type { TicketStore } from '../service/TicketStore';
-import type { SessionPodAttachment, SessionPodManager } from '../sessionPods/SessionPodManager';
+import type {
+  SessionPodAttachment,
+  SessionPodManager,
+} from '../sessionPods/SessionPodManager';
 import { TerminalRelay } from './TerminalRelay';
 
 const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
@@ -82,41 +86,38 @@ export class StreamGateway {
 
   async close() {
     for (const relay of this.relays) {
-      relay.close(TerminalCloseCode.GoingAway, 'the portal backend is shutting down');
+      relay.close(
+        TerminalCloseCode.GoingAway,
+        'the portal backend is shutting down',
+      );
     }
     this.relays.clear();
   }
 
+  /**
+   * Listens for upgrades on the server from the first request on. An upgrade that reaches Express
+   * instead keeps its socket in the HTTP server's bookkeeping, which destroys it once
+   * `headersTimeout` has passed (60–90 s): a terminal would die after a minute. While this is the only
+   * `upgrade` listener, upgrades for other paths are handed to the HTTP handlers, as Node would have
+   * done without a listener, so plugins that take WebSockets through Express (the Kubernetes proxy, the
+   * first upgrade of signals) work as before.
+   */
   private watchServer(server: Server) {
     if (this.servers.has(server)) {
       return;
     }
     this.servers.add(server);
-    let listening = false;
-    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = this.ownPath(req.url);
-      if (path) {
-        this.handleUpgrade(req, socket, head, path);
-      }
-    };
-    const join = () => {
-      if (!listening) {
-        listening = true;
-        server.on('upgrade', onUpgrade);
-      }
-    };
-    if (server.listenerCount('upgrade') > 0) {
-      join();
-      return;
-    }
-    const onNewListener = (event: string | symbol) => {
-      if (event === 'upgrade' && !listening) {
-        server.off('newListener', onNewListener);
-        // Added after the other plugin's listener is in place, from the next tick on.
-        setImmediate(join);
-      }
-    };
-    server.on('newListener', onNewListener);
+    server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        const path = this.ownPath(req.url);
+        if (path) {
+          this.handleUpgrade(req, socket, head, path);
+        } else if (server.listenerCount('upgrade') === 1) {
+          toRequestHandlers(server, req, socket as Socket, head);
+        }
+      },
+    );
   }
 
   private ownPath(url: string | undefined): string | undefined {
@@ -131,11 +132,20 @@ export class StreamGateway {
     return STREAM_PATH.test(rest) ? rest : undefined;
   }
 
-  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string) {
+  private handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    path: string,
+  ) {
     const { config, tickets, sessions, clusters, logger } = this.options;
     const origin = req.headers.origin;
     if (!origin || !config.allowedOrigins.includes(origin)) {
-      logger.warn(`terminal WebSocket refused: origin ${origin ?? '(none)'} is not allowed`);
+      logger.warn(
+        `terminal WebSocket refused: origin ${
+          origin ?? '(none)'
+        } is not allowed`,
+      );
       rejectUpgrade(socket, 403, 'Forbidden', 'origin not allowed');
       return;
     }
@@ -147,7 +157,12 @@ export class StreamGateway {
       .find(p => p.startsWith(TERMINAL_TICKET_PROTOCOL_PREFIX))
       ?.slice(TERMINAL_TICKET_PROTOCOL_PREFIX.length);
     if (!offered.includes(TERMINAL_WS_PROTOCOL) || !ticket) {
-      rejectUpgrade(socket, 400, 'Bad Request', `offer the ${TERMINAL_WS_PROTOCOL} subprotocol and a ticket`);
+      rejectUpgrade(
+        socket,
+        400,
+        'Bad Request',
+        `offer the ${TERMINAL_WS_PROTOCOL} subprotocol and a ticket`,
+      );
       return;
     }
     const sessionId = STREAM_PATH.exec(path)![1];
@@ -155,18 +170,37 @@ export class StreamGateway {
     const session = sessions.get(sessionId);
     let refusal: { code: TerminalCloseCodeValue; reason: string } | undefined;
     if (!redeemed.ok) {
-      refusal = { code: TerminalCloseCode.Unauthorized, reason: redeemed.reason };
+      refusal = {
+        code: TerminalCloseCode.Unauthorized,
+        reason: redeemed.reason,
+      };
     } else if (!session || session.state !== 'pending') {
-      refusal = { code: TerminalCloseCode.Unauthorized, reason: 'session is not waiting for a connection' };
+      refusal = {
+        code: TerminalCloseCode.Unauthorized,
+        reason: 'session is not waiting for a connection',
+      };
     } else if (session.userEntityRef !== redeemed.claims.userEntityRef) {
-      refusal = { code: TerminalCloseCode.Unauthorized, reason: 'ticket belongs to another user' };
+      refusal = {
+        code: TerminalCloseCode.Unauthorized,
+        reason: 'ticket belongs to another user',
+      };
     }
     const cluster = session && clusters.get(session.cluster);
     if (!refusal && !cluster?.kubeConfig) {
-      refusal = { code: TerminalCloseCode.NotFound, reason: `cluster ${session?.cluster} is not configured` };
+      refusal = {
+        code: TerminalCloseCode.NotFound,
+        reason: `cluster ${session?.cluster} is not configured`,
+      };
     }
-    if (!refusal && session?.kind === 'session-pod' && !this.options.sessionPods?.enabledIn(session.cluster)) {
-      refusal = { code: TerminalCloseCode.Forbidden, reason: `session pods are not enabled in cluster ${session.cluster}` };
+    if (
+      !refusal &&
+      session?.kind === 'session-pod' &&
+      !this.options.sessionPods?.enabledIn(session.cluster)
+    ) {
+      refusal = {
+        code: TerminalCloseCode.Forbidden,
+        reason: `session pods are not enabled in cluster ${session.cluster}`,
+      };
     }
     this.wss.handleUpgrade(req, socket, head, ws => {
       if (refusal) {
@@ -179,8 +213,14 @@ export class StreamGateway {
     });
   }
 
-  private startRelay(ws: WebSocket, session: NonNullable<ReturnType<SessionRegistry['get']>>, kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] & object) {
-    const { sessions, config, logger, terminalSessions, sessionPods } = this.options;
+  private startRelay(
+    ws: WebSocket,
+    session: NonNullable<ReturnType<SessionRegistry['get']>>,
+    kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] &
+      object,
+  ) {
+    const { sessions, config, logger, terminalSessions, sessionPods } =
+      this.options;
     sessions.update(session.id, { state: 'connecting' });
     logger.info(
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
@@ -195,7 +235,10 @@ export class StreamGateway {
       logger,
       // The session pod is exec'd into with the backend's credentials; only the pod holds the
       // session's own, narrowly bound token.
-      prepare: session.kind === 'session-pod' ? () => attachment!.prepare() : undefined,
+      prepare:
+        session.kind === 'session-pod'
+          ? () => attachment!.prepare()
+          : undefined,
       onExtend: () => attachment?.extend(),
       onEnd: reason => {
         attachment?.stop();
@@ -226,10 +269,35 @@ function isWebSocketUpgrade(req: IncomingMessage): boolean {
   );
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string, reason: string) {
+/** Gives an upgrade request to the server's `request` handlers, on a response bound to its socket. */
+function toRequestHandlers(
+  server: Server,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+) {
+  if (head.length > 0) socket.unshift(head);
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once('finish', () => {
+    res.detachSocket(socket);
+    socket.end();
+  });
+  server.emit('request', req, res);
+}
+
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  text: string,
+  reason: string,
+) {
   const body = `${reason}\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(
+      body,
+    )}\r\nConnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   );
 }

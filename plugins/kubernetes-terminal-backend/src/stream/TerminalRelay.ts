@@ -1,5 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   TERMINAL_ACK_WINDOW_BYTES,
   TERMINAL_PROTOCOL_VERSION,
@@ -24,6 +24,8 @@ import { RelayFailure } from './RelayFailure';
 const SHELL_COMMIT_DELAY_MS = 400;
 /** Input typed before a shell is confirmed is held, up to this much. */
 const MAX_PENDING_INPUT_BYTES = 256 * 1024;
+/** How long we ask the cluster whether a pod whose shell was killed is being deleted. */
+const POD_CHECK_TIMEOUT_MS = 3000;
 
 /**
  * Told what happens in a relayed session, synchronously and on the stream's hot path: an observer
@@ -60,7 +62,8 @@ export interface TerminalRelayOptions {
 
 /**
  * Relays one browser terminal to a container's exec stream: tries each configured shell in turn,
- * holds the user's first keystrokes until a shell runs, forwards resizes, reports the exit status,
+ * holds the user's first keystrokes until a shell runs (without a terminal: sends them at once, and
+ * again to the next shell if the first does not exist), forwards resizes, reports the exit status,
  * and pauses the container's output while the browser has not acknowledged enough of it.
  *
  * @internal
@@ -81,12 +84,15 @@ export class TerminalRelay {
   private browserAlive = true;
   private heartbeat?: NodeJS.Timeout;
   private observer?: RelayObserver;
+  /** Input goes to a shell before it is known to run (sessions without a terminal). */
+  private readonly early: boolean;
 
   constructor(options: TerminalRelayOptions) {
     this.options = options;
     this.browser = options.browser;
     this.size = options.session.initialSize;
     this.observer = options.observer;
+    this.early = options.session.tty === false;
   }
 
   /** Sets who is told what happens in this session (before `start`). */
@@ -113,11 +119,19 @@ export class TerminalRelay {
     this.browser.on('pong', () => {
       this.browserAlive = true;
     });
-    this.browser.on('close', () => this.end(TerminalCloseCode.Normal, 'browser disconnected'));
-    this.browser.on('error', error =>
-      this.end(TerminalCloseCode.ProtocolError, `browser socket error: ${error.message}`),
+    this.browser.on('close', () =>
+      this.end(TerminalCloseCode.Normal, 'browser disconnected'),
     );
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatIntervalMs);
+    this.browser.on('error', error =>
+      this.end(
+        TerminalCloseCode.ProtocolError,
+        `browser socket error: ${error.message}`,
+      ),
+    );
+    this.heartbeat = setInterval(
+      () => this.beat(),
+      this.options.heartbeatIntervalMs,
+    );
     this.heartbeat.unref?.();
     void this.prepareThenShell();
   }
@@ -183,7 +197,9 @@ export class TerminalRelay {
       this.fail(
         TerminalCloseCode.NoShell,
         'NoShell',
-        `container '${session.container}' has none of the shells ${shells.join(', ')}`,
+        `container '${session.container}' has none of the shells ${shells.join(
+          ', ',
+        )}`,
       );
       return;
     }
@@ -196,7 +212,7 @@ export class TerminalRelay {
           pod: session.pod,
           container: session.container,
           command: [shell],
-          tty: true,
+          tty: session.tty !== false,
         },
         (channel, data) => this.onUpstreamFrame(index, channel, data),
       );
@@ -211,10 +227,20 @@ export class TerminalRelay {
     this.upstream = upstream;
     upstream.on('close', () => this.onUpstreamClose(index));
     upstream.on('error', error =>
-      this.options.logger.warn(`exec stream error in session ${session.id}: ${error.message}`),
+      this.options.logger.warn(
+        `exec stream error in session ${session.id}: ${error.message}`,
+      ),
     );
     this.sendResize();
-    this.commitTimer = setTimeout(() => this.commit(shell), SHELL_COMMIT_DELAY_MS);
+    // Without a terminal no prompt comes to wait for: input goes to the shell straight away, and to
+    // the next shell as well if this one does not exist.
+    for (const chunk of this.early ? this.pendingInput : []) {
+      this.sendUpstream(ExecChannel.Stdin, chunk);
+    }
+    this.commitTimer = setTimeout(
+      () => this.commit(shell),
+      SHELL_COMMIT_DELAY_MS,
+    );
   }
 
   private onExecRefused(error: unknown) {
@@ -222,7 +248,10 @@ export class TerminalRelay {
       const message = error.message;
       if (error.httpStatus === 403) {
         this.fail(TerminalCloseCode.Forbidden, 'Forbidden', message);
-      } else if (error.httpStatus === 404 || /not valid for pod|not found/i.test(message)) {
+      } else if (
+        error.httpStatus === 404 ||
+        /not valid for pod|not found/i.test(message)
+      ) {
         this.fail(TerminalCloseCode.NotFound, 'NotFound', message);
       } else {
         this.fail(TerminalCloseCode.UpstreamError, 'UpstreamError', message);
@@ -258,7 +287,11 @@ export class TerminalRelay {
     try {
       status = JSON.parse(data.toString('utf8'));
     } catch {
-      this.fail(TerminalCloseCode.UpstreamError, 'UpstreamError', 'unreadable exec status');
+      this.fail(
+        TerminalCloseCode.UpstreamError,
+        'UpstreamError',
+        'unreadable exec status',
+      );
       return;
     }
     if (!this.committed && isCommandNotFound(status)) {
@@ -287,8 +320,50 @@ export class TerminalRelay {
       );
       return;
     }
+    if (code >= 128) {
+      // Killed by a signal: a pod being deleted kills its processes; say so rather than "exited".
+      this.attempt = -2;
+      void this.podGone().then(gone => {
+        if (this.ended) return;
+        if (gone) {
+          const { namespace, pod } = this.options.session;
+          this.fail(
+            TerminalCloseCode.NotFound,
+            'PodDeleted',
+            `pod ${namespace}/${pod} was deleted`,
+          );
+          return;
+        }
+        this.send({ type: 'exit', code });
+        this.end(TerminalCloseCode.Normal, `process exited with code ${code}`);
+      });
+      return;
+    }
     this.send({ type: 'exit', code });
     this.end(TerminalCloseCode.Normal, `process exited with code ${code}`);
+  }
+
+  /** Whether the session's pod is gone or being deleted; false when the cluster cannot tell in time. */
+  private async podGone(): Promise<boolean> {
+    const { namespace, pod } = this.options.session;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const api = this.options.kubeConfig.makeApiClient(CoreV1Api);
+      const found = await Promise.race([
+        api.readNamespacedPod({ name: pod, namespace }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error('timeout')),
+            POD_CHECK_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return Boolean(found.metadata?.deletionTimestamp);
+    } catch (error) {
+      return (error as { code?: number }).code === 404;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private onUpstreamClose(attempt: number) {
@@ -309,10 +384,14 @@ export class TerminalRelay {
     this.committed = true;
     clearTimeout(this.commitTimer);
     this.options.session.shell = shell;
-    this.send({ type: 'connected', shell, protocol: this.upstream?.protocol ?? '' });
+    this.send({
+      type: 'connected',
+      shell,
+      protocol: this.upstream?.protocol ?? '',
+    });
     this.observer?.onConnected(shell);
     for (const chunk of this.pendingInput) {
-      this.sendUpstream(ExecChannel.Stdin, chunk);
+      if (!this.early) this.sendUpstream(ExecChannel.Stdin, chunk);
       this.observer?.onInput(chunk);
     }
     this.pendingInput = [];
@@ -338,7 +417,9 @@ export class TerminalRelay {
         );
         return;
       }
-      this.pendingInput.push(Buffer.from(data));
+      const copy = Buffer.from(data);
+      this.pendingInput.push(copy);
+      if (this.early) this.sendUpstream(ExecChannel.Stdin, copy);
       return;
     }
     const parsed = parseTerminalClientMessage(data.toString('utf8'));
@@ -378,10 +459,12 @@ export class TerminalRelay {
   }
 
   private sendResize() {
-    if (this.size) {
+    if (this.size && this.options.session.tty !== false) {
       this.sendUpstream(
         ExecChannel.Resize,
-        Buffer.from(JSON.stringify({ Width: this.size.cols, Height: this.size.rows })),
+        Buffer.from(
+          JSON.stringify({ Width: this.size.cols, Height: this.size.rows }),
+        ),
       );
     }
   }

@@ -19,7 +19,9 @@ export interface KubeStatus {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { causes?: Array<{ reason?: string; type?: string; message?: string }> };
+  details?: {
+    causes?: Array<{ reason?: string; type?: string; message?: string }>;
+  };
 }
 
 /**
@@ -28,10 +30,7 @@ export interface KubeStatus {
  * @internal
  */
 export class ExecRefusedError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    readonly status?: KubeStatus,
-  ) {
+  constructor(readonly httpStatus: number, readonly status?: KubeStatus) {
     super(
       status?.message ??
         `the Kubernetes API refused the exec request with HTTP ${httpStatus}`,
@@ -61,7 +60,9 @@ export async function openExecStream(
   for (const arg of target.command) {
     query.append('command', arg);
   }
-  const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
+  const path = `/api/v1/namespaces/${encodeURIComponent(
+    target.namespace,
+  )}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
 
   let refused: Promise<ExecRefusedError> | undefined;
   const handler = new WebSocketHandler(
@@ -101,7 +102,11 @@ export async function openExecStream(
       return socket as any;
     },
     // client-node would otherwise end this process's own stdout when the server half-closes a channel.
-    { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() },
+    {
+      stdin: new PassThrough(),
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+    },
   );
   try {
     const socket = await handler.connect(path, null, (channel, data) => {
@@ -115,7 +120,9 @@ export async function openExecStream(
     }
     const cause = (error as { error?: Error; message?: string }).error ?? error;
     throw new Error(
-      `exec stream could not be opened: ${(cause as Error)?.message ?? String(cause)}`,
+      `exec stream could not be opened: ${
+        (cause as Error)?.message ?? String(cause)
+      }`,
     );
   }
 }

@@ -1,0 +1,392 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { AsciicastHeader } from '@internal/plugin-kubernetes-terminal-common';
+import {
+  EVENT_HEADER_BYTES,
+  eventHeader,
+  type RecordedEventCode,
+} from './recordingFormat';
+import type {
+  RecordingBatch,
+  RecordingChunk,
+  RecordingStore,
+} from './RecordingStore';
+
+/** @internal */
+export interface RecordingWriterOptions {
+  store: RecordingStore;
+  logger: LoggerService;
+  /** Largest recording of one session, in bytes stored (output and events' framing); it stops there. */
+  maxBytesPerSession: number;
+  /**
+   * End a session whose recording cannot be kept: its write failed, it reached the size cap, or the
+   * writer fell too far behind. Otherwise the recording stops (marked truncated) and the session goes on.
+   */
+  failClosed: boolean;
+  /** Bytes not yet written, over all sessions, beyond which recordings lose output. */
+  maxUnsavedBytes?: number;
+  /** A chunk is closed once it holds this much. */
+  chunkBytes?: number;
+  flushIntervalMs?: number;
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  now?: () => number;
+}
+
+/** What a session's recording tells its session. @internal */
+export interface RecordingCallbacks {
+  /** The recording cannot be kept and the portal is configured fail-closed: end the session. */
+  onFail(reason: string): void;
+}
+
+/**
+ * One session's recording: output and resizes as asciicast v2 events, and a marker per recorded
+ * command. Every method is synchronous and only keeps the bytes it is given (the stream's hot path:
+ * no decoding, no JSON); the {@link RecordingWriter} stores them in chunks.
+ *
+ * @internal
+ */
+export class SessionRecording {
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private seq = 0;
+  private last = 0;
+  private total = 0;
+  private stopped = false;
+  private ended = false;
+  truncated = false;
+
+  constructor(
+    private readonly writer: RecordingWriter,
+    readonly sessionId: string,
+    private readonly startedAt: number,
+    private readonly callbacks: RecordingCallbacks,
+  ) {}
+
+  /** The output as the container sent it; kept by reference (the relay never reuses it). */
+  output(data: Uint8Array) {
+    if (this.stopped || data.length === 0) return;
+    this.add(
+      'o',
+      Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data.buffer, data.byteOffset, data.length),
+    );
+  }
+
+  resize(cols: number, rows: number) {
+    if (!this.stopped) this.add('r', Buffer.from(`${cols}x${rows}`));
+  }
+
+  /** A command was run: a marker for players to jump to. */
+  marker(label: string) {
+    if (!this.stopped) this.add('m', Buffer.from(label));
+  }
+
+  /** The session ended: whatever is pending is written, then the recording is closed. */
+  end() {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopped = true;
+    this.writer.finish(this);
+  }
+
+  /** The recording cannot go on: stops it, and ends the session if so configured. */
+  fail(reason: string) {
+    if (this.stopped) return;
+    this.truncated = true;
+    this.stopped = true;
+    // Said in the recording as well, for whoever replays it.
+    this.push('m', Buffer.from(`recording stopped: ${reason}`));
+    this.writer.stopped(this, reason);
+    if (this.writer.failClosed) this.callbacks.onFail(reason);
+  }
+
+  /** Closes the events gathered so far into a chunk; undefined if there are none. */
+  takeChunk(): RecordingChunk | undefined {
+    if (this.parts.length === 0) return undefined;
+    const chunk = {
+      sessionId: this.sessionId,
+      seq: this.seq++,
+      data: Buffer.concat(this.parts, this.partsBytes),
+    };
+    this.parts = [];
+    this.partsBytes = 0;
+    return chunk;
+  }
+
+  private add(code: RecordedEventCode, data: Buffer) {
+    const bytes = EVENT_HEADER_BYTES + data.length;
+    if (this.total + bytes > this.writer.maxBytesPerSession) {
+      this.fail(
+        `the recording reached its size limit of ${formatBytes(
+          this.writer.maxBytesPerSession,
+        )}`,
+      );
+      return;
+    }
+    if (!this.writer.reserve(bytes)) {
+      this.fail('recordings could not be written fast enough');
+      return;
+    }
+    this.total += bytes;
+    this.push(code, data);
+  }
+
+  private push(code: RecordedEventCode, data: Buffer) {
+    // Time never goes back, even where a command is stamped after output that came just ahead of it.
+    const ms = Math.max(this.last, this.writer.now() - this.startedAt);
+    this.last = ms;
+    this.parts.push(eventHeader(code, ms, data.length), data);
+    this.partsBytes += EVENT_HEADER_BYTES + data.length;
+    if (this.partsBytes >= this.writer.chunkBytes) this.writer.ready(this);
+  }
+}
+
+/**
+ * Writes the recordings of every session on this replica: in batches, off the streams' path, in order
+ * per recording, retrying failed writes with backoff. Memory is bounded: past `maxUnsavedBytes` of
+ * lines not yet written, recordings stop (or their sessions end, fail-closed) rather than grow it.
+ *
+ * @internal
+ */
+export class RecordingWriter {
+  readonly maxBytesPerSession: number;
+  readonly failClosed: boolean;
+  readonly chunkBytes: number;
+  readonly now: () => number;
+  private readonly store: RecordingStore;
+  private readonly logger: LoggerService;
+  private readonly maxUnsavedBytes: number;
+  private readonly minRetryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly open = new Set<SessionRecording>();
+  private pending: RecordingBatch = { starts: [], chunks: [], ends: [] };
+  private unsaved = 0;
+  private writing?: Promise<void>;
+  private failures = 0;
+  private retryAt = 0;
+  private kickScheduled = false;
+  private closed = false;
+  private lastError?: string;
+  private healthyFlag = true;
+
+  constructor(options: RecordingWriterOptions) {
+    this.store = options.store;
+    this.logger = options.logger;
+    this.maxBytesPerSession = options.maxBytesPerSession;
+    this.failClosed = options.failClosed;
+    this.maxUnsavedBytes = options.maxUnsavedBytes ?? 64 * 1024 * 1024;
+    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
+    this.minRetryDelayMs = options.minRetryDelayMs ?? 500;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 15_000;
+    this.now = options.now ?? Date.now;
+    this.timer = setInterval(
+      () => void this.drain(),
+      options.flushIntervalMs ?? 1000,
+    );
+    this.timer.unref?.();
+  }
+
+  /** False from a failed write until the next successful one. */
+  get healthy(): boolean {
+    return this.healthyFlag;
+  }
+
+  /** Bytes of events held in memory, not yet written. */
+  get unsavedBytes(): number {
+    return this.unsaved;
+  }
+
+  /** Starts a session's recording; its header is written at once, so a store that is down shows. */
+  begin(
+    session: {
+      id: string;
+      cols: number;
+      rows: number;
+      title: string;
+      shell?: string;
+    },
+    callbacks: RecordingCallbacks,
+  ): SessionRecording {
+    const startedAt = this.now();
+    const header: AsciicastHeader = {
+      version: 2,
+      width: session.cols,
+      height: session.rows,
+      timestamp: Math.floor(startedAt / 1000),
+      title: session.title,
+      env: {
+        TERM: 'xterm-256color',
+        ...(session.shell && { SHELL: session.shell }),
+      },
+    };
+    const recording = new SessionRecording(
+      this,
+      session.id,
+      startedAt,
+      callbacks,
+    );
+    this.pending.starts.push({
+      sessionId: session.id,
+      startedAt: new Date(startedAt),
+      header: JSON.stringify(header),
+    });
+    this.open.add(recording);
+    this.kick();
+    return recording;
+  }
+
+  /** @internal Counts bytes a recording is about to hold; false if memory is at its bound. */
+  reserve(bytes: number): boolean {
+    if (this.unsaved + bytes > this.maxUnsavedBytes) return false;
+    this.unsaved += bytes;
+    return true;
+  }
+
+  /** @internal A recording's lines fill a chunk. */
+  ready(recording: SessionRecording) {
+    const chunk = recording.takeChunk();
+    if (chunk) this.pending.chunks.push(chunk);
+    // Written a megabyte at a time during a flood: short writes, no long stall of the event loop.
+    if (this.pending.chunks.length >= 4) this.kick();
+  }
+
+  /** @internal A recording stopped early. */
+  stopped(recording: SessionRecording, reason: string) {
+    this.logger.warn(
+      `recording of terminal session ${recording.sessionId} stopped: ${reason}`,
+    );
+  }
+
+  /** @internal A recording ended: its last lines and its end are written next. */
+  finish(recording: SessionRecording) {
+    this.ready(recording);
+    this.open.delete(recording);
+    this.pending.ends.push({
+      sessionId: recording.sessionId,
+      endedAt: new Date(this.now()),
+      truncated: recording.truncated,
+    });
+    this.kick();
+  }
+
+  /** Writes everything recorded so far; rejects if the store fails. */
+  async flush(): Promise<void> {
+    await this.writing;
+    this.collect();
+    if (isEmpty(this.pending)) return;
+    this.retryAt = 0;
+    await this.drain();
+    if (!isEmpty(this.pending) || !this.healthyFlag) {
+      throw new Error(
+        `session recordings could not be written: ${
+          this.lastError ?? 'unknown error'
+        }`,
+      );
+    }
+  }
+
+  /** Ends every open recording and writes what is left (shutdown). */
+  async close(): Promise<void> {
+    for (const recording of [...this.open]) recording.end();
+    clearInterval(this.timer);
+    try {
+      await this.flush();
+    } catch (error) {
+      this.logger.error((error as Error).message);
+    }
+    this.closed = true;
+  }
+
+  private kick() {
+    if (this.kickScheduled || this.closed) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      void this.drain();
+    });
+  }
+
+  /** Moves the lines every open recording holds into the pending batch. */
+  private collect() {
+    for (const recording of this.open) {
+      const chunk = recording.takeChunk();
+      if (chunk) this.pending.chunks.push(chunk);
+    }
+  }
+
+  private drain(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (this.now() < this.retryAt) return Promise.resolve();
+    this.collect();
+    const batch = this.pending;
+    if (isEmpty(batch)) return Promise.resolve();
+    this.pending = { starts: [], chunks: [], ends: [] };
+    const bytes = batch.chunks.reduce((n, c) => n + c.data.length, 0);
+    this.writing = this.store
+      .write(batch)
+      .then(
+        () => {
+          this.unsaved = Math.max(0, this.unsaved - bytes);
+          if (!this.healthyFlag) {
+            this.logger.info('session recordings are being written again');
+          }
+          this.healthyFlag = true;
+          this.failures = 0;
+          this.retryAt = 0;
+        },
+        error => {
+          // Kept, ahead of anything newer, for the next try.
+          this.pending = {
+            starts: [...batch.starts, ...this.pending.starts],
+            chunks: [...batch.chunks, ...this.pending.chunks],
+            ends: [...batch.ends, ...this.pending.ends],
+          };
+          this.lastError = (error as Error).message;
+          this.failures += 1;
+          this.retryAt =
+            this.now() +
+            Math.min(
+              this.maxRetryDelayMs,
+              this.minRetryDelayMs * 2 ** (this.failures - 1),
+            );
+          if (this.healthyFlag) {
+            this.logger.error(
+              `session recordings could not be written (retrying): ${this.lastError}`,
+            );
+          }
+          this.healthyFlag = false;
+          if (this.failClosed) {
+            const affected = new Set([
+              ...batch.starts.map(s => s.sessionId),
+              ...batch.chunks.map(c => c.sessionId),
+            ]);
+            for (const recording of this.open) {
+              if (affected.has(recording.sessionId)) {
+                recording.fail('its recording could not be written');
+              }
+            }
+          }
+        },
+      )
+      .finally(() => {
+        this.writing = undefined;
+      });
+    return this.writing;
+  }
+}
+
+function isEmpty(batch: RecordingBatch): boolean {
+  return (
+    batch.starts.length === 0 &&
+    batch.chunks.length === 0 &&
+    batch.ends.length === 0
+  );
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024
+    ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`
+    : `${Math.round(bytes / 1024)} KiB`;
+}

@@ -1,0 +1,70 @@
+/**
+ * How recordings are stored: asciicast v2 events, framed in binary so that recording costs a copy of
+ * the terminal's bytes and no more (JSON-escaping output on the stream's path cost 25 ms of CPU per
+ * MiB of NULs; this framing 0.8 with the database write). Read back, they become asciicast lines.
+ *
+ * One event: code (1 byte: `o`, `r` or `m`), milliseconds since the start (uint32 LE), length of the
+ * data (uint32 LE), the data: raw output bytes for `o`, UTF-8 text for `r` (`COLSxROWS`) and `m`.
+ */
+
+/** @internal */
+export const EVENT_HEADER_BYTES = 9;
+
+/** @internal */
+export type RecordedEventCode = 'o' | 'r' | 'm';
+
+/** Writes one event's header; the data follows it. @internal */
+export function eventHeader(
+  code: RecordedEventCode,
+  ms: number,
+  length: number,
+): Buffer {
+  const header = Buffer.allocUnsafe(EVENT_HEADER_BYTES);
+  header[0] = code.charCodeAt(0);
+  header.writeUInt32LE(Math.min(ms, 0xffffffff), 1);
+  header.writeUInt32LE(length, 5);
+  return header;
+}
+
+/**
+ * Turns stored chunks into asciicast v2 lines. Chunks may cut an event anywhere (a file read in
+ * pieces). Output split between events in the middle of a UTF-8 sequence is joined, as the terminal
+ * would; bytes that are no UTF-8 become U+FFFD.
+ *
+ * @internal
+ */
+export async function* toAsciicastLines(
+  header: string,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<string> {
+  yield `${header}\n`;
+  const decoder = new TextDecoder();
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const buffer = rest.length ? Buffer.concat([rest, piece]) : piece;
+    const lines: string[] = [];
+    let offset = 0;
+    for (;;) {
+      if (offset + EVENT_HEADER_BYTES > buffer.length) break;
+      const length = buffer.readUInt32LE(offset + 5);
+      const start = offset + EVENT_HEADER_BYTES;
+      if (start + length > buffer.length) break;
+      const code = String.fromCharCode(buffer[offset]);
+      const seconds = buffer.readUInt32LE(offset + 1) / 1000;
+      const data = buffer.subarray(start, start + length);
+      offset = start + length;
+      const text =
+        code === 'o'
+          ? decoder.decode(data, { stream: true })
+          : data.toString('utf8');
+      if (code === 'o' && text === '') continue;
+      lines.push(`${JSON.stringify([seconds, code, text])}\n`);
+    }
+    rest = Buffer.from(buffer.subarray(offset));
+    if (lines.length > 0) yield lines.join('');
+  }
+  if (rest.length > 0) {
+    throw new Error('the recording ends inside an event');
+  }
+}
