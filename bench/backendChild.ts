@@ -1,7 +1,8 @@
 /*
  * Our terminal backend (the real plugin, with the test-backend wiring of
  * plugins/kubernetes-terminal-backend/src/__testUtils__/terminalBackend.ts) in a process of its own,
- * started with --expose-gc. Argument: JSON {sandbox}. IPC: see childControl.ts.
+ * started with --expose-gc. Argument: JSON {sandbox, terminalConfig?} (terminalConfig is merged into
+ * `kubernetesTerminal`). IPC: see childControl.ts.
  */
 import {
   startTerminalBackend,
@@ -10,14 +11,16 @@ import {
 import { serveControl } from './childControl';
 
 async function main() {
-  const { sandbox } = JSON.parse(process.argv[2]) as {
+  const { sandbox, terminalConfig } = JSON.parse(process.argv[2]) as {
     sandbox: SandboxEndpoint;
+    terminalConfig?: Record<string, unknown>;
   };
   const { backend, port } = await startTerminalBackend(sandbox, {
     // Idle sessions for the memory figure: no per-user cap in the way, heartbeats far apart.
     terminalConfig: {
       maxSessionsPerUser: 10_000,
       heartbeatIntervalSeconds: 600,
+      ...terminalConfig,
     },
     skipTaskRunOnStartup: true,
   });

@@ -44,6 +44,12 @@ async function main() {
       }),
     ],
   });
+  // Backstage's /proxy hands exec upgrades to Express, where Node's HTTP server still counts them as
+  // requests whose headers never completed: every proxied terminal is cut at 90 s (measured: idle or
+  // typing, all at 90.0 s), which the scale phase outlives. Off here, so that the figures are the
+  // relay's; ours keeps its own upgrade listener and is not affected (hardening suite).
+  backend.server.headersTimeout = 0;
+  backend.server.requestTimeout = 0;
   serveControl((backend.server.address() as AddressInfo).port, () =>
     backend.stop(),
   );

@@ -1,8 +1,10 @@
 /*
  * Attribution for the "ours" figures: what the backend's command recorder (@xterm/headless, one per
  * session) costs on its own, in a process of its own with --expose-gc:
- *   - heap and external memory per idle recorder (80×24, a bash prompt written into it);
- *   - CPU per MiB of TTY output fed through it (NUL bytes, like the bulk workload, and text).
+ *   - heap and external memory per idle recorder (80×24, a bash prompt written into it), dormant (no
+ *     key typed: only the output's tail is kept) and awake (a key typed: a terminal emulator is alive);
+ *   - CPU per MiB of TTY output fed through it (NUL bytes, like the bulk workload, and text), dormant
+ *     (nobody typing: the output is only kept as a tail) and awake (a line typed ahead: it is parsed).
  * Prints one JSON line.
  */
 import { CommandRecorder } from '../plugins/kubernetes-terminal-backend/src/audit/CommandRecorder';
@@ -53,21 +55,37 @@ async function main() {
   }
   await sleep(200);
   const during = await settle();
-  const perKiB = (k: keyof NodeJS.MemoryUsage) =>
-    (during[k] - before[k]) / n / 1024;
-  const rec = new CommandRecorder({ cols: 80, rows: 24 });
-  const zeros = await feed(rec, Buffer.alloc(64 * 1024), mib * MiB);
+  for (const r of recs) r.input(Buffer.from('l'));
+  await sleep(200);
+  const typing = await settle();
+  const perKiB = (
+    k: keyof NodeJS.MemoryUsage,
+    m: NodeJS.MemoryUsage = during,
+  ) => (m[k] - before[k]) / n / 1024;
   const line = Buffer.from(
     `${'x'.repeat(79)}\r\n`.repeat(Math.floor((64 * 1024) / 81)),
   );
-  const text = await feed(rec, line, mib * MiB);
+  const measure = async (awake: boolean) => {
+    const rec = new CommandRecorder({ cols: 80, rows: 24 });
+    rec.output(prompt);
+    if (awake) rec.input(Buffer.from('sleep 1; ls\r'));
+    const zeros = await feed(rec, Buffer.alloc(64 * 1024), mib * MiB);
+    const text = await feed(rec, line, mib * MiB);
+    if (rec.awake !== awake) throw new Error(`recorder awake: ${rec.awake}`);
+    rec.dispose();
+    return { zeros, text };
+  };
+  const dormant = await measure(false);
+  const awake = await measure(true);
   process.stdout.write(
     `${JSON.stringify({
       n,
       heapKiB: perKiB('heapUsed'),
       externalKiB: perKiB('external'),
-      zeros,
-      text,
+      awakeHeapKiB: perKiB('heapUsed', typing),
+      awakeExternalKiB: perKiB('external', typing),
+      ...dormant,
+      awake,
       kept: recs.length,
     })}\n`,
   );

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { startSandbox } from '@internal/kube-sandbox';
+import { serveControl } from './childControl';
 
 const SEED = path.resolve(__dirname, '../examples/sandbox-seed.yaml');
 
@@ -19,6 +20,8 @@ async function main() {
   process.stdin.on('close', stop);
   process.stdin.resume();
   process.on('SIGTERM', stop);
+  // Event-loop delay and GC on request (its own share of the latency under load).
+  serveControl(0, () => sandbox.close());
 }
 
 main().catch(error => {

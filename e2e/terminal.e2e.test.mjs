@@ -2,7 +2,7 @@
 // driven by Playwright in Debian's Chromium. Run by scripts/test.sh after `yarn workspace app build`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -241,4 +241,82 @@ test('start a kubectl session pod, see its progress, run kubectl, extend it', as
   // extendBy is 10 min in app-config.e2e.yaml.
   await expiry.filter({ hasText: /Expires in (1[0-3]) min/ }).waitFor({ timeout: 15_000 });
   assert.ok((await minutesLeft()) >= before + 9);
+});
+
+test('replay a session from its page: jump to a command, play on, download the .cast', async t => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  t.after(() => page.close());
+  const word = `rec-${Math.random().toString(36).slice(2, 8)}`;
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
+  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
+  const pods = page.getByLabel('Pod', { exact: true });
+  await pods.waitFor();
+  const demoPod = (await pods.locator('option').allInnerTexts()).find(o => o.startsWith('demo-service-'));
+  await pods.selectOption({ label: demoPod });
+  const containers = page.getByLabel('Container', { exact: true });
+  const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
+  await containers.selectOption({ label: app });
+
+  const created = page.waitForResponse(
+    r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
+  );
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const { sessionId } = await (await created).json();
+  const state = page.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 20_000 });
+  await typeLine(page, `echo first-${word}`);
+  await waitForScreen(page, new RegExp(`^first-${word}\\s*$`, 'm'));
+  await page.waitForTimeout(300);
+  await typeLine(page, `echo second-${word}`);
+  await waitForScreen(page, new RegExp(`^second-${word}\\s*$`, 'm'));
+  await typeLine(page, 'exit');
+  await state.filter({ hasText: 'Exited with code 0' }).waitFor();
+
+  await page.goto(`${BASE_URL}/kubernetes-terminal/sessions/${sessionId}`);
+  await page.getByRole('heading', { name: 'Recording' }).waitFor();
+  const player = page.getByTestId('recording-player');
+  const jump = player.getByRole('button', { name: `Jump to echo first-${word}` });
+  await jump.waitFor({ timeout: 20_000 });
+  const rows = player.locator('.xterm-rows');
+  const playerScreen = () => rows.innerText();
+  async function waitForPlayer(check, what) {
+    const deadline = Date.now() + 15_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await playerScreen();
+      if (check(text)) return;
+      await page.waitForTimeout(100);
+    }
+    throw new Error(`player never showed ${what}; screen:\n${text}`);
+  }
+
+  // Seeking to the first command shows the screen as it was then: the second is not there yet.
+  await jump.click();
+  await waitForPlayer(
+    text => text.includes(`echo first-${word}`) && !text.includes(`second-${word}`),
+    'the first command without the second',
+  );
+  await player.getByLabel('Speed').selectOption('16');
+  await player.getByRole('button', { name: 'Play' }).click();
+  await waitForPlayer(text => new RegExp(`^second-${word}\\s*$`, 'm').test(text), 'the second command\'s output');
+  await player.getByRole('button', { name: 'Replay' }).waitFor({ timeout: 15_000 });
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: /Download \.cast/ }).click();
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), `terminal-session-${sessionId}.cast`);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kt-cast-')), download.suggestedFilename());
+  await download.saveAs(file);
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map(l => JSON.parse(l));
+  assert.equal(lines[0].version, 2);
+  const output = lines.slice(1).filter(e => e[1] === 'o').map(e => e[2]).join('');
+  assert.ok(output.includes(`second-${word}`));
+  // The real asciinema player accepts the file and plays exactly the recorded output.
+  const played = execFileSync('asciinema', ['play', '-s', '1000', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  }).toString('utf8');
+  assert.equal(played, output);
 });
