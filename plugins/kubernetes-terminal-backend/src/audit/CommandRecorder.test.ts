@@ -494,6 +494,44 @@ describe('CommandRecorder', () => {
     expect(commands.join()).not.toContain('s3cret');
   });
 
+  it('records a line typed before its prompt arrived, when the shell echoes it late', async () => {
+    // A loaded machine: the user typed on after the output, the prompt came, and the shell's echo of
+    // the waiting line came a while after it.
+    const { recorder, commands, out, type } = scripted();
+    out(`\x1b[?2004h${P}`);
+    type('echo one\r');
+    out('echo one\r\n\x1b[?2004l\r');
+    out('one\r\n');
+    await recorder.flush();
+    type('exit\r');
+    out(`\x1b[?2004h${P}`);
+    await recorder.flush();
+    await new Promise(resolve => setTimeout(resolve, 600));
+    out('exit\r\n\x1b[?2004l\rexit\r\n');
+    await recorder.flush();
+    expect(commands).toEqual(['echo one', 'exit']);
+  });
+
+  it.each([0, 100, 600])(
+    'records a line typed before its prompt, echoed by the terminal and then by the shell (%i ms apart)',
+    async delay => {
+      const { recorder, commands, out, type } = scripted();
+      out(`\x1b[?2004h${P}`);
+      type('echo one\r');
+      out('echo one\r\n\x1b[?2004l\r');
+      out('one\r\n');
+      type('exit\r');
+      // The line discipline echoes it at once, the shell's editor once its prompt is up.
+      out('exit\r\n');
+      if (delay) await new Promise(resolve => setTimeout(resolve, delay));
+      out(`\x1b[?2004h${P}`);
+      if (delay) await new Promise(resolve => setTimeout(resolve, delay));
+      out('exit\r\n\x1b[?2004l\rexit\r\n');
+      await recorder.flush();
+      expect(commands).toEqual(['echo one', 'exit']);
+    },
+  );
+
   it('ignores output that only looks like an echo when no Enter came before it', async () => {
     const recorder = new CommandRecorder({ cols: 80, rows: 24 });
     const recorded: string[] = [];

@@ -170,7 +170,9 @@ describe(`soak: ${SESSIONS} sessions typing for ${SECONDS} s`, () => {
               recorded.length
             }; first difference at ${expected.findIndex(
               (c, k) => recorded[k] !== c,
-            )}`,
+            )}; the end of what the client saw: ${JSON.stringify(
+              sessions[i].client.output.slice(-120),
+            )}, closed with ${JSON.stringify(sessions[i].client.closed)}`,
           );
         }
       }

@@ -6,6 +6,7 @@ import { type CommandCapture, SessionTracker } from './SessionTracker';
 function setup(options: {
   idleAfterMs: number;
   idleDisconnectAfterMs?: number;
+  endFlushLimitMs?: number;
 }) {
   let now = 0;
   const events: any[] = [];
@@ -33,6 +34,7 @@ function setup(options: {
     dispose: jest.fn(),
   };
   const relay = { notify: jest.fn(), close: jest.fn() };
+  const logger = mockServices.logger.mock();
   const tracker = new SessionTracker({
     session: {
       id: 's1',
@@ -48,7 +50,7 @@ function setup(options: {
     },
     store,
     audit,
-    logger: mockServices.logger.mock(),
+    logger,
     capture,
     resizeSettleMs: 100,
     now: () => now,
@@ -61,6 +63,7 @@ function setup(options: {
     updates,
     relay,
     capture,
+    logger,
     emitCommand: (command: string) =>
       commandListener({ command, at: new Date(now) }),
     advance: (ms: number) => {
@@ -93,6 +96,45 @@ describe('SessionTracker', () => {
       t.events.every(e => e.sessionId === 's1' && e.clientIp === '127.0.0.1'),
     ).toBe(true);
     expect(t.capture.dispose).toHaveBeenCalled();
+  });
+
+  it("waits for the recorder's last command before the end, and says so when it never comes", async () => {
+    const t = setup({ idleAfterMs: 60_000, endFlushLimitMs: 3000 });
+    let flushed: () => void = () => {};
+    t.capture.flush = jest.fn(
+      () => new Promise<void>(resolve => (flushed = resolve)),
+    );
+    t.tracker.onEnd(1000, 'process exited with code 0');
+    t.advance(1000);
+    await Promise.resolve();
+    t.emitCommand('exit');
+    flushed();
+    await t.tracker.settled();
+    expect(t.events.map(e => e.eventType)).toEqual([
+      'connect',
+      'command_executed',
+      'disconnect',
+    ]);
+    expect(t.logger.warn).not.toHaveBeenCalled();
+
+    const stuck = setup({ idleAfterMs: 60_000, endFlushLimitMs: 3000 });
+    stuck.capture.flush = jest.fn(() => new Promise<void>(() => {}));
+    stuck.tracker.onEnd(1000, 'process exited with code 0');
+    stuck.advance(2999);
+    await Promise.resolve();
+    expect(stuck.events.map(e => e.eventType)).toEqual(['connect']);
+    stuck.advance(1);
+    await stuck.tracker.settled();
+    expect(stuck.events.map(e => e.eventType)).toEqual([
+      'connect',
+      'disconnect',
+    ]);
+    expect(stuck.capture.dispose).toHaveBeenCalled();
+    expect(stuck.logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining(
+        "the command recorder had not read the session's last output 3000 ms after it ended",
+      ),
+    );
   });
 
   it('marks a silent session idle, warns, and ends it when configured', async () => {

@@ -14,6 +14,8 @@ import type { RelayObserver } from '../stream/TerminalRelay';
 import type { SessionRecording } from '../recording/RecordingWriter';
 import type { SessionAudit } from './SessionAudit';
 
+const END_FLUSH_LIMIT_MS = 10_000;
+
 /** What the tracker needs of the command recorder (see ../audit/CommandRecorder). @internal */
 export interface CommandCapture {
   input(data: Uint8Array): void;
@@ -44,6 +46,8 @@ export interface SessionTrackerOptions {
   capture?: CommandCapture;
   /** The session's recording (asciicast), if sessions are recorded. */
   recording?: SessionRecording;
+  /** How long the end of a session waits for the command recorder's last command. Defaults to 10 s. */
+  endFlushLimitMs?: number;
   /** Resizes are recorded once the window has kept its size this long. */
   resizeSettleMs?: number;
   now?: () => number;
@@ -172,16 +176,23 @@ export class SessionTracker implements RelayObserver {
     if (code === TerminalCloseCode.Expired) status = 'expired';
     const capture = this.options.capture;
     // The last command (often `exit`) may still be in the recorder's parser: let it finish first.
+    // That takes milliseconds; the limit is only there should the parser never answer.
     let flushTimer: NodeJS.Timeout | undefined;
+    const limitMs = this.options.endFlushLimitMs ?? END_FLUSH_LIMIT_MS;
     const captured = capture
       ? Promise.race([
-          capture.flush(),
-          new Promise(r => {
-            flushTimer = setTimeout(r, 2000);
+          capture.flush().then(() => true),
+          new Promise<boolean>(r => {
+            flushTimer = setTimeout(() => r(false), limitMs);
             flushTimer.unref?.();
           }),
-        ]).finally(() => {
+        ]).then(flushed => {
           clearTimeout(flushTimer);
+          if (!flushed) {
+            this.options.logger.warn(
+              `terminal session ${this.sessionId}: the command recorder had not read the session's last output ${limitMs} ms after it ended; a command typed just before the end may be missing from the audit log`,
+            );
+          }
           capture.dispose();
         })
       : Promise.resolve();
