@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { describeStorageError } from './errors';
 import {
   NewAuditEvent,
   SessionStore,
@@ -252,8 +253,9 @@ export class AuditWriter {
     this.#logger.warn(
       `Failed to write ${count} audit events (attempt ${
         this.#failures
-      }), retrying in ${delay} ms; ${this.pendingCount} pending`,
-      error instanceof Error ? error : { error: String(error) },
+      }), retrying in ${delay} ms; ${
+        this.pendingCount
+      } pending: ${describeStorageError(error)}`,
     );
   }
 }

@@ -65,15 +65,20 @@ export class DatabaseRecordingStore implements RecordingStore {
           .onConflict('session_id')
           .ignore();
       }
-      // One row per chunk; SQLite takes at most a few hundred rows per insert.
+      // One row per chunk; SQLite takes at most a few hundred rows per insert. A chunk is the same
+      // whenever it is written, so one already there (a retry after a commit whose answer was lost)
+      // is left as it is.
       for (let i = 0; i < batch.chunks.length; i += 100) {
-        await tx(CHUNKS).insert(
-          batch.chunks.slice(i, i + 100).map(c => ({
-            session_id: c.sessionId,
-            seq: c.seq,
-            data: c.data,
-          })),
-        );
+        await tx(CHUNKS)
+          .insert(
+            batch.chunks.slice(i, i + 100).map(c => ({
+              session_id: c.sessionId,
+              seq: c.seq,
+              data: c.data,
+            })),
+          )
+          .onConflict(['session_id', 'seq'])
+          .ignore();
       }
       // No per-recording counters to update here: sizes are summed when asked for, so a second
       // in which many sessions typed costs one insert, not one update each.

@@ -23,6 +23,13 @@ interface MetaFile {
  * @internal
  */
 export class DirectoryRecordingStore implements RecordingStore {
+  /**
+   * Of each recording this replica is writing: the next chunk expected and the bytes of its events
+   * file known to be whole. A batch that failed is given again; what was written of it is skipped,
+   * and whatever a write cut short left is cut off.
+   */
+  private readonly written = new Map<string, { seq: number; size: number }>();
+
   constructor(private readonly directory: string) {
     fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
   }
@@ -36,29 +43,33 @@ export class DirectoryRecordingStore implements RecordingStore {
 
   async write(batch: RecordingBatch): Promise<void> {
     for (const start of batch.starts) {
+      // Started by an earlier try of this batch.
+      if (await this.readMeta(start.sessionId)) continue;
       const meta: MetaFile = {
         header: start.header,
         startedAt: start.startedAt.toISOString(),
         truncated: false,
       };
-      await fs.promises.writeFile(this.file(start.sessionId, 'events'), '', {
-        mode: 0o600,
-        flag: 'wx',
-      });
+      const events = this.file(start.sessionId, 'events');
+      await fs.promises
+        .writeFile(events, '', { mode: 0o600, flag: 'wx' })
+        .catch(async error => {
+          // Left by a try that failed before the meta file was written: ours, started afresh.
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          await fs.promises.truncate(events, 0);
+        });
       await this.writeMeta(start.sessionId, meta);
+      this.written.set(start.sessionId, { seq: 0, size: 0 });
     }
-    // Consecutive chunks of a recording in one append.
-    const bySession = new Map<string, Buffer[]>();
+    // Consecutive chunks of a recording in one write.
+    const bySession = new Map<string, RecordingBatch['chunks']>();
     for (const chunk of batch.chunks) {
       const list = bySession.get(chunk.sessionId) ?? [];
-      list.push(chunk.data);
+      list.push(chunk);
       bySession.set(chunk.sessionId, list);
     }
-    for (const [sessionId, data] of bySession) {
-      await fs.promises.appendFile(
-        this.file(sessionId, 'events'),
-        Buffer.concat(data),
-      );
+    for (const [sessionId, chunks] of bySession) {
+      await this.append(sessionId, chunks);
     }
     for (const end of batch.ends) {
       const meta = await this.readMeta(end.sessionId);
@@ -66,7 +77,38 @@ export class DirectoryRecordingStore implements RecordingStore {
       meta.endedAt = end.endedAt.toISOString();
       meta.truncated ||= end.truncated;
       await this.writeMeta(end.sessionId, meta);
+      this.written.delete(end.sessionId);
     }
+  }
+
+  private async append(sessionId: string, chunks: RecordingBatch['chunks']) {
+    const file = this.file(sessionId, 'events');
+    const known = this.written.get(
+      sessionId,
+    ) ?? // Not started by this store (it was restarted): the file as it is.
+    { seq: 0, size: (await fs.promises.stat(file)).size };
+    const fresh = chunks.filter(c => c.seq >= known.seq);
+    if (fresh.length === 0) return;
+    const data = Buffer.concat(fresh.map(c => c.data));
+    const handle = await fs.promises.open(file, 'r+');
+    try {
+      await handle.truncate(known.size);
+      for (let offset = 0; offset < data.length; ) {
+        const { bytesWritten } = await handle.write(
+          data,
+          offset,
+          data.length - offset,
+          known.size + offset,
+        );
+        offset += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+    this.written.set(sessionId, {
+      seq: fresh[fresh.length - 1].seq + 1,
+      size: known.size + data.length,
+    });
   }
 
   private async writeMeta(sessionId: string, meta: MetaFile) {

@@ -124,6 +124,43 @@ describe.each(stores)('recording store on %s', (_name, create) => {
     );
   });
 
+  it('takes a batch again after a failed or unacknowledged write, keeping each event once', async () => {
+    const store = await create();
+    const header = JSON.stringify({ version: 2, width: 80, height: 24 });
+    // The writer retries a whole batch when the store reports a failure, even one that was written
+    // in part or in full (a commit whose answer was lost).
+    const first = {
+      starts: [{ sessionId: A, startedAt: t0, header }],
+      chunks: [chunk(A, 0, event(0, 'one\r\n'))],
+      ends: [],
+    };
+    await store.write(first);
+    const retried = {
+      starts: [...first.starts, { sessionId: B, startedAt: t0, header }],
+      chunks: [
+        ...first.chunks,
+        chunk(A, 1, event(10, 'two\r\n')),
+        chunk(B, 0, event(20, 'b\r\n')),
+      ],
+      ends: [],
+    };
+    await store.write(retried);
+    await store.write(retried);
+    await store.write({
+      starts: [],
+      chunks: [chunk(A, 2, event(30, 'three\r\n'))],
+      ends: [{ sessionId: A, endedAt: t0, truncated: false }],
+    });
+    expect(await readAll(store, A)).toBe(
+      `${header}\n${line(0, 'one\r\n')}${line(10, 'two\r\n')}${line(
+        30,
+        'three\r\n',
+      )}`,
+    );
+    expect(await readAll(store, B)).toBe(`${header}\n${line(20, 'b\r\n')}`);
+    expect((await store.meta(A))?.bytes).toBe(9 * 3 + 5 + 5 + 7);
+  });
+
   it('deletes recordings last written before the cutoff, and only those', async () => {
     const store = await create();
     const header = JSON.stringify({ version: 2, width: 80, height: 24 });
@@ -137,5 +174,34 @@ describe.each(stores)('recording store on %s', (_name, create) => {
     expect(await store.deleteOlderThan(new Date(Date.now() + 60_000))).toBe(1);
     expect(await readAll(store, A)).toBeUndefined();
     expect(await store.meta(A)).toBeUndefined();
+  });
+});
+
+describe('recording store on a directory', () => {
+  it('cuts off what a write cut short left, and keeps the files to the backend', async () => {
+    const directory = path.join(
+      fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),
+      'nested',
+    );
+    const store = new DirectoryRecordingStore(directory);
+    const header = JSON.stringify({ version: 2, width: 80, height: 24 });
+    await store.write({
+      starts: [{ sessionId: A, startedAt: t0, header }],
+      chunks: [chunk(A, 0, event(0, 'one\r\n'))],
+      ends: [],
+    });
+    // A write that failed half-way (the disk filled up): part of the next chunk is in the file.
+    const events = path.join(directory, `${A}.events`);
+    const next = chunk(A, 1, event(10, 'two\r\n'));
+    fs.appendFileSync(events, next.data.subarray(0, 7));
+    await store.write({ starts: [], chunks: [next], ends: [] });
+    expect(await readAll(store, A)).toBe(
+      `${header}\n${line(0, 'one\r\n')}${line(10, 'two\r\n')}`,
+    );
+    expect(fs.statSync(directory).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(events).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(directory, `${A}.json`)).mode & 0o777).toBe(
+      0o600,
+    );
   });
 });

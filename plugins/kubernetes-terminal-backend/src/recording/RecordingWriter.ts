@@ -1,4 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { describeStorageError } from '../database/errors';
 import type { AsciicastHeader } from '@internal/plugin-kubernetes-terminal-common';
 import {
   EVENT_HEADER_BYTES,
@@ -343,7 +344,7 @@ export class RecordingWriter {
             chunks: [...batch.chunks, ...this.pending.chunks],
             ends: [...batch.ends, ...this.pending.ends],
           };
-          this.lastError = (error as Error).message;
+          this.lastError = describeStorageError(error);
           this.failures += 1;
           this.retryAt =
             this.now() +

@@ -5,6 +5,9 @@ import {
 } from '@internal/plugin-kubernetes-terminal-common';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { Knex } from 'knex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import { eventually } from '../__testUtils__/eventually';
@@ -337,5 +340,99 @@ describe('session recordings, fail-closed', () => {
     expect(
       kept.events.some(([, c, d]) => c === 'o' && d.includes('unrecordable')),
     ).toBe(true);
+  });
+});
+
+describe('session recordings in a directory', () => {
+  let env: TerminalTestEnv;
+  let directory: string;
+  const clients: TerminalClient[] = [];
+  const { api, open, recording } = helpers(() => env, clients);
+
+  beforeAll(async () => {
+    directory = path.join(
+      fs.mkdtempSync(path.join(os.tmpdir(), 'terminal-recordings-')),
+      'recordings',
+    );
+    env = await startTerminalTestEnv({
+      decide,
+      sandbox,
+      terminalConfig: {
+        recording: { storage: 'directory', directory, failClosed: true },
+      },
+    });
+  });
+  afterAll(async () => {
+    clients.forEach(c => c.close());
+    await env?.stop();
+  });
+
+  it('keeps a session in files only the backend may read, served as the same asciicast', async () => {
+    const { client, sessionId } = await open(ALICE);
+    client.type('echo in-a-file-$((2*3))\r');
+    await client.waitForOutput(/in-a-file-6\r\n/);
+    client.type('exit\r');
+    await client.waitForClose();
+    await eventually(async () => {
+      const res = await api('get', `/sessions/${sessionId}`, ALICE);
+      expect(res.body.recording).toMatchObject({
+        inProgress: false,
+        truncated: false,
+      });
+    });
+    expect(fs.statSync(directory).mode & 0o777).toBe(0o700);
+    expect(fs.readdirSync(directory).sort()).toEqual([
+      `${sessionId}.events`,
+      `${sessionId}.json`,
+    ]);
+    for (const name of fs.readdirSync(directory)) {
+      expect(fs.statSync(path.join(directory, name)).mode & 0o777).toBe(0o600);
+    }
+    const cast = parseAsciicast((await recording(sessionId)).body);
+    expect(
+      cast.events
+        .filter(([, code]) => code === 'o')
+        .map(([, , data]) => data)
+        .join(''),
+    ).toBe(client.output);
+    expect(
+      cast.events.filter(([, code]) => code === 'm').map(([, , l]) => l),
+    ).toEqual(['echo in-a-file-$((2*3))', 'exit']);
+  });
+
+  it('ends the session when its directory is gone (fail-closed), and writes what it held once it is back', async () => {
+    const { client, sessionId } = await open(ALICE);
+    client.type('echo before-$((1+1))\r');
+    await client.waitForOutput(/before-2\r\n/);
+    // What was shown so far is on disk before the directory goes.
+    await eventually(async () => {
+      const res = await recording(sessionId);
+      expect(res.body).toContain('before-2\\r\\n');
+    });
+    const away = `${directory}-away`;
+    fs.renameSync(directory, away);
+    try {
+      client.type('echo unrecordable\r');
+      await client.waitForClose(15_000);
+      expect(client.closed).toMatchObject({
+        code: TerminalCloseCode.AuditUnavailable,
+        reason:
+          'the session was ended because its recording could not be written',
+      });
+    } finally {
+      fs.renameSync(away, directory);
+    }
+    const kept = await eventually(async () => {
+      const res = await recording(sessionId);
+      expect(res.body).toContain('recording stopped');
+      return parseAsciicast(res.body);
+    }, 20_000);
+    const shown = kept.events
+      .filter(([, code]) => code === 'o')
+      .map(([, , data]) => data)
+      .join('');
+    // Nothing twice, nothing cut: the retried writes append exactly once.
+    expect(client.output.startsWith(shown)).toBe(true);
+    expect(shown).toContain('unrecordable');
   });
 });
