@@ -1,9 +1,10 @@
 /*
  * What recording a session costs: SessionRecording + RecordingWriter with a store that keeps nothing
  * (the stream's path and the chunking), then with SQLite in memory (and its writes, on the same event
- * loop). CPU per MiB of output. From the package directory:
+ * loop), and with PostgreSQL if RECORDING_BENCH_PG is set. CPU per MiB of output. From the package
+ * directory:
  *
- *   node -r @backstage/cli/config/nodeTransform.cjs bench/recording.bench.ts [MiB]
+ *   [RECORDING_BENCH_PG=postgresql://…] node -r @backstage/cli/config/nodeTransform.cjs bench/recording.bench.ts [MiB]
  *
  * Output arrives in chunks of 4 KiB (a PTY read) and 64 KiB (a full WebSocket frame).
  */
@@ -85,13 +86,38 @@ async function main() {
   const sqlite = await DatabaseRecordingStore.create({
     database: { getClient: async () => knex } as any,
   });
+  const postgres = await postgresStore();
   await run(none, 'warm-up', 4096, true);
   await run(sqlite, 'warm-up', 4096, true);
+  if (postgres) await run(postgres.store, 'warm-up', 4096, true);
   for (const size of [4096, 65536]) {
     await run(none, 'no store', size);
     await run(sqlite, 'sqlite', size);
+    if (postgres) await run(postgres.store, 'postgres', size);
   }
   await knex.destroy();
+  await postgres?.close();
+}
+
+/**
+ * PostgreSQL at RECORDING_BENCH_PG (e.g. postgresql://postgres@127.0.0.1:5432), in a database of its
+ * own that is made afresh; skipped when unset. The CPU figures are this process's: the client's side.
+ */
+async function postgresStore() {
+  const url = process.env.RECORDING_BENCH_PG;
+  if (!url) return undefined;
+  const name = 'kubernetes_terminal_recording_bench';
+  const admin = knexFactory({ client: 'pg', connection: url });
+  await admin.raw(`drop database if exists ${name}`);
+  await admin.raw(`create database ${name}`);
+  await admin.destroy();
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const knex = knexFactory({ client: 'pg', connection: target.toString() });
+  const store = await DatabaseRecordingStore.create({
+    database: { getClient: async () => knex } as any,
+  });
+  return { store, close: () => knex.destroy() };
 }
 
 main().catch(error => {
