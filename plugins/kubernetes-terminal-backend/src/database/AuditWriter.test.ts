@@ -22,8 +22,12 @@ class FakeStore {
   attempts = 0;
   failing = 0;
 
+  /** Every attempt's events, failed ones included. */
+  tried: NewAuditEvent[][] = [];
+
   async appendEvents(events: NewAuditEvent[]) {
     this.attempts += 1;
+    this.tried.push([...events]);
     if (this.failing > 0) {
       this.failing -= 1;
       throw new Error('database is down');
@@ -154,6 +158,15 @@ describe('AuditWriter', () => {
     expect(w.healthy).toBe(true);
     expect(w.pendingCount).toBe(0);
     expect(store.batches.map(commands)).toEqual([range(0, 3), range(3, 6)]);
+    // Each try of a batch carries the same keys, each event its own: a store that had in fact
+    // committed a failed try keeps one copy.
+    const keys = (events: NewAuditEvent[]) => events.map(e => e.key);
+    expect(store.tried.slice(0, 4).map(keys)).toEqual(
+      Array(4).fill(keys(store.batches[0])),
+    );
+    const all = store.written.map(e => e.key);
+    expect(new Set(all).size).toBe(6);
+    expect(all.every(k => /^[0-9a-f-]{36}$/.test(k!))).toBe(true);
     expect(logger.info).toHaveBeenCalledWith(
       expect.stringContaining('written again after 3 failed attempts'),
     );

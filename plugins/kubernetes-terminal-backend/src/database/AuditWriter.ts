@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { randomUUID } from 'node:crypto';
 import { describeStorageError } from './errors';
 import {
   NewAuditEvent,
@@ -123,9 +124,11 @@ export class AuditWriter {
         `Audit queue accepts events again; ${this.#dropped} dropped so far`,
       );
     }
-    this.#queue.push(
-      event.createdAt ? event : { ...event, createdAt: new Date() },
-    );
+    this.#queue.push({
+      ...event,
+      createdAt: event.createdAt ?? new Date(),
+      key: event.key ?? randomUUID(),
+    });
     this.#enqueued += 1;
     if (this.pendingCount >= this.#batchSize && !this.#kickScheduled) {
       this.#kickScheduled = true;

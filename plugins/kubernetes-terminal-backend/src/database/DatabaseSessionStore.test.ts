@@ -117,12 +117,35 @@ describe('migrations', () => {
   );
 });
 
-describe('session pod expiry and recordings migrations', () => {
+describe('session pod expiry, recordings and audit event key migrations', () => {
   it.each(databases.eachSupportedId())(
     'add and remove their tables and columns in turn on %s',
     async databaseId => {
       const knex = await databases.init(databaseId);
       await knex.migrate.latest({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_audit_events',
+          'event_key',
+        ),
+      ).toBe(true);
+      expect(
+        await indexNames(knex, 'kubernetes_terminal_audit_events'),
+      ).toContain('kubernetes_terminal_audit_events_key_idx');
+      // The last one first: down removes the event key, then the recordings, then the expiry column.
+      await knex.migrate.down({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_audit_events',
+          'event_key',
+        ),
+      ).toBe(false);
+      expect(
+        await indexNames(knex, 'kubernetes_terminal_audit_events'),
+      ).not.toContain('kubernetes_terminal_audit_events_key_idx');
+      expect(await knex.schema.hasTable('kubernetes_terminal_recordings')).toBe(
+        true,
+      );
       expect(
         await knex.schema.hasColumn(
           'kubernetes_terminal_sessions',
@@ -132,7 +155,6 @@ describe('session pod expiry and recordings migrations', () => {
       expect(await indexNames(knex, 'kubernetes_terminal_sessions')).toContain(
         'kubernetes_terminal_sessions_pod_idx',
       );
-      // The recordings migration came later: down once removes its tables, down again this column.
       await knex.migrate.down({ directory: migrationsDir });
       expect(await knex.schema.hasTable('kubernetes_terminal_recordings')).toBe(
         false,
@@ -620,6 +642,33 @@ describe.each(databases.eachSupportedId())(
             })
           ).totalCount,
         ).toBe(1234);
+      });
+
+      it('stores a keyed event once, however often its batch is written', async () => {
+        // A retry after a commit whose answer was lost gives the same batch again.
+        const batch = [
+          event({ command: 'once', key: 'k-1', createdAt: at(1) }),
+          event({ command: 'twice', key: 'k-2', createdAt: at(2) }),
+        ];
+        await store.appendEvents(batch);
+        await store.appendEvents([
+          ...batch,
+          event({ command: 'new', key: 'k-3', createdAt: at(3) }),
+        ]);
+        // Events without a key (written by something else than the writer) are not deduplicated.
+        await store.appendEvents([event({ command: 'unkeyed' })]);
+        await store.appendEvents([event({ command: 'unkeyed' })]);
+        const { items } = await store.listEvents({ filter: {}, limit: 10 });
+        expect(items.map(e => e.command).sort()).toEqual([
+          'new',
+          'once',
+          'twice',
+          'unkeyed',
+          'unkeyed',
+        ]);
+        await expect(
+          store.appendEvents([event({ key: 'x'.repeat(37) })]),
+        ).rejects.toThrow(/key must be a string of 1 to 36 characters/);
       });
 
       it('stores what PostgreSQL text refuses and over-long values', async () => {

@@ -200,7 +200,8 @@ export class DatabaseSessionStore implements SessionStore {
     const rows = events.map(e => toEventRow(e, now));
     await this.db.transaction(async tx => {
       for (const chunk of chunks(rows, this.insertRows)) {
-        await tx(EVENTS).insert(chunk);
+        // Keyed events already there were written by an earlier try whose answer was lost.
+        await tx(EVENTS).insert(chunk).onConflict('event_key').ignore();
       }
     });
   }

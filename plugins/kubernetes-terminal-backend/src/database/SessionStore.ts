@@ -133,10 +133,15 @@ export interface NewAuditEvent {
   /** When it happened; the store uses the time of writing if absent. Millisecond precision. */
   createdAt?: Date;
   details?: JsonObject;
+  /**
+   * Unique per event, given by the audit writer when it queues it: an event written again (a retried
+   * batch whose first write had committed) is stored once.
+   */
+  key?: string;
 }
 
 /** @internal */
-export type StoredAuditEvent = Omit<NewAuditEvent, 'createdAt'> & {
+export type StoredAuditEvent = Omit<NewAuditEvent, 'createdAt' | 'key'> & {
   /** A 64-bit serial, as a string because PostgreSQL returns `bigint` as one. */
   id: string;
   createdAt: Date;
@@ -255,5 +260,13 @@ export function validateAuditEvent(event: NewAuditEvent): void {
     (!(event.createdAt instanceof Date) || isNaN(event.createdAt.getTime()))
   ) {
     throw new InputError('Audit event createdAt must be a valid Date');
+  }
+  if (
+    event.key !== undefined &&
+    (typeof event.key !== 'string' || !event.key || event.key.length > 36)
+  ) {
+    throw new InputError(
+      'Audit event key must be a string of 1 to 36 characters',
+    );
   }
 }

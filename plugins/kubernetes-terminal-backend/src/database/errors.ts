@@ -7,9 +7,13 @@
  * @internal
  */
 export function describeStorageError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  // Duck-typed: a driver's errors may come from another realm (instanceof Error fails in jest).
+  const message =
+    typeof (error as { message?: unknown } | undefined)?.message === 'string'
+      ? (error as { message: string }).message
+      : String(error);
   const statement =
-    /^\s*(?:insert|update|delete|select|with|create|alter|drop|begin|commit)\b[\s\S]* - ([^\n]*)$/i.exec(
+    /^\s*(?:\w*Error: )?(?:insert|update|delete|select|with|create|alter|drop|begin|commit)\b[\s\S]* - ([^\n]*)$/i.exec(
       message,
     );
   const text = statement ? statement[1] : message;

@@ -55,6 +55,7 @@ export type EventRow = {
   user_agent: string | null;
   created_at: DbDate;
   details: string | null;
+  event_key: string | null;
 };
 
 /** @internal */
@@ -181,6 +182,7 @@ export function toEventRow(
     user_agent: text(event.userAgent),
     created_at: event.createdAt ?? now,
     details: event.details === undefined ? null : JSON.stringify(event.details),
+    event_key: str(event.key),
   };
 }
 
