@@ -83,10 +83,11 @@ export class DirectoryRecordingStore implements RecordingStore {
 
   private async append(sessionId: string, chunks: RecordingBatch['chunks']) {
     const file = this.file(sessionId, 'events');
-    const known = this.written.get(
-      sessionId,
-    ) ?? // Not started by this store (it was restarted): the file as it is.
-    { seq: 0, size: (await fs.promises.stat(file)).size };
+    // A recording this store did not start (it was restarted) is taken as its file stands.
+    const known = this.written.get(sessionId) ?? {
+      seq: 0,
+      size: (await fs.promises.stat(file)).size,
+    };
     const fresh = chunks.filter(c => c.seq >= known.seq);
     if (fresh.length === 0) return;
     const data = Buffer.concat(fresh.map(c => c.data));

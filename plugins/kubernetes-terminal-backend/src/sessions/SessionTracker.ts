@@ -181,7 +181,10 @@ export class SessionTracker implements RelayObserver {
     const limitMs = this.options.endFlushLimitMs ?? END_FLUSH_LIMIT_MS;
     const captured = capture
       ? Promise.race([
-          capture.flush().then(() => true),
+          capture.flush().then(
+            () => true,
+            () => false,
+          ),
           new Promise<boolean>(r => {
             flushTimer = setTimeout(() => r(false), limitMs);
             flushTimer.unref?.();
