@@ -194,6 +194,11 @@ describe('recording store on a directory', () => {
     const events = path.join(directory, `${A}.events`);
     const next = chunk(A, 1, event(10, 'two\r\n'));
     fs.appendFileSync(events, next.data.subarray(0, 7));
+    // Read meanwhile (as a replay of a live session may, while a write is under way): served up to
+    // the last whole event.
+    expect(await readAll(store, A)).toBe(`${header}\n${line(0, 'one\r\n')}`);
+    fs.appendFileSync(events, next.data.subarray(7, 12));
+    expect(await readAll(store, A)).toBe(`${header}\n${line(0, 'one\r\n')}`);
     await store.write({ starts: [], chunks: [next], ends: [] });
     expect(await readAll(store, A)).toBe(
       `${header}\n${line(0, 'one\r\n')}${line(10, 'two\r\n')}`,

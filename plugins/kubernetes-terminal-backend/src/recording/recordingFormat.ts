@@ -28,7 +28,7 @@ export function eventHeader(
 
 /**
  * Turns stored chunks into asciicast v2 lines. Chunks may cut an event anywhere (a file read in
- * pieces). Output split between events in the middle of a UTF-8 sequence is joined, as the terminal
+ * pieces); an event cut short at the very end is left out. Output split between events in the middle of a UTF-8 sequence is joined, as the terminal
  * would; bytes that are no UTF-8 become U+FFFD.
  *
  * @internal
@@ -64,7 +64,6 @@ export async function* toAsciicastLines(
     rest = Buffer.from(buffer.subarray(offset));
     if (lines.length > 0) yield lines.join('');
   }
-  if (rest.length > 0) {
-    throw new Error('the recording ends inside an event');
-  }
+  // What is left is an event cut short: a write still under way (a live recording in a directory)
+  // or one a replica that died did not finish. The recording is served up to its last whole event.
 }
