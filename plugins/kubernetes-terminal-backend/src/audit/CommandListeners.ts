@@ -2,6 +2,11 @@
 export interface RecordedCommand {
   command: string;
   at: Date;
+  /**
+   * Set where no shell of the session marks when it reads a line (dash, bash without bracketed paste):
+   * the line was inferred from its echo after a prompt, and may have been a program's input.
+   */
+  uncertain?: true;
 }
 
 const TRUNCATION_MARKER = ' …[truncated]';
@@ -29,13 +34,15 @@ export class CommandListeners {
     this.listeners.clear();
   }
 
-  emit(text: string): void {
+  emit(text: string, uncertain = false): void {
     if (!text) return;
     const command =
       text.length > this.maxLength
         ? `${text.slice(0, this.maxLength)}${TRUNCATION_MARKER}`
         : text;
-    const recorded = { command, at: this.now() };
+    const recorded: RecordedCommand = uncertain
+      ? { command, at: this.now(), uncertain: true }
+      : { command, at: this.now() };
     for (const listener of [...this.listeners]) {
       try {
         listener(recorded);

@@ -382,7 +382,13 @@ describe('CommandRecorder on a real shell', () => {
         await s.run('echo in-sh\r');
         await s.run('exit\r');
         await s.run('echo back\r');
-        expect(s.commands).toEqual(['sh', 'echo in-sh', 'exit', 'echo back']);
+        // Inside bash, which marks its editor's reads, lines that dash (no such marks) reads are
+        // indistinguishable from a program's input, and are not recorded.
+        expect(s.commands).toEqual(
+          kind === 'bash'
+            ? ['sh', 'echo back']
+            : ['sh', 'echo in-sh', 'exit', 'echo back'],
+        );
       });
 
       if (kind !== 'bash') return;
@@ -479,7 +485,7 @@ describe('CommandRecorder', () => {
     type('s3cret-2\r');
     out(`\r\n\x1b[?2004h${P}`);
     await recorder.flush();
-    await new Promise(resolve => setTimeout(resolve, 400));
+    await new Promise(resolve => setTimeout(resolve, 1200));
     await recorder.flush();
     expect(recorder.awake).toBe(false);
     type('ls\r');

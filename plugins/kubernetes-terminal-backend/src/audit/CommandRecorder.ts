@@ -39,9 +39,11 @@ const PROMPT_TAIL = /[$#%>]$/;
 const PROMPT_HEAD = /^[^\n]{0,120}?[$#%>] /;
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
+/** The terminal's answer to a cursor position query (busybox's line editor asks at every prompt). */
+const CURSOR_REPORT = /^\x1b\[\d+;\d+R$/;
 const EMPTY = new Uint8Array(0);
 /** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
-const STALE_GRACE_MS = 250;
+const STALE_GRACE_MS = 1000;
 interface SubmittedLine {
   /** Output chunks that had arrived when Enter was pressed; only later ones can carry its echo. */
   afterSeq: number;
@@ -119,6 +121,10 @@ export class CommandRecorder {
   private unparsed = 0;
   private acceptSeq = Infinity;
   private editing = false;
+  /** Busybox's line editor asked where the cursor is: the next line submitted is read by it. */
+  private asked = false;
+  /** The tail's count of cursor queries when a line was last settled as read by busybox's editor. */
+  private asksTaken = 0;
   private redrawn = false;
   private anchor?: Anchor;
   private prompt = '';
@@ -279,6 +285,10 @@ export class CommandRecorder {
         if (live() && params.includes(2004)) this.onEditorEnd();
         return false;
       }),
+      parser.registerCsiHandler({ final: 'n' }, params => {
+        if (live() && params[0] === 6) this.onLineEditorAsked();
+        return false;
+      }),
       parser.registerCsiHandler({ final: 'J' }, params => {
         this.redrawn ||= live() && (params[0] === 2 || params[0] === 3);
         return false;
@@ -288,7 +298,10 @@ export class CommandRecorder {
     // The tail counts as one chunk of output that lines typed from now on come after.
     const seq = ++this.seq;
     this.replaying = true;
-    this.acceptSeq = Infinity;
+    // Kept over sleep as the tail's count: a prompt may have asked while no terminal was there.
+    this.asked = this.tail.asks > this.asksTaken;
+    // Lines typed from now on come after the shell took its last line, unless its editor reads.
+    this.acceptSeq = this.tail.bracketedPaste || this.asked ? Infinity : seq;
     terminal.write(this.tail.replay(), () => {
       if (!live()) return;
       this.replaying = false;
@@ -322,6 +335,7 @@ export class CommandRecorder {
   }
 
   private key(key: string) {
+    if (CURSOR_REPORT.test(key)) return;
     if (key === '\n' && this.afterCR) {
       this.afterCR = false;
       return;
@@ -398,17 +412,38 @@ export class CommandRecorder {
     // Lines sent after the shell last took one, and not echoed since, went to what ran in between,
     // or wait in the shell's input and are echoed by this prompt's editor: they are kept for its line
     // only. Those sent after this prompt arrived are simply for it.
-    if (!this.replaying) {
-      this.queue = this.queue.filter(line => !line.stale);
-      for (const line of this.queue) {
-        if (line.afterSeq >= this.acceptSeq && line.afterSeq <= this.parsedSeq)
-          line.stale = true;
-      }
-    }
+    this.markStale();
     this.editing = true;
     this.redrawn = false;
     this.setAnchor('editor', this.buffer.cursorX);
     this.sleepWhenSettled();
+  }
+
+  /**
+   * Busybox ash (as Debian builds it) asks for the cursor position right after each prompt, before its
+   * line editor reads: the signal bash gives with bracketed-paste mode. Its line ends at the line feed.
+   */
+  private onLineEditorAsked() {
+    // The tail's prompts are history: whether one still waits was settled in wake().
+    if (this.alternate() || this.replaying) return;
+    this.markStale();
+    this.asked = true;
+    this.setAnchor('typing', this.buffer.cursorX);
+    this.sleepWhenSettled();
+  }
+
+  /**
+   * Lines sent after the shell last took one, and not echoed since, went to what ran in between, or
+   * wait in the shell's input and are echoed by this prompt's editor: they are kept for its line only.
+   * Those sent after this prompt arrived are simply for it.
+   */
+  private markStale() {
+    if (this.replaying) return;
+    this.queue = this.queue.filter(line => !line.stale);
+    for (const line of this.queue) {
+      if (line.afterSeq >= this.acceptSeq && line.afterSeq <= this.parsedSeq)
+        line.stale = true;
+    }
   }
 
   private onEditorEnd() {
@@ -430,6 +465,9 @@ export class CommandRecorder {
 
   private onLineFeed() {
     if (this.queue.length === 0 || this.editing || this.alternate()) return;
+    // Where a shell says when its editor reads, a line it did not read went to a program (`cat`,
+    // `read`, a REPL): never a command. It stays queued, as the shell may still read it later.
+    if (this.signalled && !this.asked) return;
     const eligible = this.eligible();
     if (eligible === 0) return;
     const end = this.cursorRow - 1;
@@ -441,6 +479,11 @@ export class CommandRecorder {
     if (!region.anchored && !this.queue.some(mayBeEcho)) return;
     const text = this.text(region.start, region.x, end);
     if (this.settle(text, eligible, region, false)) {
+      if (this.asked && !this.replaying) {
+        this.acceptSeq = this.parsedSeq + 1;
+        this.asksTaken = this.tail.asks;
+      }
+      this.asked = false;
       this.setAnchor('line', 0);
       this.sleepWhenSettled();
     }
@@ -499,7 +542,7 @@ export class CommandRecorder {
           (predicted && text.endsWith(predicted) && this.isPrompt(before))
         ) {
           this.queue.splice(0, i + 1);
-          this.emit(predicted);
+          this.emit(predicted, editor);
           return true;
         }
       }
@@ -510,7 +553,7 @@ export class CommandRecorder {
       return false;
     this.dropStale();
     this.queue.shift();
-    this.emit(region.precise ? text : this.stripPrompt(text));
+    this.emit(region.precise ? text : this.stripPrompt(text), editor);
     return true;
   }
 
@@ -615,8 +658,18 @@ export class CommandRecorder {
     return match ? text.slice(match[0].length).trim() : text;
   }
 
-  private emit(text: string) {
-    this.listeners.emit(text);
+  /**
+   * A line read by a shell's editor that said so (bash's bracketed paste, busybox's cursor query) is a
+   * command. Where no shell of the session has ever said so (dash, bash without bracketed paste), the
+   * line is only inferred from its echo and a prompt before it, and is recorded marked uncertain.
+   */
+  private emit(text: string, editor: boolean) {
+    this.listeners.emit(text, !(editor || this.asked));
+  }
+
+  /** Whether a shell of this session has said when its editor reads a line. */
+  private get signalled(): boolean {
+    return this.tail.signalled;
   }
 
   /** How many pending lines, oldest first, were sent before the output being parsed arrived. */
@@ -637,6 +690,8 @@ export class CommandRecorder {
     this.escape = '';
     this.pasting = false;
     this.editing = false;
+    this.asked = false;
+    this.asksTaken = this.tail.asks;
     this.anchor?.marker?.dispose();
     this.anchor = undefined;
   }

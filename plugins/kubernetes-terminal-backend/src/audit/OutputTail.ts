@@ -4,11 +4,16 @@ interface Modes {
   alternate: boolean;
   /** A line editor is reading a line (bracketed-paste mode is on). */
   bracketedPaste: boolean;
+  /** A shell has marked when its editor reads (bracketed paste on, or a cursor position query). */
+  signalled: boolean;
+  asks: number;
 }
 
 const ESC = 0x1b;
 const LEFT_BRACKET = 0x5b;
 const QUESTION_MARK = 0x3f;
+const DIGIT_SIX = 0x36;
+const LOWER_N = 0x6e;
 const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049]);
 const BRACKETED_PASTE_MODE = 2004;
 const MAX_SEQUENCE = 32;
@@ -26,14 +31,39 @@ export class OutputTail {
   private buffer = new Uint8Array(0);
   private length = 0;
   /** Modes where the kept bytes begin. */
-  private start: Modes = { alternate: false, bracketedPaste: false };
+  private start: Modes = {
+    alternate: false,
+    bracketedPaste: false,
+    signalled: false,
+    asks: 0,
+  };
   /** Modes after the last byte. */
-  private readonly end: Modes = { alternate: false, bracketedPaste: false };
+  private readonly end: Modes = {
+    alternate: false,
+    bracketedPaste: false,
+    signalled: false,
+    asks: 0,
+  };
 
   constructor(private readonly limit: number) {}
 
   get alternate(): boolean {
     return this.end.alternate;
+  }
+
+  /** Whether a line editor reads a line, by bracketed paste (bash); busybox's is the recorder's to tell. */
+  get bracketedPaste(): boolean {
+    return this.end.bracketedPaste;
+  }
+
+  /** Cursor queries outside the alternate screen so far (busybox asks at each prompt). */
+  get asks(): number {
+    return this.end.asks;
+  }
+
+  /** Sticky: once a shell has marked its editor's reads, it is known to. */
+  get signalled(): boolean {
+    return this.end.signalled;
   }
 
   append(data: Uint8Array): void {
@@ -89,7 +119,8 @@ export class OutputTail {
 }
 
 /**
- * Follows `CSI ? Pm h` / `CSI ? Pm l` for the modes the recorder needs, for sequences that begin in
+ * Follows `CSI ? Pm h` / `CSI ? Pm l` for the modes the recorder needs, and `CSI 6 n` (a line
+ * editor's cursor query), for sequences that begin in
  * [from, to). A sequence split across two chunks is missed, which at worst makes the recorder skip or
  * misread one command line.
  */
@@ -101,7 +132,14 @@ function scanModes(bytes: Uint8Array, modes: Modes, from: number, to: number) {
     i >= 0 && i < to;
     i = data.indexOf(ESC, i + 1)
   ) {
-    if (data[i + 1] !== LEFT_BRACKET || data[i + 2] !== QUESTION_MARK) continue;
+    if (data[i + 1] !== LEFT_BRACKET) continue;
+    if (data[i + 2] === DIGIT_SIX && data[i + 3] === LOWER_N) {
+      // Full-screen programs (vim) ask too, and turn bracketed paste on: no shell's sign.
+      modes.signalled ||= !modes.alternate;
+      if (!modes.alternate) modes.asks += 1;
+      continue;
+    }
+    if (data[i + 2] !== QUESTION_MARK) continue;
     let j = i + 3;
     const params: number[] = [];
     let value = 0;
@@ -119,7 +157,10 @@ function scanModes(bytes: Uint8Array, modes: Modes, from: number, to: number) {
     const on = final === 0x68;
     for (const param of params) {
       if (ALTERNATE_SCREEN_MODES.has(param)) modes.alternate = on;
-      else if (param === BRACKETED_PASTE_MODE) modes.bracketedPaste = on;
+      else if (param === BRACKETED_PASTE_MODE) {
+        modes.bracketedPaste = on;
+        modes.signalled ||= on && !modes.alternate;
+      }
     }
     i = j;
   }

@@ -21,7 +21,9 @@ export interface CommandCapture {
   input(data: Uint8Array): void;
   output(data: Uint8Array): void;
   resize(cols: number, rows: number): void;
-  onCommand(listener: (command: { command: string; at: Date }) => void): {
+  onCommand(
+    listener: (command: { command: string; at: Date; uncertain?: true }) => void,
+  ): {
     dispose(): void;
   };
   /** Resolves once the output given so far has been parsed. */
@@ -67,6 +69,8 @@ export class SessionTracker implements RelayObserver {
   private idleTimer?: NodeJS.Timeout;
   private resizeTimer?: NodeJS.Timeout;
   private pendingSize?: { cols: number; rows: number };
+  /** The size last in the log (the one given at connect, then each recorded resize). */
+  private loggedSize?: { cols: number; rows: number };
   private ended = false;
   /** Writes to the session row, in order: the row is created before it is updated. */
   private rowWrites: Promise<unknown> = Promise.resolve();
@@ -78,9 +82,15 @@ export class SessionTracker implements RelayObserver {
     this.now = options.now ?? Date.now;
     this.lastInputAt = this.now();
     this.lastActivityAt = new Date(this.lastInputAt);
-    options.capture?.onCommand(({ command, at }) => {
+    options.capture?.onCommand(({ command, at, uncertain }) => {
       this.lastActivityAt = at;
-      this.record({ eventType: 'command_executed', command, createdAt: at });
+      this.record({
+        eventType: 'command_executed',
+        command,
+        createdAt: at,
+        // The shell gave no sign of when it read the line: inferred from its echo (docs/security.md).
+        details: uncertain ? { uncertain: true } : undefined,
+      });
       options.recording?.marker(command);
     });
   }
@@ -120,6 +130,7 @@ export class SessionTracker implements RelayObserver {
         backendInstance: fields.instanceId,
       })
       .catch(error => this.warn('could not create', error));
+    this.loggedSize = s.initialSize ? { ...s.initialSize } : undefined;
     this.record({
       eventType: 'connect',
       createdAt,
@@ -249,10 +260,16 @@ export class SessionTracker implements RelayObserver {
   }
 
   private recordResize() {
-    if (this.pendingSize) {
-      this.record({ eventType: 'resize', details: { ...this.pendingSize } });
-      this.pendingSize = undefined;
-    }
+    const size = this.pendingSize;
+    this.pendingSize = undefined;
+    // The browser fits its terminal right after connecting, mostly to the size it connected with.
+    if (
+      !size ||
+      (size.cols === this.loggedSize?.cols && size.rows === this.loggedSize?.rows)
+    )
+      return;
+    this.loggedSize = size;
+    this.record({ eventType: 'resize', details: { ...size } });
   }
 
   private checkIdle() {
