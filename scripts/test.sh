@@ -8,6 +8,7 @@ cd "$KT_ROOT"
 bash scripts/setup.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-asciinema.sh
+bash scripts/ensure-busybox.sh
 bash scripts/ensure-postgres.sh
 # Store tests run on SQLite and on this PostgreSQL (trust auth on loopback).
 export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING:-postgresql://postgres@127.0.0.1:5432}"

@@ -14,8 +14,9 @@ const LEFT = `${ESC}[D`;
 const UP = `${ESC}[A`;
 const PASTE_START = `${ESC}[200~`;
 const PASTE_END = `${ESC}[201~`;
+const ASK_CURSOR = `${ESC}[6n`;
 
-type ShellKind = 'bash' | 'sh' | 'bash-no-bracketed-paste';
+type ShellKind = 'bash' | 'sh' | 'bash-no-bracketed-paste' | 'busybox';
 
 let workDir: string;
 
@@ -50,10 +51,11 @@ class Shell {
   private constructor(kind: ShellKind, size: { cols: number; rows: number }) {
     this.recorder = new CommandRecorder(size);
     this.recorder.onCommand(({ command }) => this.commands.push(command));
-    const bash = kind !== 'sh';
+    const bash = kind !== 'sh' && kind !== 'busybox';
+    const shArgs = kind === 'busybox' ? ['sh', '-i'] : ['-i'];
     this.pty = pty.spawn(
-      bash ? 'bash' : 'sh',
-      bash ? ['--norc', '--noprofile', '-i'] : ['-i'],
+      bash ? 'bash' : kind,
+      bash ? ['--norc', '--noprofile', '-i'] : shArgs,
       {
         ...size,
         cwd: workDir,
@@ -68,7 +70,7 @@ class Shell {
           ),
           LANG: 'C.UTF-8',
           // bash's shows the directory, so that it changes as a pasted script runs.
-          PS1: bash ? '\\w prompt$ ' : 'prompt$ ',
+          PS1: kind === 'sh' ? 'prompt$ ' : '\\w prompt$ ',
           TERM: 'xterm-256color',
         },
       },
@@ -129,7 +131,10 @@ class Shell {
   }
 
   waitForPrompt(from: number) {
-    return this.waitFor(from, since => since.endsWith('prompt$ '));
+    // busybox asks for the cursor position right after its prompt.
+    return this.waitFor(from, since =>
+      (since.endsWith(ASK_CURSOR) ? since.slice(0, -ASK_CURSOR.length) : since).endsWith('prompt$ '),
+    );
   }
 
   close() {
@@ -404,6 +409,92 @@ describe('CommandRecorder on a real shell', () => {
       });
     },
   );
+});
+
+const hasBusybox = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v busybox'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('CommandRecorder and programs that read the terminal', () => {
+  let shell: Shell | undefined;
+
+  afterEach(() => {
+    shell?.close();
+    shell = undefined;
+  });
+
+  // busybox is installed by scripts/test.sh; bash marks its reads with bracketed paste, busybox ash
+  // with a cursor position query.
+  describe.each<ShellKind>(hasBusybox ? ['bash', 'busybox'] : ['bash'])('%s', kind => {
+    it('does not record a line cancelled with Ctrl-C', async () => {
+      const s = (shell = await Shell.start(kind));
+      await s.type('echo cancelled', 'cancelled');
+      await s.run('\x03');
+      await s.run('echo kept\r');
+      expect(s.commands).toEqual(['echo kept']);
+    });
+
+    // Not yet followed in busybox: a line typed into cat after Ctrl-D, the prompt after python's REPL.
+    if (kind === 'busybox') return;
+
+    it('records no line typed into cat, and the commands around it', async () => {
+      const s = (shell = await Shell.start(kind));
+      await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
+      await s.type('first line of a file\r', 'file\r\n');
+      await s.type('password=hunter2\r', 'hunter2\r\n');
+      await s.run('\x04');
+      await s.run('echo after-cat\r');
+      expect(s.commands).toEqual(['cat > /dev/null', 'echo after-cat']);
+    });
+
+    it('records neither the answer to read nor a secret typed at read -s', async () => {
+      const s = (shell = await Shell.start(kind));
+      await s.type('read NAME\r', 'read NAME\r\n');
+      await s.run('Alice\r');
+      await s.type('read -s PW\r', 'read -s PW\r\n');
+      await s.run('s3cret-pw\r');
+      await s.run('echo "$NAME"\r');
+      expect(s.commands).toEqual(['read NAME', 'read -s PW', 'echo "$NAME"']);
+      expect(s.commands.join()).not.toContain('s3cret');
+    });
+
+    it('records nothing of a paste into cat with its markers, nor the password after it', async () => {
+      const s = (shell = await Shell.start(kind));
+      await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
+      // A client that sends the markers anyway: cat does not ask for them, so they arrive as input.
+      const lines = Array.from({ length: 40 }, (_, i) => `pasted line ${i}`);
+      await s.type(`${PASTE_START}${lines.join('\r')}\r${PASTE_END}`, 'line 39');
+      await s.run('\r\x04');
+      await s.type('read -s PW\r', 'read -s PW\r\n');
+      await s.run('s3cret-after-paste\r');
+      await s.run('echo done\r');
+      expect(s.commands).toEqual(['cat > /dev/null', 'read -s PW', 'echo done']);
+    });
+
+    it('records no line of a REPL', async () => {
+      const s = (shell = await Shell.start(kind));
+      await s.type('python3 -q\r', '>>> ');
+      await s.type('6*7\r', '42\r\n>>> ');
+      await s.run('\x04');
+      await s.run('echo after-python\r');
+      expect(s.commands).toEqual(['python3 -q', 'echo after-python']);
+    });
+
+  });
+
+  it('marks as uncertain the lines of a shell that gives no sign of its reads (dash)', async () => {
+    const s = (shell = await Shell.start('sh'));
+    const uncertain: boolean[] = [];
+    s.recorder.onCommand(c => uncertain.push(c.uncertain === true));
+    await s.run('echo hi\r');
+    expect(s.commands).toEqual(['echo hi']);
+    expect(uncertain).toEqual([true]);
+  });
 });
 
 /** A recorder fed by hand, the way a relay feeds it: bash's prompt is `P`. */

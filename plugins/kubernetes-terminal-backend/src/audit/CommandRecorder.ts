@@ -40,7 +40,8 @@ const PROMPT_HEAD = /^[^\n]{0,120}?[$#%>] /;
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
 /** The terminal's answer to a cursor position query (busybox's line editor asks at every prompt). */
-const CURSOR_REPORT = /^\x1b\[\d+;\d+R$/;
+const isCursorReport = (key: string) =>
+  key.startsWith('\x1b[') && key.endsWith('R') && /^\d+;\d+$/.test(key.slice(2, -1));
 const EMPTY = new Uint8Array(0);
 /** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
 const STALE_GRACE_MS = 1000;
@@ -335,7 +336,7 @@ export class CommandRecorder {
   }
 
   private key(key: string) {
-    if (CURSOR_REPORT.test(key)) return;
+    if (isCursorReport(key)) return;
     if (key === '\n' && this.afterCR) {
       this.afterCR = false;
       return;
