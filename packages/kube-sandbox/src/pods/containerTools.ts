@@ -146,17 +146,36 @@ export function findHostBinary(name: string): string | undefined {
   return found;
 }
 
+/**
+ * A tool is a host binary's name, or `name=binary` for a binary known by another name inside the
+ * container: `sh=busybox` is an Alpine-like image whose `sh` is busybox ash (busybox picks its applet
+ * by the name it is run as). `binary` may be an absolute path.
+ */
+function hostBinaryOf(tool: string): { name: string; target?: string } {
+  const eq = tool.indexOf('=');
+  if (eq < 0) return { name: tool, target: findHostBinary(tool) };
+  const name = tool.slice(0, eq);
+  const binary = tool.slice(eq + 1);
+  if (!path.isAbsolute(binary)) return { name, target: findHostBinary(binary) };
+  try {
+    fs.accessSync(binary, fs.constants.X_OK);
+    return { name, target: binary };
+  } catch {
+    return { name };
+  }
+}
+
 /** Fills `dir` with symlinks to the host binaries of `tools`; returns the tools that were not found. */
 export function buildBinDir(dir: string, tools: string[]): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const missing: string[] = [];
   for (const tool of tools) {
-    const target = findHostBinary(tool);
-    if (!target) {
+    const { name, target } = hostBinaryOf(tool);
+    if (!target || !/^[A-Za-z0-9._+-]+$/.test(name)) {
       missing.push(tool);
       continue;
     }
-    const link = path.join(dir, tool);
+    const link = path.join(dir, name);
     try {
       fs.symlinkSync(target, link);
     } catch (error) {

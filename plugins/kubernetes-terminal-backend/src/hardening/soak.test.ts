@@ -1,13 +1,13 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { defaultTerminalPool } from '../audit/TerminalPool';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import { eventually } from '../__testUtils__/eventually';
+import { startSandboxProcess } from '../__testUtils__/sandboxProcess';
 import { Random, casesFromEnv, seedFromEnv } from '../__testUtils__/fuzz';
 import {
   startTerminalBackend,
@@ -35,39 +35,6 @@ function heapMiB(): number {
   for (let i = 0; i < 3; i++) gc();
   const m = process.memoryUsage();
   return (m.heapUsed + m.external) / 1024 / 1024;
-}
-
-const ROOT = path.resolve(__dirname, '../../../..');
-
-/** The sandbox in a process of its own: its PTYs and processes do not share the backend's event loop. */
-async function startSandboxProcess(): Promise<{
-  child: ChildProcess;
-  url: string;
-}> {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'packages/kube-sandbox/bin/kube-sandbox'),
-      '--port',
-      '0',
-      '--seed',
-      path.join(ROOT, 'examples/sandbox-seed.yaml'),
-      '--start-delay-ms',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', d => {
-      out += d;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', code => reject(new Error(`sandbox exited (${code})`)));
-  });
-  child.stderr!.resume();
-  return { child, url };
 }
 
 describe(`soak: ${SESSIONS} sessions typing for ${SECONDS} s`, () => {
