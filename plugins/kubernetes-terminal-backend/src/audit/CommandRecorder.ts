@@ -43,6 +43,20 @@ const PASTE_END = '\x1b[201~';
 const isCursorReport = (key: string) =>
   key.startsWith('\x1b[') && key.endsWith('R') && /^\d+;\d+$/.test(key.slice(2, -1));
 const EMPTY = new Uint8Array(0);
+/**
+ * Whether a line editor showed `typed` as `shown`: busybox built without Unicode support draws each
+ * character it cannot show as `?`.
+ */
+function shownAs(typed: string, shown: string): boolean {
+  if (!shown.includes('?')) return false;
+  const a = [...typed];
+  const b = [...shown];
+  return (
+    a.length === b.length &&
+    a.some(c => c.codePointAt(0)! > 0xff) &&
+    a.every((c, i) => c === b[i] || (b[i] === '?' && c.codePointAt(0)! > 0xff))
+  );
+}
 /** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
 const STALE_GRACE_MS = 1000;
 interface SubmittedLine {
@@ -124,11 +138,18 @@ export class CommandRecorder {
   private editing = false;
   /** Busybox's line editor asked where the cursor is: the next line submitted is read by it. */
   private asked = false;
-  /** The tail's count of cursor queries when a line was last settled as read by busybox's editor. */
+  /** The count of cursor queries parsed when a line was last settled as read by busybox's editor. */
   private asksTaken = 0;
+  /**
+   * Cursor queries parsed so far (the tail's count at wake, then each one the parser meets): the tail
+   * counts output as it arrives, ahead of the parser, so its count may include a prompt still to come.
+   */
+  private asksParsed = 0;
   private redrawn = false;
   private anchor?: Anchor;
   private prompt = '';
+  /** What stood before the cursor when busybox's editor last asked where it is: its prompt's last row. */
+  private askedPrompt = '';
 
   constructor(options: CommandRecorderOptions) {
     this.maxLength = options.maxCommandLength ?? 4096;
@@ -300,7 +321,8 @@ export class CommandRecorder {
     const seq = ++this.seq;
     this.replaying = true;
     // Kept over sleep as the tail's count: a prompt may have asked while no terminal was there.
-    this.asked = this.tail.asks > this.asksTaken;
+    this.asksParsed = this.tail.asks;
+    this.asked = this.asksParsed > this.asksTaken;
     // Lines typed from now on come after the shell took its last line, unless its editor reads.
     this.acceptSeq = this.tail.bracketedPaste || this.asked ? Infinity : seq;
     terminal.write(this.tail.replay(), () => {
@@ -425,11 +447,17 @@ export class CommandRecorder {
    * line editor reads: the signal bash gives with bracketed-paste mode. Its line ends at the line feed.
    */
   private onLineEditorAsked() {
+    if (this.alternate()) return;
+    const { cursorX } = this.buffer;
+    this.askedPrompt =
+      this.buffer.getLine(this.cursorRow)?.translateToString(false, 0, cursorX) ??
+      '';
     // The tail's prompts are history: whether one still waits was settled in wake().
-    if (this.alternate() || this.replaying) return;
+    if (this.replaying) return;
+    this.asksParsed += 1;
     this.markStale();
     this.asked = true;
-    this.setAnchor('typing', this.buffer.cursorX);
+    this.setAnchor('typing', cursorX);
     this.sleepWhenSettled();
   }
 
@@ -466,12 +494,37 @@ export class CommandRecorder {
 
   private onLineFeed() {
     if (this.queue.length === 0 || this.editing || this.alternate()) return;
-    // Where a shell says when its editor reads, a line it did not read went to a program (`cat`,
-    // `read`, a REPL): never a command. It stays queued, as the shell may still read it later.
-    if (this.signalled && !this.asked) return;
     const eligible = this.eligible();
     if (eligible === 0) return;
     const end = this.cursorRow - 1;
+    if (this.asked) {
+      // Busybox's editor said it reads this line: taken from its prompt, as bash's is.
+      const region = this.promptRegion(end, this.askedPrompt);
+      if (region) {
+        this.settle(this.text(region.start, region.x, end), eligible, region, true);
+        this.onSettled();
+        return;
+      }
+    } else if (this.signalled) {
+      // Where a shell says when its editor reads, a line it did not read went to a program (`cat`,
+      // `read`, a REPL): never a command, and it stays queued, as the shell may still read it later.
+      // Busybox does not ask while input waits (typed ahead, pasted): such a line counts where it
+      // stands right after that shell's prompt and is the line that was typed.
+      const region = this.promptRegion(end, this.askedPrompt);
+      if (
+        region &&
+        this.joined(region.start, end) &&
+        this.settle(
+          this.text(region.start, region.x, end),
+          eligible,
+          region,
+          false,
+          true,
+        )
+      )
+        this.onSettled();
+      return;
+    }
     const region = this.lineRegion(end);
     // Most line feeds while a line is pending end other output, which its last character tells.
     const last = this.lastChar(end);
@@ -479,15 +532,32 @@ export class CommandRecorder {
       index < eligible && line.predictions.some(text => text.endsWith(last));
     if (!region.anchored && !this.queue.some(mayBeEcho)) return;
     const text = this.text(region.start, region.x, end);
-    if (this.settle(text, eligible, region, false)) {
-      if (this.asked && !this.replaying) {
-        this.acceptSeq = this.parsedSeq + 1;
-        this.asksTaken = this.tail.asks;
-      }
-      this.asked = false;
-      this.setAnchor('line', 0);
-      this.sleepWhenSettled();
+    if (this.settle(text, eligible, region, false)) this.onSettled();
+  }
+
+  /** After a line feed ended a submitted line. */
+  private onSettled() {
+    if (this.asked && !this.replaying) {
+      this.acceptSeq = this.parsedSeq + 1;
+      this.asksTaken = this.asksParsed;
     }
+    this.asked = false;
+    this.setAnchor('line', 0);
+    this.sleepWhenSettled();
+  }
+
+  /** The lowest row at or above `end` that starts with `prompt`: where the editor drew its line last. */
+  private promptRegion(end: number, prompt: string): Region | undefined {
+    if (!prompt.trim()) return undefined;
+    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
+    for (let y = end; y >= top; y--) {
+      if (
+        this.buffer.getLine(y)?.translateToString(false, 0, prompt.length) ===
+        prompt
+      )
+        return { start: y, x: prompt.length, precise: true, anchored: true };
+    }
+    return undefined;
   }
 
   /**
@@ -526,6 +596,7 @@ export class CommandRecorder {
     eligible: number,
     region: Region,
     editor: boolean,
+    afterPrompt = false,
   ): boolean {
     const text = normalize(raw);
     if (!text) {
@@ -540,14 +611,19 @@ export class CommandRecorder {
         const before = text.slice(0, text.length - predicted.length);
         if (
           predicted === text ||
-          (predicted && text.endsWith(predicted) && this.isPrompt(before))
+          shownAs(predicted, text) ||
+          (!afterPrompt &&
+            predicted &&
+            text.endsWith(predicted) &&
+            this.isPrompt(before))
         ) {
           this.queue.splice(0, i + 1);
-          this.emit(predicted, editor);
+          this.emit(predicted, editor || afterPrompt);
           return true;
         }
       }
     }
+    if (afterPrompt) return false;
     // A line editor draws nothing but its line, so that is taken on trust; elsewhere only a line
     // that could not be predicted is, and only where its typing began.
     if (!editor && (this.queue[0].predictions.length > 0 || !region.anchored))
@@ -567,7 +643,10 @@ export class CommandRecorder {
   private editorRegion(end: number): Region {
     const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
     const promptLine = this.prompt.slice(this.prompt.lastIndexOf('\n') + 1);
-    for (let y = end; this.redrawn && promptLine && y >= top; y--) {
+    // After a clear the anchor is no guide; after a list of completions the editor drew its prompt
+    // and line again below the list: the line starts at the last prompt.
+    const lowest = this.redrawn ? top : Math.max(top, this.anchorRow + 1);
+    for (let y = end; promptLine && y >= lowest; y--) {
       const line = this.buffer.getLine(y);
       if (line?.translateToString(false, 0, promptLine.length) === promptLine) {
         return {
@@ -622,6 +701,12 @@ export class CommandRecorder {
     return out;
   }
 
+  /** Whether rows start to end are one line, wrapped. */
+  private joined(start: number, end: number): boolean {
+    for (let y = start + 1; y <= end; y++) if (!this.continues(y)) return false;
+    return true;
+  }
+
   /** Whether row y carries on the row above: wrapped, or below a full row (a line feed unwraps). */
   private continues(y: number): boolean {
     const line = this.buffer.getLine(y);
@@ -664,8 +749,8 @@ export class CommandRecorder {
    * command. Where no shell of the session has ever said so (dash, bash without bracketed paste), the
    * line is only inferred from its echo and a prompt before it, and is recorded marked uncertain.
    */
-  private emit(text: string, editor: boolean) {
-    this.listeners.emit(text, !(editor || this.asked));
+  private emit(text: string, certain: boolean) {
+    this.listeners.emit(text, !(certain || this.asked));
   }
 
   /** Whether a shell of this session has said when its editor reads a line. */
@@ -692,7 +777,7 @@ export class CommandRecorder {
     this.pasting = false;
     this.editing = false;
     this.asked = false;
-    this.asksTaken = this.tail.asks;
+    this.asksTaken = this.asksParsed = Math.max(this.asksParsed, this.tail.asks);
     this.anchor?.marker?.dispose();
     this.anchor = undefined;
   }

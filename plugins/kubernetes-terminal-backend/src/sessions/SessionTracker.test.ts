@@ -7,6 +7,7 @@ function setup(options: {
   idleAfterMs: number;
   idleDisconnectAfterMs?: number;
   endFlushLimitMs?: number;
+  initialSize?: { cols: number; rows: number };
 }) {
   let now = 0;
   const events: any[] = [];
@@ -21,7 +22,11 @@ function setup(options: {
   const audit = {
     record: (e: unknown) => events.push(e),
   } as unknown as SessionAudit;
-  let commandListener: (c: { command: string; at: Date }) => void = () => {};
+  let commandListener: (c: {
+    command: string;
+    at: Date;
+    uncertain?: true;
+  }) => void = () => {};
   const capture: CommandCapture = {
     input: jest.fn(),
     output: jest.fn(),
@@ -47,6 +52,7 @@ function setup(options: {
       state: 'connecting',
       createdAt: new Date(0),
       clientIp: '127.0.0.1',
+      initialSize: options.initialSize,
     },
     store,
     audit,
@@ -64,8 +70,8 @@ function setup(options: {
     relay,
     capture,
     logger,
-    emitCommand: (command: string) =>
-      commandListener({ command, at: new Date(now) }),
+    emitCommand: (command: string, uncertain?: true) =>
+      commandListener({ command, at: new Date(now), uncertain }),
     advance: (ms: number) => {
       now += ms;
       jest.advanceTimersByTime(ms);
@@ -96,6 +102,27 @@ describe('SessionTracker', () => {
       t.events.every(e => e.sessionId === 's1' && e.clientIp === '127.0.0.1'),
     ).toBe(true);
     expect(t.capture.dispose).toHaveBeenCalled();
+  });
+
+  it('records no resize to the size it connected with or last logged, and marks uncertain commands', async () => {
+    const t = setup({ idleAfterMs: 60_000, initialSize: { cols: 80, rows: 24 } });
+    t.tracker.onResize(80, 24);
+    t.advance(150);
+    t.tracker.onResize(100, 30);
+    t.advance(150);
+    t.tracker.onResize(90, 20);
+    t.tracker.onResize(100, 30);
+    t.advance(150);
+    t.emitCommand('maybe', true);
+    t.tracker.onEnd(1000, 'bye');
+    await t.tracker.settled();
+    expect(t.events.map(e => [e.eventType, e.command ?? e.details])).toEqual([
+      ['connect', { cols: 80, rows: 24 }],
+      ['resize', { cols: 100, rows: 30 }],
+      ['command_executed', 'maybe'],
+      ['disconnect', { code: 1000, reason: 'bye' }],
+    ]);
+    expect(t.events[2].details).toEqual({ uncertain: true });
   });
 
   it("waits for the recorder's last command before the end, and says so when it never comes", async () => {
