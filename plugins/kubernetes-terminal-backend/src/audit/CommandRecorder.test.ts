@@ -133,7 +133,10 @@ class Shell {
   waitForPrompt(from: number) {
     // busybox asks for the cursor position right after its prompt.
     return this.waitFor(from, since =>
-      (since.endsWith(ASK_CURSOR) ? since.slice(0, -ASK_CURSOR.length) : since).endsWith('prompt$ '),
+      (since.endsWith(ASK_CURSOR)
+        ? since.slice(0, -ASK_CURSOR.length)
+        : since
+      ).endsWith('prompt$ '),
     );
   }
 
@@ -430,70 +433,85 @@ describe('CommandRecorder and programs that read the terminal', () => {
 
   // busybox is installed by scripts/test.sh; bash marks its reads with bracketed paste, busybox ash
   // with a cursor position query.
-  describe.each<ShellKind>(hasBusybox ? ['bash', 'busybox'] : ['bash'])('%s', kind => {
-    it('does not record a line cancelled with Ctrl-C', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('echo cancelled', 'cancelled');
-      await s.run('\x03');
-      await s.run('echo kept\r');
-      expect(s.commands).toEqual(['echo kept']);
-    });
+  describe.each<ShellKind>(hasBusybox ? ['bash', 'busybox'] : ['bash'])(
+    '%s',
+    kind => {
+      it('does not record a line cancelled with Ctrl-C', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type('echo cancelled', 'cancelled');
+        await s.run('\x03');
+        await s.run('echo kept\r');
+        expect(s.commands).toEqual(['echo kept']);
+      });
 
-    it('records each line of a paste, though the shell does not ask for lines typed ahead', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('echo pasted-1\recho pasted-2\recho pasted-3\r', /pasted-3\r\n.*prompt\$ /s);
-      expect(s.commands).toEqual(['echo pasted-1', 'echo pasted-2', 'echo pasted-3']);
-    });
+      it('records each line of a paste, though the shell does not ask for lines typed ahead', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type(
+          'echo pasted-1\recho pasted-2\recho pasted-3\r',
+          /pasted-3\r\n.*prompt\$ /s,
+        );
+        expect(s.commands).toEqual([
+          'echo pasted-1',
+          'echo pasted-2',
+          'echo pasted-3',
+        ]);
+      });
 
-    // This harness does not answer busybox's cursor queries as a terminal does; the corpus
-    // (corpus/commandCorpus.test.ts) plays these for busybox through a terminal that does.
-    if (kind === 'busybox') return;
+      // This harness does not answer busybox's cursor queries as a terminal does; the corpus
+      // (corpus/commandCorpus.test.ts) plays these for busybox through a terminal that does.
+      if (kind === 'busybox') return;
 
+      it('records no line typed into cat, and the commands around it', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
+        await s.type('first line of a file\r', 'file\r\n');
+        await s.type('password=hunter2\r', 'hunter2\r\n');
+        await s.run('\x04');
+        await s.run('echo after-cat\r');
+        expect(s.commands).toEqual(['cat > /dev/null', 'echo after-cat']);
+      });
 
-    it('records no line typed into cat, and the commands around it', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
-      await s.type('first line of a file\r', 'file\r\n');
-      await s.type('password=hunter2\r', 'hunter2\r\n');
-      await s.run('\x04');
-      await s.run('echo after-cat\r');
-      expect(s.commands).toEqual(['cat > /dev/null', 'echo after-cat']);
-    });
+      it('records neither the answer to read nor a secret typed at read -s', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type('read NAME\r', 'read NAME\r\n');
+        await s.run('Alice\r');
+        await s.type('read -s PW\r', 'read -s PW\r\n');
+        await s.run('s3cret-pw\r');
+        await s.run('echo "$NAME"\r');
+        expect(s.commands).toEqual(['read NAME', 'read -s PW', 'echo "$NAME"']);
+        expect(s.commands.join()).not.toContain('s3cret');
+      });
 
-    it('records neither the answer to read nor a secret typed at read -s', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('read NAME\r', 'read NAME\r\n');
-      await s.run('Alice\r');
-      await s.type('read -s PW\r', 'read -s PW\r\n');
-      await s.run('s3cret-pw\r');
-      await s.run('echo "$NAME"\r');
-      expect(s.commands).toEqual(['read NAME', 'read -s PW', 'echo "$NAME"']);
-      expect(s.commands.join()).not.toContain('s3cret');
-    });
+      it('records nothing of a paste into cat with its markers, nor the password after it', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
+        // A client that sends the markers anyway: cat does not ask for them, so they arrive as input.
+        const lines = Array.from({ length: 40 }, (_, i) => `pasted line ${i}`);
+        await s.type(
+          `${PASTE_START}${lines.join('\r')}\r${PASTE_END}`,
+          'line 39',
+        );
+        await s.run('\r\x04');
+        await s.type('read -s PW\r', 'read -s PW\r\n');
+        await s.run('s3cret-after-paste\r');
+        await s.run('echo done\r');
+        expect(s.commands).toEqual([
+          'cat > /dev/null',
+          'read -s PW',
+          'echo done',
+        ]);
+      });
 
-    it('records nothing of a paste into cat with its markers, nor the password after it', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('cat > /dev/null\r', 'cat > /dev/null\r\n');
-      // A client that sends the markers anyway: cat does not ask for them, so they arrive as input.
-      const lines = Array.from({ length: 40 }, (_, i) => `pasted line ${i}`);
-      await s.type(`${PASTE_START}${lines.join('\r')}\r${PASTE_END}`, 'line 39');
-      await s.run('\r\x04');
-      await s.type('read -s PW\r', 'read -s PW\r\n');
-      await s.run('s3cret-after-paste\r');
-      await s.run('echo done\r');
-      expect(s.commands).toEqual(['cat > /dev/null', 'read -s PW', 'echo done']);
-    });
-
-    it('records no line of a REPL', async () => {
-      const s = (shell = await Shell.start(kind));
-      await s.type('python3 -q\r', '>>> ');
-      await s.type('6*7\r', '42\r\n>>> ');
-      await s.run('\x04');
-      await s.run('echo after-python\r');
-      expect(s.commands).toEqual(['python3 -q', 'echo after-python']);
-    });
-
-  });
+      it('records no line of a REPL', async () => {
+        const s = (shell = await Shell.start(kind));
+        await s.type('python3 -q\r', '>>> ');
+        await s.type('6*7\r', '42\r\n>>> ');
+        await s.run('\x04');
+        await s.run('echo after-python\r');
+        expect(s.commands).toEqual(['python3 -q', 'echo after-python']);
+      });
+    },
+  );
 
   it('marks as uncertain the lines of a shell that gives no sign of its reads (dash)', async () => {
     const s = (shell = await Shell.start('sh'));

@@ -41,7 +41,9 @@ const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
 /** The terminal's answer to a cursor position query (busybox's line editor asks at every prompt). */
 const isCursorReport = (key: string) =>
-  key.startsWith('\x1b[') && key.endsWith('R') && /^\d+;\d+$/.test(key.slice(2, -1));
+  key.startsWith('\x1b[') &&
+  key.endsWith('R') &&
+  /^\d+;\d+$/.test(key.slice(2, -1));
 const EMPTY = new Uint8Array(0);
 /**
  * Whether a line editor showed `typed` as `shown`: busybox built without Unicode support draws each
@@ -450,8 +452,9 @@ export class CommandRecorder {
     if (this.alternate()) return;
     const { cursorX } = this.buffer;
     this.askedPrompt =
-      this.buffer.getLine(this.cursorRow)?.translateToString(false, 0, cursorX) ??
-      '';
+      this.buffer
+        .getLine(this.cursorRow)
+        ?.translateToString(false, 0, cursorX) ?? '';
     // The tail's prompts are history: whether one still waits was settled in wake().
     if (this.replaying) return;
     this.asksParsed += 1;
@@ -501,7 +504,12 @@ export class CommandRecorder {
       // Busybox's editor said it reads this line: taken from its prompt, as bash's is.
       const region = this.promptRegion(end, this.askedPrompt);
       if (region) {
-        this.settle(this.text(region.start, region.x, end), eligible, region, true);
+        this.settle(
+          this.text(region.start, region.x, end),
+          eligible,
+          region,
+          true,
+        );
         this.onSettled();
         return;
       }
@@ -777,7 +785,10 @@ export class CommandRecorder {
     this.pasting = false;
     this.editing = false;
     this.asked = false;
-    this.asksTaken = this.asksParsed = Math.max(this.asksParsed, this.tail.asks);
+    this.asksTaken = this.asksParsed = Math.max(
+      this.asksParsed,
+      this.tail.asks,
+    );
     this.anchor?.marker?.dispose();
     this.anchor = undefined;
   }

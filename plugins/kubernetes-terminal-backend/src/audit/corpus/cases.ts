@@ -46,7 +46,9 @@ const basics: CorpusCase[] = [
   ...both('a command printing no line end', s =>
     s.run('printf no-newline').run('echo next-line'),
   ),
-  ...both('exit ends the session', s => s.run('echo last').run('exit', 'none').ends()),
+  ...both('exit ends the session', s =>
+    s.run('echo last').run('exit', 'none').ends(),
+  ),
   ...both('Ctrl-D at an empty prompt ends the session', s =>
     s.run('echo before-eof').type(KEY.ctrlD, 'none').ends(),
   ),
@@ -57,7 +59,10 @@ const basics: CorpusCase[] = [
 
 const editing: CorpusCase[] = [
   ...both('backspace', s =>
-    s.type('echo helxx').type(backspace + backspace).type(`lo${enter}`),
+    s
+      .type('echo helxx')
+      .type(backspace + backspace)
+      .type(`lo${enter}`),
   ).map(fix('echo hello')),
   ...both('backspace over a multi-byte character', s =>
     s.type('echo caféé').type(backspace).type(enter),
@@ -69,11 +74,7 @@ const editing: CorpusCase[] = [
     s.type('echo one two').type(KEY.ctrlW).type(`three${enter}`),
   ).map(fix('echo one three')),
   ...both('Ctrl-K drops to the end of the line', s =>
-    s
-      .type('echo keep drop')
-      .type(left.repeat(5))
-      .type(KEY.ctrlK)
-      .type(enter),
+    s.type('echo keep drop').type(left.repeat(5)).type(KEY.ctrlK).type(enter),
   ).map(fix('echo keep')),
   ...both('arrows move the cursor', s =>
     s
@@ -87,11 +88,7 @@ const editing: CorpusCase[] = [
     s.type('cho middle').type(home).type('e').type(end).type(`-end${enter}`),
   ).map(fix('echo middle-end')),
   ...both('Delete under the cursor', s =>
-    s
-      .type('echo abXc')
-      .type(left.repeat(2))
-      .type(KEY.delete)
-      .type(enter),
+    s.type('echo abXc').type(left.repeat(2)).type(KEY.delete).type(enter),
   ).map(fix('echo abc')),
   ...both('history recall', s =>
     s.run('echo first-from-history').type(up).type(enter),
@@ -101,7 +98,9 @@ const editing: CorpusCase[] = [
       .run('echo alpha')
       .run('echo beta')
       .type(up + up)
-      .type(`${backspace}${backspace}${backspace}${backspace}${backspace}gamma${enter}`),
+      .type(
+        `${backspace}${backspace}${backspace}${backspace}${backspace}gamma${enter}`,
+      ),
   ).map(fix('echo alpha', 'echo beta', 'echo gamma')),
   ...both('history recall, then Ctrl-C', s =>
     s.run('echo recalled').type(up).type(KEY.ctrlC).run('echo not-recalled'),
@@ -112,9 +111,14 @@ const editing: CorpusCase[] = [
   ...both('Ctrl-L clears the screen between commands', s =>
     s.run('echo before-clear').type(KEY.ctrlL).run('echo after-clear'),
   ),
-  ...both('clear, then a command', s => s.run('clear').run('echo after-clear-command')),
+  ...both('clear, then a command', s =>
+    s.run('clear').run('echo after-clear-command'),
+  ),
   ...both('Tab completes a file name', s =>
-    s.run('touch corpus-unique-file.txt').type(`cat corpus-uni${tab}`).type(enter),
+    s
+      .run('touch corpus-unique-file.txt')
+      .type(`cat corpus-uni${tab}`)
+      .type(enter),
   ).map(fix('touch corpus-unique-file.txt', 'cat corpus-unique-file.txt')),
   ...both('Tab lists candidates, then completes', s =>
     s
@@ -126,21 +130,24 @@ const editing: CorpusCase[] = [
   ...both('Tab completes a command name', s =>
     s.type(`ech${tab}`).type(`completed-command${enter}`),
   ).map(fix('echo completed-command')),
-  ...both('a line longer than the terminal is wide', s =>
-    s.run(`echo ${'wide-'.repeat(30)}end`),
-  {
-    size: { cols: 60, rows: 24 },
-  }),
-  ...both('a long line edited across the row boundary', s =>
-    s
-      .type(`echo ${'0123456789'.repeat(8)}`)
-      .type(left.repeat(50))
-      .type(`X${enter}`),
-  {
-    size: { cols: 40, rows: 24 },
-  }).map(
-    fix(`echo ${'0123456789'.repeat(3)}X${'0123456789'.repeat(5)}`),
+  ...both(
+    'a line longer than the terminal is wide',
+    s => s.run(`echo ${'wide-'.repeat(30)}end`),
+    {
+      size: { cols: 60, rows: 24 },
+    },
   ),
+  ...both(
+    'a long line edited across the row boundary',
+    s =>
+      s
+        .type(`echo ${'0123456789'.repeat(8)}`)
+        .type(left.repeat(50))
+        .type(`X${enter}`),
+    {
+      size: { cols: 40, rows: 24 },
+    },
+  ).map(fix(`echo ${'0123456789'.repeat(3)}X${'0123456789'.repeat(5)}`)),
   ...both('a resize in the middle of a line', s =>
     s
       .type('echo resize-abcdefghijklmnopqrstuvwxyz')
@@ -149,7 +156,12 @@ const editing: CorpusCase[] = [
       .type(`-0123456789${enter}`),
   ).map(fix('echo resize-abcdefghijklmnopqrstuvwxyz-0123456789')),
   ...both('resizes at an idle prompt', s =>
-    s.run('echo first').resize(120, 40).run('echo second').resize(80, 24).run('echo third'),
+    s
+      .run('echo first')
+      .resize(120, 40)
+      .run('echo second')
+      .resize(80, 24)
+      .run('echo third'),
   ),
 ];
 
@@ -166,10 +178,7 @@ const multiLine: CorpusCase[] = [
     s.run('for i in 1 2 3; do', PS2).run('echo "item $i"', PS2).run('done'),
   ),
   ...both('a here-document', s =>
-    s
-      .run('cat <<EOF', PS2)
-      .run('line one of the document', PS2)
-      .run('EOF'),
+    s.run('cat <<EOF', PS2).run('line one of the document', PS2).run('EOF'),
   ),
   ...both('a pasted block of commands, then Enter', s =>
     s
@@ -235,7 +244,9 @@ const programs: CorpusCase[] = [
     s
       .run('cat > pasted.txt', /pasted\.txt\n$/)
       .paste(
-        Array.from({ length: 40 }, (_, i) => `pasted file line ${i}`).join('\r') + '\r',
+        `${Array.from({ length: 40 }, (_, i) => `pasted file line ${i}`).join(
+          '\r',
+        )}\r`,
         /line 39\n$/,
       )
       .type(KEY.ctrlD, 'prompt')
@@ -271,7 +282,10 @@ const programs: CorpusCase[] = [
       .secret('only-line-for-head'),
   ),
   ...both('Ctrl-C stops a running command', s =>
-    s.run('sleep 30', /sleep 30\n$/).type(KEY.ctrlC, 'prompt').run('echo after-interrupt'),
+    s
+      .run('sleep 30', /sleep 30\n$/)
+      .type(KEY.ctrlC, 'prompt')
+      .run('echo after-interrupt'),
   ),
   ...both('Ctrl-Z and fg', s =>
     s
@@ -305,7 +319,10 @@ const programs: CorpusCase[] = [
 
 const timing: CorpusCase[] = [
   ...both('a command typed ahead while another runs', s =>
-    s.run('sleep 1', /sleep 1\n$/).typeAhead(`echo typed-ahead${enter}`).type('', /typed-ahead\n[\s\S]*[#$] $/),
+    s
+      .run('sleep 1', /sleep 1\n$/)
+      .typeAhead(`echo typed-ahead${enter}`)
+      .type('', /typed-ahead\n[\s\S]*[#$] $/),
   ).map(fix('sleep 1', 'echo typed-ahead')),
   ...both('a command typed while output floods', s =>
     s
@@ -313,7 +330,9 @@ const timing: CorpusCase[] = [
       .type(`echo typed-in-flood${enter}`, /typed-in-flood\n[\s\S]*[#$] $/),
   ).map(fix('seq 1 200000', 'echo typed-in-flood')),
   ...both('commands typed fast, one after another', s =>
-    s.typeAhead(`echo quick-1${enter}echo quick-2${enter}echo quick-3${enter}`).type('', /quick-3\n[\s\S]*[#$] $/),
+    s
+      .typeAhead(`echo quick-1${enter}echo quick-2${enter}echo quick-3${enter}`)
+      .type('', /quick-3\n[\s\S]*[#$] $/),
   ).map(fix('echo quick-1', 'echo quick-2', 'echo quick-3')),
   ...both('a password typed ahead of its prompt', s =>
     s
@@ -402,7 +421,12 @@ const bashOnly: CorpusCase[] = [
       .type(enter),
   ),
   corpusCase('bash', 'Ctrl-A and Ctrl-E', s =>
-    s.type('cho start').type(KEY.ctrlA).type('e').type(KEY.ctrlE).type(`-stop${enter}`),
+    s
+      .type('cho start')
+      .type(KEY.ctrlA)
+      .type('e')
+      .type(KEY.ctrlE)
+      .type(`-stop${enter}`),
   ),
 ];
 
@@ -427,7 +451,10 @@ const ALL = [
 export const KNOWN_LIMITS: CorpusCase[] = [
   // bash's `read -e` reads with readline, which turns bracketed paste on as it does for commands.
   corpusCase('bash', 'read -e, which uses the line editor for a program', s =>
-    s.run('read -e -p "value: " V', /value: $/).type(`edited-answer${enter}`, 'prompt').run('echo "$V"'),
+    s
+      .run('read -e -p "value: " V', /value: $/)
+      .type(`edited-answer${enter}`, 'prompt')
+      .run('echo "$V"'),
   ),
   ...ALL.filter(isKnownLimit),
 ];

@@ -92,7 +92,11 @@ function corpusSeed(): string {
           name: 'cluster-admin',
         },
         subjects: [
-          { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'portal' },
+          {
+            apiGroup: 'rbac.authorization.k8s.io',
+            kind: 'User',
+            name: 'portal',
+          },
         ],
       },
     ],
@@ -148,22 +152,19 @@ describe(`command audit corpus: ${CORPUS.length} sessions`, () => {
   }
 
   async function play(c: CorpusCase, index: number): Promise<CaseScore> {
-    const { client, sessionId } = await openTerminal(
-      env.backend.server,
-      USER,
-      {
-        entityRef: 'component:default/demo-service',
-        cluster: 'sandbox',
-        namespace: 'demo',
-        pod: c.shell === 'bash' ? 'corpus-bash' : 'corpus-sh',
-        container: 'shell',
-        ...c.size,
-      },
-    );
+    const { client, sessionId } = await openTerminal(env.backend.server, USER, {
+      entityRef: 'component:default/demo-service',
+      cluster: 'sandbox',
+      namespace: 'demo',
+      pod: c.shell === 'bash' ? 'corpus-bash' : 'corpus-sh',
+      container: 'shell',
+      ...c.size,
+    });
     const runner = new CaseRunner(client, new Random(SEED + index), c.size);
     let error: string | undefined;
     try {
       await client.waitFor(
+        // eslint-disable-next-line no-control-regex
         () => /[#$] (\x1b\[[0-9;?]*[a-zA-Z])*$/.test(client.output),
         'the first prompt',
         30_000,
@@ -198,12 +199,13 @@ describe(`command audit corpus: ${CORPUS.length} sessions`, () => {
     const limits = summarize(scores.slice(CORPUS.length));
     // eslint-disable-next-line no-console
     console.log(
-      `${formatSummary(summary)}\nknown limits, not counted above:\n${formatSummary(
-        limits,
-      )}\n${cases.length} sessions in ${(
-        (Date.now() - started) /
-        1000
-      ).toFixed(1)} s (seed ${SEED})`,
+      `${formatSummary(
+        summary,
+      )}\nknown limits, not counted above:\n${formatSummary(limits)}\n${
+        cases.length
+      } sessions in ${((Date.now() - started) / 1000).toFixed(
+        1,
+      )} s (seed ${SEED})`,
     );
     if (ONLY) {
       // eslint-disable-next-line no-console

@@ -70,6 +70,7 @@ export interface CorpusCase {
 /** Splits text into keys as a keyboard sends them: escape sequences whole, characters one by one. */
 export function keysOf(text: string): string[] {
   const keys: string[] = [];
+  // eslint-disable-next-line no-control-regex
   const pattern = /\x1b(?:\[[0-9;?]*[@-~]|O.|.)?|[\s\S]/gu;
   for (const match of text.matchAll(pattern)) keys.push(match[0]);
   return keys;

@@ -4,7 +4,9 @@ import type { TerminalClient } from '../../__testUtils__/TerminalClient';
 import { KEY, type CorpusCase, type Until } from './corpusCase';
 
 /** Control sequences and carriage returns: what waits match against is the text that was shown. */
-const CONTROL = /\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>78]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\r/g;
+const CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>78]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\r/g;
 const PROMPT = /[#$] $/;
 const STEP_TIMEOUT_MS = 15_000;
 
@@ -52,9 +54,8 @@ export class CaseRunner {
           this.screen.resize(step.cols, step.rows);
           this.client.resize(step.cols, step.rows);
           break;
-        case 'pause':
+        default:
           await sleep(step.ms);
-          break;
       }
       if (step.kind === 'type' || step.kind === 'paste')
         await this.wait(from, step.until, c);
@@ -76,6 +77,7 @@ export class CaseRunner {
   /** xterm.js sends SS3 arrows and Home/End while the program has asked for application cursor keys. */
   private encode(key: string): string {
     if (!this.screen.modes.applicationCursorKeysMode) return key;
+    // eslint-disable-next-line no-control-regex
     const match = /^\x1b\[([ABCDHF])$/.exec(key);
     return match ? `\x1bO${match[1]}` : key;
   }
@@ -89,8 +91,7 @@ export class CaseRunner {
 
   private async wait(from: number, until: Until, c: CorpusCase) {
     if (until === 'none') return;
-    const shown = () =>
-      this.client.output.slice(from).replace(CONTROL, '');
+    const shown = () => this.client.output.slice(from).replace(CONTROL, '');
     const done = () => {
       if (until === 'quiet') return true;
       if (until === 'prompt') return PROMPT.test(shown());

@@ -51,7 +51,10 @@ export function scoreCase(
     if (i < a.length && j < b.length && a[i] === b[j]) {
       i++;
       j++;
-    } else if (j < b.length && (i >= a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
+    } else if (
+      j < b.length &&
+      (i >= a.length || lcs[i][j + 1] >= lcs[i + 1][j])
+    ) {
       falsePositives.push(b[j++]);
     } else {
       missed.push(a[i++]);
