@@ -12,10 +12,18 @@ import {
   openTerminal,
   startTerminalBackend,
 } from '../../__testUtils__/terminalBackend';
-import { CORPUS as ALL_CASES, KNOWN_LIMITS } from './cases';
-import type { CorpusCase } from './corpusCase';
-import { CaseRunner } from './runCase';
-import { scoreCase, summarize, formatSummary, type CaseScore } from './score';
+import {
+  CORPUS as ALL_CASES,
+  KNOWN_LIMITS,
+} from '../../__testUtils__/corpus/cases';
+import type { CorpusCase } from '../../__testUtils__/corpus/corpusCase';
+import { CaseRunner } from '../../__testUtils__/corpus/runCase';
+import {
+  scoreCase,
+  summarize,
+  formatSummary,
+  type CaseScore,
+} from '../../__testUtils__/corpus/score';
 
 /*
  * The command audit's ground truth: every case of the corpus is a session typed against the sandbox

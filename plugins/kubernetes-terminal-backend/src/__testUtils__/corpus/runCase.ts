@@ -1,6 +1,6 @@
 import { Terminal } from '@xterm/headless';
-import type { Random } from '../../__testUtils__/fuzz';
-import type { TerminalClient } from '../../__testUtils__/TerminalClient';
+import type { Random } from '../fuzz';
+import type { TerminalClient } from '../TerminalClient';
 import { KEY, type CorpusCase, type Until } from './corpusCase';
 
 /** Control sequences and carriage returns: what waits match against is the text that was shown. */
