@@ -555,10 +555,13 @@ export class CommandRecorder {
   }
 
   /** The lowest row at or above `end` that starts with `prompt`: where the editor drew its line last. */
-  private promptRegion(end: number, prompt: string): Region | undefined {
+  private promptRegion(
+    end: number,
+    prompt: string,
+    lowest = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1),
+  ): Region | undefined {
     if (!prompt.trim()) return undefined;
-    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
-    for (let y = end; y >= top; y--) {
+    for (let y = end; y >= lowest; y--) {
       if (
         this.buffer.getLine(y)?.translateToString(false, 0, prompt.length) ===
         prompt
@@ -654,17 +657,8 @@ export class CommandRecorder {
     // After a clear the anchor is no guide; after a list of completions the editor drew its prompt
     // and line again below the list: the line starts at the last prompt.
     const lowest = this.redrawn ? top : Math.max(top, this.anchorRow + 1);
-    for (let y = end; promptLine && y >= lowest; y--) {
-      const line = this.buffer.getLine(y);
-      if (line?.translateToString(false, 0, promptLine.length) === promptLine) {
-        return {
-          start: y,
-          x: promptLine.length,
-          precise: true,
-          anchored: true,
-        };
-      }
-    }
+    const redrawn = this.promptRegion(end, promptLine, lowest);
+    if (redrawn) return redrawn;
     if (this.anchorRow < top)
       return { start: top, x: 0, precise: false, anchored: false };
     return this.anchorRegion();
