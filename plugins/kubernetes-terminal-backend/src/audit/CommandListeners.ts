@@ -1,13 +1,4 @@
-/** @internal */
-export interface RecordedCommand {
-  command: string;
-  at: Date;
-  /**
-   * Set where no shell of the session marks when it reads a line (dash, bash without bracketed paste):
-   * the line was inferred from its echo after a prompt, and may have been a program's input.
-   */
-  uncertain?: true;
-}
+import type { RecordedCommand } from './CommandCapture';
 
 const TRUNCATION_MARKER = ' …[truncated]';
 

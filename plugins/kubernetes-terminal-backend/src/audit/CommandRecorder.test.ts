@@ -717,7 +717,8 @@ describe('CommandRecorder', () => {
     second.input(encode('l'));
     expect(pool.freeCount).toBe(0);
     await second.flush();
-    const screen = (second as unknown as { terminal: Terminal }).terminal;
+    const screen = (second as unknown as { state: { terminal: Terminal } })
+      .state.terminal;
     const lines = Array.from({ length: screen.buffer.active.length }, (_, y) =>
       screen.buffer.active.getLine(y)!.translateToString(true),
     ).join('\n');

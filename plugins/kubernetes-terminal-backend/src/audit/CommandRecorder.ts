@@ -1,17 +1,15 @@
-import {
-  type IDisposable,
-  type Terminal,
-  type IBufferCell,
-  type IBufferLine,
-  type IBufferNamespace,
-  type IMarker,
-} from '@xterm/headless';
-import { CommandListeners, type RecordedCommand } from './CommandListeners';
+import type { IDisposable, IMarker, Terminal } from '@xterm/headless';
+import type { CommandCapture, RecordedCommand } from './CommandCapture';
+import { CommandListeners } from './CommandListeners';
+import { KeyDecoder, type Key } from './KeyDecoder';
+import { OutputFeed } from './OutputFeed';
 import { OutputTail } from './OutputTail';
-
-export type { RecordedCommand } from './CommandListeners';
+import { Screen, readbackRows, type Region } from './Screen';
+import { Prompt, SubmittedLines } from './SubmittedLines';
 import { TerminalPool, defaultTerminalPool } from './TerminalPool';
-import { TypedLine, isComplete, normalize } from './TypedLine';
+import { TypedLine, normalize } from './TypedLine';
+
+export type { RecordedCommand } from './CommandCapture';
 
 /** @internal */
 export interface CommandRecorderOptions {
@@ -24,53 +22,11 @@ export interface CommandRecorderOptions {
   pool?: TerminalPool;
 }
 
-/** Output not parsed yet beyond this is dropped by the recorder, never by the stream it watches. */
-const MAX_UNPARSED_BYTES = 4 * 1024 * 1024;
-/** xterm parses a write in one go; slices let it yield to the event loop in between. */
-const SLICE_BYTES = 64 * 1024;
-const MAX_QUEUED_LINES = 32;
-/** Echo of a line being typed held back from the parser until Enter, at most. */
-const MAX_DEFERRED_BYTES = 64 * 1024;
 /** Output kept to draw the screen again when typing begins: the prompt and well above it. */
 const TAIL_BYTES = 16 * 1024;
-/** Room for a prompt in front of the longest command we read back. */
-const PROMPT_ALLOWANCE = 512;
-const PROMPT_TAIL = /[$#%>]$/;
-const PROMPT_HEAD = /^[^\n]{0,120}?[$#%>] /;
-const PASTE_START = '\x1b[200~';
-const PASTE_END = '\x1b[201~';
-/** The terminal's answer to a cursor position query (busybox's line editor asks at every prompt). */
-const isCursorReport = (key: string) =>
-  key.startsWith('\x1b[') &&
-  key.endsWith('R') &&
-  /^\d+;\d+$/.test(key.slice(2, -1));
-const EMPTY = new Uint8Array(0);
-/**
- * Whether a line editor showed `typed` as `shown`: busybox built without Unicode support draws each
- * character it cannot show as `?`.
- */
-function shownAs(typed: string, shown: string): boolean {
-  if (!shown.includes('?')) return false;
-  const a = [...typed];
-  const b = [...shown];
-  return (
-    a.length === b.length &&
-    a.some(c => c.codePointAt(0)! > 0xff) &&
-    a.every((c, i) => c === b[i] || (b[i] === '?' && c.codePointAt(0)! > 0xff))
-  );
-}
 /** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
 const STALE_GRACE_MS = 1000;
-interface SubmittedLine {
-  /** Output chunks that had arrived when Enter was pressed; only later ones can carry its echo. */
-  afterSeq: number;
-  predictions: string[];
-  /**
-   * Sent while a command ran, and not echoed: it went to that command (a password), or waits in the
-   * shell's input for the prompt that came now. Kept for that prompt's line only.
-   */
-  stale?: boolean;
-}
+const EMPTY = new Uint8Array(0);
 
 interface Anchor {
   marker?: IMarker;
@@ -79,12 +35,33 @@ interface Anchor {
   kind: 'typing' | 'editor' | 'line';
 }
 
-interface Region {
-  start: number;
-  x: number;
-  precise: boolean;
-  /** Whether it starts at the anchor rather than at the start of the last line of output. */
-  anchored: boolean;
+/**
+ * The recorder while a line is typed or its echo awaited: a terminal and what it has shown. All of it
+ * is dropped when the recorder sleeps; wake() builds it again from the output's tail.
+ */
+interface Awake {
+  readonly terminal: Terminal;
+  readonly screen: Screen;
+  readonly feed: OutputFeed;
+  readonly handlers: IDisposable[];
+  /** The tail is being drawn: history, against which no line typed since can be settled. */
+  replaying: boolean;
+  anchor?: Anchor;
+  /** A line editor that marks its reads with bracketed paste (bash) is reading a line. */
+  editing: boolean;
+  /** Busybox's line editor asked where the cursor is: the next line submitted is read by it. */
+  asked: boolean;
+  /**
+   * Cursor queries parsed so far (the tail's count at wake, then each one the parser meets): the tail
+   * counts output as it arrives, ahead of the parser, so its count may include a prompt still to come.
+   */
+  asksParsed: number;
+  /** Lines sent after this chunk of output are for the shell's editor; earlier ones may have gone to a command. */
+  acceptSeq: number;
+  /** The screen was cleared or reflowed: where typing began is no guide to where the line is. */
+  redrawn: boolean;
+  sleepScheduled: boolean;
+  staleTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -93,63 +70,42 @@ interface Region {
  * history recall need no modelling, and what the terminal does not echo (passwords) is never seen.
  *
  * Line editors that turn bracketed-paste mode on while they read a line (bash ≥ 5.1, zsh, fish,
- * readline ≥ 8.1) tell exactly when a line is taken. Elsewhere the line feed after an Enter marks
- * it, and the typed keys, replayed, tell its echo from other output.
+ * readline ≥ 8.1) tell exactly when a line is taken; busybox's asks where the cursor is before it
+ * reads, and its line ends at the line feed. Elsewhere the line feed after an Enter marks it, and the
+ * typed keys, replayed, tell its echo from other output.
  *
  * The terminal exists only while a line is being typed or its echo awaited. In between (an idle
  * prompt, a command's bulk output) the recorder keeps just the tail of the output and the modes in
  * force, and draws that tail into a new terminal at the next key: idle sessions hold no emulator and
  * output nobody is typing against is never parsed.
  *
+ * The parts: `KeyDecoder` (keys from input), `TypedLine` (what keys would show), `SubmittedLines`
+ * (lines sent and not yet found, and how one is found), `OutputTail` (output kept while asleep),
+ * `OutputFeed` (output handed to the parser, in counted chunks), `Screen` (reading rows), and
+ * `CommandListeners`.
+ *
  * @internal
  */
-export class CommandRecorder {
-  /** Undefined while dormant. */
-  private terminal?: Terminal;
-  private handlers: IDisposable[] = [];
-  /** Echo of the line being typed, not parsed yet (see `output`). */
-  private deferred: Uint8Array[] = [];
-  private deferredBytes = 0;
-  private deferredSeq = 0;
+export class CommandRecorder implements CommandCapture {
   private readonly pool: TerminalPool;
-  private buffers!: IBufferNamespace;
-  private cell!: IBufferCell;
-  private readonly tail = new OutputTail(TAIL_BYTES);
-  private cols: number;
-  private rows: number;
   private readonly maxLength: number;
   private readonly listeners: CommandListeners;
+  private readonly keys = new KeyDecoder();
+  private readonly tail = new OutputTail(TAIL_BYTES);
+  private readonly lines = new SubmittedLines();
+  private readonly prompt = new Prompt();
   private readonly flushes = new Set<() => void>();
-  private readonly decoder = new TextDecoder();
+  private cols: number;
+  private rows: number;
   private disposed = false;
-  /** The tail is being drawn: history, against which no line typed since can be settled. */
-  private replaying = false;
-  private sleepScheduled = false;
-  private staleTimer?: ReturnType<typeof setTimeout>;
-  // What was typed.
-  private escape = '';
-  private pasting = false;
-  private afterCR = false;
+  /** Undefined while asleep. */
+  private state?: Awake;
+  /** The line being typed. */
   private line?: TypedLine;
-  private queue: SubmittedLine[] = [];
-  // What the output showed.
+  /** Chunks of output handed to the terminals so far (the tail drawn at a wake counts as one). */
   private seq = 0;
-  private parsedSeq = 0;
-  private unparsed = 0;
-  private acceptSeq = Infinity;
-  private editing = false;
-  /** Busybox's line editor asked where the cursor is: the next line submitted is read by it. */
-  private asked = false;
   /** The count of cursor queries parsed when a line was last settled as read by busybox's editor. */
   private asksTaken = 0;
-  /**
-   * Cursor queries parsed so far (the tail's count at wake, then each one the parser meets): the tail
-   * counts output as it arrives, ahead of the parser, so its count may include a prompt still to come.
-   */
-  private asksParsed = 0;
-  private redrawn = false;
-  private anchor?: Anchor;
-  private prompt = '';
   /** What stood before the cursor when busybox's editor last asked where it is: its prompt's last row. */
   private askedPrompt = '';
 
@@ -167,19 +123,7 @@ export class CommandRecorder {
   input(data: Uint8Array): void {
     if (this.disposed) return;
     try {
-      for (const char of this.decoder.decode(data, { stream: true })) {
-        if (!this.escape && char !== '\x1b') {
-          this.key(char);
-          continue;
-        }
-        this.escape += char;
-        if (this.escape.length > 32) this.escape = '';
-        else if (isComplete(this.escape)) {
-          const key = this.escape;
-          this.escape = '';
-          this.key(key);
-        }
-      }
+      this.keys.decode(data, key => this.key(key));
     } catch {
       this.lose();
     }
@@ -188,66 +132,30 @@ export class CommandRecorder {
   output(data: Uint8Array): void {
     if (this.disposed || data.length === 0) return;
     this.tail.append(data);
-    if (this.queue.length === 0 && !this.line) this.sleep();
-    if (!this.terminal) return;
+    if (this.lines.length === 0 && !this.line) this.sleep();
+    const a = this.state;
+    if (!a) return;
     const seq = ++this.seq;
-    if (
-      this.line &&
-      this.queue.length === 0 &&
-      this.deferredBytes + data.length <= MAX_DEFERRED_BYTES
-    ) {
-      // The echo of a line being typed is only read once the line is submitted: parsed then, in one go,
-      // rather than a parser run (and a timer) per keystroke.
-      this.deferred.push(new Uint8Array(data));
-      this.deferredBytes += data.length;
-      this.deferredSeq = seq;
-      return;
-    }
-    this.writeDeferred();
-    this.feed(data, seq);
-  }
-
-  /** Hands output to the terminal; `seq` counts as parsed once it is. */
-  private feed(data: Uint8Array, seq: number) {
-    const terminal = this.terminal!;
-    if (this.unparsed + data.length > MAX_UNPARSED_BYTES) {
-      this.lose();
-      return;
-    }
-    this.unparsed += data.length;
-    const parsed = () => {
-      if (terminal !== this.terminal) return;
-      this.parsedSeq = seq;
-      this.unparsed -= data.length;
-    };
-    try {
-      for (let offset = 0; offset < data.length; offset += SLICE_BYTES) {
-        const end = Math.min(offset + SLICE_BYTES, data.length);
-        // Copied, as the caller may reuse its buffer before xterm gets to it.
-        const slice = new Uint8Array(data.subarray(offset, end));
-        terminal.write(slice, end === data.length ? parsed : undefined);
-      }
-    } catch {
-      parsed();
-      this.lose();
-    }
+    // The echo of a line being typed is only read once the line is submitted: parsed then, in one go,
+    // rather than a parser run (and a timer) per keystroke.
+    if (this.line && this.lines.length === 0 && a.feed.defer(data, seq)) return;
+    a.feed.write(data, seq);
   }
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
     this.cols = cols;
     this.rows = rows;
-    const terminal = this.terminal;
-    if (!terminal) return;
-    this.writeDeferred();
+    const a = this.state;
+    if (!a) return;
     // In turn with the output, which was drawn for the old size up to here.
-    terminal.write(EMPTY, () => {
-      if (terminal !== this.terminal) return;
+    a.feed.afterParsed(() => {
+      if (a !== this.state) return;
       try {
-        terminal.resize(cols, rows);
-        terminal.options.scrollback = this.rowsFor(cols);
+        a.terminal.resize(cols, rows);
+        a.terminal.options.scrollback = readbackRows(this.maxLength, cols);
         // Shells redraw their line from where they think it starts, which reflow may have moved.
-        this.redrawn = true;
+        a.redrawn = true;
       } catch {
         this.lose();
       }
@@ -260,7 +168,8 @@ export class CommandRecorder {
 
   flush(): Promise<void> {
     return new Promise(resolve => {
-      if (this.disposed || !this.terminal) {
+      const a = this.state;
+      if (this.disposed || !a) {
         resolve();
         return;
       }
@@ -269,14 +178,13 @@ export class CommandRecorder {
         resolve();
       };
       this.flushes.add(done);
-      this.writeDeferred();
-      this.terminal.write(EMPTY, done);
+      a.feed.afterParsed(done);
     });
   }
 
   /** Whether a terminal emulator is alive (a line is being typed or its echo awaited). */
   get awake(): boolean {
-    return this.terminal !== undefined;
+    return this.state !== undefined;
   }
 
   dispose(): void {
@@ -286,464 +194,336 @@ export class CommandRecorder {
     this.sleep();
   }
 
-  /** Creates the terminal and draws the tail of the output into it, before any key is looked at. */
-  private wake(): Terminal {
-    if (this.terminal) return this.terminal;
+  /** Borrows a terminal and draws the tail of the output into it, before any key is looked at. */
+  private wake(): Awake {
+    if (this.state) return this.state;
     const terminal = this.pool.acquire({
       cols: this.cols,
       rows: this.rows,
-      scrollback: this.rowsFor(this.cols),
+      scrollback: readbackRows(this.maxLength, this.cols),
     });
-    this.terminal = terminal;
-    // Held on to, as each read of terminal.buffer checks the options first.
-    this.buffers = terminal.buffer;
-    this.cell = this.buffers.normal.getNullCell();
-    const live = () => terminal === this.terminal;
+    const handlers: IDisposable[] = [];
+    const asksParsed = this.tail.asks;
+    const asked = asksParsed > this.asksTaken;
+    // The tail counts as one chunk of output that lines typed from now on come after.
+    const seq = ++this.seq;
+    const a: Awake = {
+      terminal,
+      screen: new Screen(terminal, this.maxLength),
+      feed: new OutputFeed(terminal, seq - 1, () => this.lose()),
+      handlers,
+      replaying: true,
+      editing: false,
+      // Kept over sleep as the tail's count: a prompt may have asked while no terminal was there.
+      asked,
+      asksParsed,
+      // Lines typed from now on come after the shell took its last line, unless its editor reads.
+      acceptSeq: this.tail.bracketedPaste || asked ? Infinity : seq,
+      redrawn: false,
+      sleepScheduled: false,
+    };
+    this.state = a;
+    const live = () => a === this.state;
     const { parser } = terminal;
-    this.handlers = [
+    handlers.push(
       parser.registerCsiHandler({ prefix: '?', final: 'h' }, params => {
-        if (live() && params.includes(2004)) this.onEditorStart();
+        if (live() && params.includes(2004)) this.onEditorStart(a);
         return false;
       }),
       parser.registerCsiHandler({ prefix: '?', final: 'l' }, params => {
-        if (live() && params.includes(2004)) this.onEditorEnd();
+        if (live() && params.includes(2004)) this.onEditorEnd(a);
         return false;
       }),
       parser.registerCsiHandler({ final: 'n' }, params => {
-        if (live() && params[0] === 6) this.onLineEditorAsked();
+        if (live() && params[0] === 6) this.onLineEditorAsked(a);
         return false;
       }),
       parser.registerCsiHandler({ final: 'J' }, params => {
-        this.redrawn ||= live() && (params[0] === 2 || params[0] === 3);
+        a.redrawn ||= live() && (params[0] === 2 || params[0] === 3);
         return false;
       }),
-      terminal.onLineFeed(() => live() && this.onLineFeed()),
-    ];
-    // The tail counts as one chunk of output that lines typed from now on come after.
-    const seq = ++this.seq;
-    this.replaying = true;
-    // Kept over sleep as the tail's count: a prompt may have asked while no terminal was there.
-    this.asksParsed = this.tail.asks;
-    this.asked = this.asksParsed > this.asksTaken;
-    // Lines typed from now on come after the shell took its last line, unless its editor reads.
-    this.acceptSeq = this.tail.bracketedPaste || this.asked ? Infinity : seq;
+      terminal.onLineFeed(() => live() && this.onLineFeed(a)),
+    );
     terminal.write(this.tail.replay(), () => {
       if (!live()) return;
-      this.replaying = false;
-      this.parsedSeq = seq;
+      a.replaying = false;
+      a.feed.parsedSeq = seq;
     });
-    return terminal;
+    return a;
   }
 
   /** Drops the terminal; the output's tail is all that is kept until typing begins again. */
   private sleep() {
-    clearTimeout(this.staleTimer);
-    const terminal = this.terminal;
-    if (!terminal) return;
-    this.terminal = undefined;
-    for (const handler of this.handlers) handler.dispose();
-    this.handlers = [];
-    this.anchor?.marker?.dispose();
-    this.anchor = undefined;
-    this.editing = false;
-    this.redrawn = false;
-    this.replaying = false;
-    this.sleepScheduled = false;
-    this.unparsed = 0;
-    this.parsedSeq = this.seq;
-    this.deferred = [];
-    this.deferredBytes = 0;
+    const a = this.state;
+    if (!a) return;
+    this.state = undefined;
+    clearTimeout(a.staleTimer);
+    for (const handler of a.handlers) handler.dispose();
+    a.anchor?.marker?.dispose();
+    a.feed.close();
     // What it still has queued is parsed without our handlers; then it is reset for the next user. A
     // callback queued before now has run by then, so none reaches us if we get the same one back.
-    this.pool.release(terminal);
+    this.pool.release(a.terminal);
     for (const done of [...this.flushes]) done();
   }
 
-  private key(key: string) {
-    if (isCursorReport(key)) return;
-    if (key === '\n' && this.afterCR) {
-      this.afterCR = false;
-      return;
-    }
-    this.afterCR = key === '\r';
-    const paste = key === PASTE_START || key === PASTE_END;
-    if (paste) this.pasting = key === PASTE_START;
-    if (this.alternate() || (key === '\x03' && !this.pasting)) {
+  private key({ key, pasting, paste }: Key) {
+    if (this.alternate() || (key === '\x03' && !pasting)) {
       // Keys for a full-screen program are no command, and Ctrl-C abandons the line.
       this.line = undefined;
       return;
     }
     if (!this.line) {
-      const terminal = this.wake();
+      const a = this.wake();
       this.line = new TypedLine(this.maxLength);
-      if (this.queue.length === 0)
-        terminal.write(EMPTY, () => {
-          if (terminal === this.terminal) this.onTypingStarted();
+      if (this.lines.length === 0)
+        a.terminal.write(EMPTY, () => {
+          if (a === this.state) this.onTypingStarted(a);
         });
     }
     if (paste) return;
-    if (this.pasting || (key !== '\r' && key !== '\n')) {
-      this.line.type(key, this.pasting);
+    if (pasting || (key !== '\r' && key !== '\n')) {
+      this.line.type(key, pasting);
       return;
     }
-    this.queue.push({
-      afterSeq: this.seq,
-      predictions: this.line.predictions(),
-    });
-    if (this.queue.length > MAX_QUEUED_LINES) this.queue.shift();
+    this.lines.submit(this.seq, this.line.predictions());
     this.line = undefined;
-    this.writeDeferred();
-  }
-
-  private writeDeferred() {
-    if (this.deferred.length === 0 || !this.terminal) return;
-    const chunks = this.deferred;
-    this.deferred = [];
-    this.deferredBytes = 0;
-    let data = chunks[0];
-    if (chunks.length > 1) {
-      data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-      let offset = 0;
-      for (const chunk of chunks) {
-        data.set(chunk, offset);
-        offset += chunk.length;
-      }
-    }
-    this.feed(data, this.deferredSeq);
+    this.state?.feed.release();
   }
 
   /** Runs once the output that came before a line's first key is parsed: typing begins here. */
-  private onTypingStarted() {
-    if (this.disposed || this.alternate()) return;
-    const { cursorX } = this.buffer;
-    const row = this.cursorRow;
-    if (this.editing) {
+  private onTypingStarted(a: Awake) {
+    if (this.disposed || a.screen.alternate) return;
+    const { cursorX, cursorRow: row } = a.screen;
+    if (a.editing) {
       // Kept to find the prompt where the anchor is no guide: lines typed ahead, redraws.
       const editorRow =
-        this.anchor?.kind === 'editor' && !this.redrawn ? this.anchorRow : -1;
+        a.anchor?.kind === 'editor' && !a.redrawn ? this.anchorRow(a) : -1;
       const prompt = normalize(
         editorRow >= 0 && editorRow <= row
-          ? this.text(editorRow, this.anchor!.x, row, cursorX)
-          : this.text(row, 0, row, cursorX),
+          ? a.screen.text(editorRow, a.anchor!.x, row, cursorX)
+          : a.screen.text(row, 0, row, cursorX),
       );
-      if (prompt) this.prompt = prompt;
-      this.redrawn = false;
+      if (prompt) this.prompt.text = prompt;
+      a.redrawn = false;
     }
-    this.setAnchor('typing', cursorX);
+    this.setAnchor(a, 'typing', cursorX);
   }
 
-  private onEditorStart() {
-    if (this.alternate()) return;
-    // Lines sent after the shell last took one, and not echoed since, went to what ran in between,
-    // or wait in the shell's input and are echoed by this prompt's editor: they are kept for its line
-    // only. Those sent after this prompt arrived are simply for it.
-    this.markStale();
-    this.editing = true;
-    this.redrawn = false;
-    this.setAnchor('editor', this.buffer.cursorX);
-    this.sleepWhenSettled();
+  private onEditorStart(a: Awake) {
+    if (a.screen.alternate) return;
+    this.markStale(a);
+    a.editing = true;
+    a.redrawn = false;
+    this.setAnchor(a, 'editor', a.screen.cursorX);
+    this.sleepWhenSettled(a);
   }
 
   /**
    * Busybox ash (as Debian builds it) asks for the cursor position right after each prompt, before its
    * line editor reads: the signal bash gives with bracketed-paste mode. Its line ends at the line feed.
    */
-  private onLineEditorAsked() {
-    if (this.alternate()) return;
-    const { cursorX } = this.buffer;
-    this.askedPrompt =
-      this.buffer
-        .getLine(this.cursorRow)
-        ?.translateToString(false, 0, cursorX) ?? '';
+  private onLineEditorAsked(a: Awake) {
+    if (a.screen.alternate) return;
+    const { cursorX } = a.screen;
+    this.askedPrompt = a.screen.row(a.screen.cursorRow, 0, cursorX);
     // The tail's prompts are history: whether one still waits was settled in wake().
-    if (this.replaying) return;
-    this.asksParsed += 1;
-    this.markStale();
-    this.asked = true;
-    this.setAnchor('typing', cursorX);
-    this.sleepWhenSettled();
+    if (a.replaying) return;
+    a.asksParsed += 1;
+    this.markStale(a);
+    a.asked = true;
+    this.setAnchor(a, 'typing', cursorX);
+    this.sleepWhenSettled(a);
   }
 
-  /**
-   * Lines sent after the shell last took one, and not echoed since, went to what ran in between, or
-   * wait in the shell's input and are echoed by this prompt's editor: they are kept for its line only.
-   * Those sent after this prompt arrived are simply for it.
-   */
-  private markStale() {
-    if (this.replaying) return;
-    this.queue = this.queue.filter(line => !line.stale);
-    for (const line of this.queue) {
-      if (line.afterSeq >= this.acceptSeq && line.afterSeq <= this.parsedSeq)
-        line.stale = true;
-    }
+  /** A prompt came: lines sent before it that it has not read are kept for its line only. */
+  private markStale(a: Awake) {
+    if (!a.replaying) this.lines.markStale(a.acceptSeq, a.feed.parsedSeq);
   }
 
-  private onEditorEnd() {
-    if (!this.editing || this.alternate()) return;
-    this.editing = false;
-    if (!this.replaying) this.acceptSeq = this.parsedSeq + 1;
-    const eligible = this.eligible();
+  private onEditorEnd(a: Awake) {
+    if (!a.editing || a.screen.alternate) return;
+    a.editing = false;
+    if (!a.replaying) a.acceptSeq = a.feed.parsedSeq + 1;
+    const eligible = this.lines.eligible(a.feed.parsedSeq);
     if (eligible > 0) {
       // Bash moves to a new row before it leaves the mode; editors that leave it first have not yet.
-      const end = this.cursorRow - (this.buffer.cursorX === 0 ? 1 : 0);
-      const region = this.editorRegion(end);
+      const end = a.screen.cursorRow - (a.screen.cursorX === 0 ? 1 : 0);
+      const region = this.editorRegion(a, end);
       const text =
-        region.start > end ? '' : this.text(region.start, region.x, end);
-      this.settle(text, eligible, region, true);
+        region.start > end ? '' : a.screen.text(region.start, region.x, end);
+      this.settle(a, text, eligible, region, 'editor');
     }
-    this.setAnchor('line', this.buffer.cursorX);
-    this.sleepWhenSettled();
+    this.setAnchor(a, 'line', a.screen.cursorX);
+    this.sleepWhenSettled(a);
   }
 
-  private onLineFeed() {
-    if (this.queue.length === 0 || this.editing || this.alternate()) return;
-    const eligible = this.eligible();
+  private onLineFeed(a: Awake) {
+    if (this.lines.length === 0 || a.editing || a.screen.alternate) return;
+    const eligible = this.lines.eligible(a.feed.parsedSeq);
     if (eligible === 0) return;
-    const end = this.cursorRow - 1;
-    if (this.asked) {
+    const { screen } = a;
+    const end = screen.cursorRow - 1;
+    if (a.asked) {
       // Busybox's editor said it reads this line: taken from its prompt, as bash's is.
-      const region = this.promptRegion(end, this.askedPrompt);
+      const region = screen.promptRegion(end, this.askedPrompt);
       if (region) {
-        this.settle(
-          this.text(region.start, region.x, end),
-          eligible,
-          region,
-          true,
-        );
-        this.onSettled();
+        const text = screen.text(region.start, region.x, end);
+        this.settle(a, text, eligible, region, 'editor');
+        this.onSettled(a);
         return;
       }
-    } else if (this.signalled) {
+    } else if (this.tail.signalled) {
       // Where a shell says when its editor reads, a line it did not read went to a program (`cat`,
       // `read`, a REPL): never a command, and it stays queued, as the shell may still read it later.
       // Busybox does not ask while input waits (typed ahead, pasted): such a line counts where it
       // stands right after that shell's prompt and is the line that was typed.
-      const region = this.promptRegion(end, this.askedPrompt);
+      const region = screen.promptRegion(end, this.askedPrompt);
       if (
         region &&
-        this.joined(region.start, end) &&
+        screen.joined(region.start, end) &&
         this.settle(
-          this.text(region.start, region.x, end),
+          a,
+          screen.text(region.start, region.x, end),
           eligible,
           region,
-          false,
-          true,
+          'after-prompt',
         )
       )
-        this.onSettled();
+        this.onSettled(a);
       return;
     }
-    const region = this.lineRegion(end);
+    const region = this.lineRegion(a, end);
     // Most line feeds while a line is pending end other output, which its last character tells.
-    const last = this.lastChar(end);
-    const mayBeEcho = (line: SubmittedLine, index: number) =>
-      index < eligible && line.predictions.some(text => text.endsWith(last));
-    if (!region.anchored && !this.queue.some(mayBeEcho)) return;
-    const text = this.text(region.start, region.x, end);
-    if (this.settle(text, eligible, region, false)) this.onSettled();
+    if (
+      !region.anchored &&
+      !this.lines.mayEndWith(screen.lastChar(end), eligible)
+    )
+      return;
+    const text = screen.text(region.start, region.x, end);
+    if (this.settle(a, text, eligible, region, 'echo')) this.onSettled(a);
   }
 
   /** After a line feed ended a submitted line. */
-  private onSettled() {
-    if (this.asked && !this.replaying) {
-      this.acceptSeq = this.parsedSeq + 1;
-      this.asksTaken = this.asksParsed;
+  private onSettled(a: Awake) {
+    if (a.asked && !a.replaying) {
+      a.acceptSeq = a.feed.parsedSeq + 1;
+      this.asksTaken = a.asksParsed;
     }
-    this.asked = false;
-    this.setAnchor('line', 0);
-    this.sleepWhenSettled();
-  }
-
-  /** The lowest row at or above `end` that starts with `prompt`: where the editor drew its line last. */
-  private promptRegion(
-    end: number,
-    prompt: string,
-    lowest = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1),
-  ): Region | undefined {
-    if (!prompt.trim()) return undefined;
-    for (let y = end; y >= lowest; y--) {
-      if (
-        this.buffer.getLine(y)?.translateToString(false, 0, prompt.length) ===
-        prompt
-      )
-        return { start: y, x: prompt.length, precise: true, anchored: true };
-    }
-    return undefined;
+    a.asked = false;
+    this.setAnchor(a, 'line', 0);
+    this.sleepWhenSettled(a);
   }
 
   /**
    * Once every submitted line is settled and none is being typed, the terminal is dropped after what
    * it has been given is parsed (not from inside its parser), so an idle session keeps none.
    */
-  private sleepWhenSettled() {
-    const terminal = this.terminal;
-    if (!terminal || this.sleepScheduled || this.line) return;
-    if (this.queue.length > 0 && this.queue.every(line => line.stale)) {
+  private sleepWhenSettled(a: Awake) {
+    if (a.sleepScheduled || this.line) return;
+    const live = () => a === this.state;
+    if (this.lines.allStale) {
       // Such lines are echoed (if at all) right after the prompt; a moment later they are history.
-      clearTimeout(this.staleTimer);
-      this.staleTimer = setTimeout(() => {
-        if (terminal !== this.terminal) return;
-        terminal.write(EMPTY, () => {
-          if (terminal !== this.terminal || this.line) return;
-          this.queue = this.queue.filter(line => !line.stale);
-          this.sleepWhenSettled();
+      clearTimeout(a.staleTimer);
+      a.staleTimer = setTimeout(() => {
+        if (!live()) return;
+        a.terminal.write(EMPTY, () => {
+          if (!live() || this.line) return;
+          this.lines.forgetStale();
+          this.sleepWhenSettled(a);
         });
       }, STALE_GRACE_MS);
-      this.staleTimer.unref?.();
+      a.staleTimer.unref?.();
       return;
     }
-    if (this.queue.length) return;
-    this.sleepScheduled = true;
-    terminal.write(EMPTY, () => {
-      if (terminal !== this.terminal) return;
-      this.sleepScheduled = false;
-      if (this.queue.length === 0 && !this.line) this.sleep();
+    if (this.lines.length) return;
+    a.sleepScheduled = true;
+    a.terminal.write(EMPTY, () => {
+      if (!live()) return;
+      a.sleepScheduled = false;
+      if (this.lines.length === 0 && !this.line) this.sleep();
     });
   }
 
-  /** Records the text as the first pending line it can be the echo of; true if a line was used up. */
+  /**
+   * Records `raw` (a line on screen) as the first pending line it can be the echo of; true if a line
+   * was used up. `editor`: a shell's editor read it (taken on trust if nothing matches); `after-prompt`:
+   * it stands right after busybox's prompt (only a match counts); `echo`: it may be any output.
+   */
   private settle(
+    a: Awake,
     raw: string,
     eligible: number,
     region: Region,
-    editor: boolean,
-    afterPrompt = false,
+    how: 'editor' | 'after-prompt' | 'echo',
   ): boolean {
     const text = normalize(raw);
     if (!text) {
       // Nothing shown where typing began: an empty line, or one typed while echo was off.
-      if (!editor && !region.precise) return false;
-      this.dropStale();
-      this.queue.shift();
+      if (how !== 'editor' && !region.precise) return false;
+      this.lines.takeFirstFresh();
       return true;
     }
-    for (let i = 0; i < eligible; i++) {
-      for (const predicted of this.queue[i].predictions) {
-        const before = text.slice(0, text.length - predicted.length);
-        if (
-          predicted === text ||
-          shownAs(predicted, text) ||
-          (!afterPrompt &&
-            predicted &&
-            text.endsWith(predicted) &&
-            this.isPrompt(before))
-        ) {
-          this.queue.splice(0, i + 1);
-          this.emit(predicted, editor || afterPrompt);
-          return true;
-        }
-      }
+    const shown = this.lines.takeShown(
+      text,
+      eligible,
+      how === 'after-prompt' ? undefined : before => this.prompt.ends(before),
+    );
+    if (shown !== undefined) {
+      this.emit(a, shown, how !== 'echo');
+      return true;
     }
-    if (afterPrompt) return false;
+    if (how === 'after-prompt') return false;
     // A line editor draws nothing but its line, so that is taken on trust; elsewhere only a line
     // that could not be predicted is, and only where its typing began.
-    if (!editor && (this.queue[0].predictions.length > 0 || !region.anchored))
+    if (
+      how === 'echo' &&
+      (this.lines.first!.predictions.length > 0 || !region.anchored)
+    )
       return false;
-    this.dropStale();
-    this.queue.shift();
-    this.emit(region.precise ? text : this.stripPrompt(text), editor);
+    this.lines.takeFirstFresh();
+    this.emit(
+      a,
+      region.precise ? text : this.prompt.strip(text),
+      how !== 'echo',
+    );
     return true;
   }
 
-  /** Before a line is taken on trust: those that may have gone to a command are not it, if another is. */
-  private dropStale() {
-    const fresh = this.queue.findIndex(line => !line.stale);
-    if (fresh > 0) this.queue.splice(0, fresh);
-  }
-
-  private editorRegion(end: number): Region {
-    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
-    const promptLine = this.prompt.slice(this.prompt.lastIndexOf('\n') + 1);
+  private editorRegion(a: Awake, end: number): Region {
+    const top = a.screen.top(end);
+    const anchorRow = this.anchorRow(a);
     // After a clear the anchor is no guide; after a list of completions the editor drew its prompt
     // and line again below the list: the line starts at the last prompt.
-    const lowest = this.redrawn ? top : Math.max(top, this.anchorRow + 1);
-    const redrawn = this.promptRegion(end, promptLine, lowest);
+    const lowest = a.redrawn ? top : Math.max(top, anchorRow + 1);
+    const redrawn = a.screen.promptRegion(end, this.prompt.lastRow, lowest);
     if (redrawn) return redrawn;
-    if (this.anchorRow < top)
+    if (anchorRow < top)
       return { start: top, x: 0, precise: false, anchored: false };
-    return this.anchorRegion();
+    return this.anchorRegion(a);
   }
 
   /** The line of output a line feed just ended, from the anchor if that lies on it. */
-  private lineRegion(end: number): Region {
-    const top = Math.max(0, end - this.rowsFor(this.terminal!.cols) + 1);
+  private lineRegion(a: Awake, end: number): Region {
+    const top = a.screen.top(end);
+    const anchorRow = this.anchorRow(a);
     let start = end;
-    while (start > top && start > this.anchorRow && this.continues(start))
+    while (start > top && start > anchorRow && a.screen.continues(start))
       start--;
-    if (this.anchorRow < start || this.anchorRow > end) {
+    if (anchorRow < start || anchorRow > end) {
       return { start, x: 0, precise: false, anchored: false };
     }
-    return this.anchorRegion();
+    return this.anchorRegion(a);
   }
 
-  private anchorRegion(): Region {
-    const { x, kind } = this.anchor!;
+  private anchorRegion(a: Awake): Region {
+    const { x, kind } = a.anchor!;
     return {
-      start: this.anchorRow,
+      start: this.anchorRow(a),
       x,
       precise: kind === 'typing',
       anchored: true,
     };
-  }
-
-  /** From column x of row start to the end of row end (or column endX), joined as shells wrap. */
-  private text(start: number, x: number, end: number, endX?: number): string {
-    let out = '';
-    for (let y = start, line = this.buffer.getLine(y); y <= end && line; y++) {
-      const next = y < end ? this.buffer.getLine(y + 1) : undefined;
-      const joined = next !== undefined && this.continues(y + 1);
-      out += line.translateToString(
-        !joined,
-        y === start ? x : 0,
-        y === end ? endX : undefined,
-      );
-      if (next && !joined) out += '\n';
-      line = next;
-    }
-    return out;
-  }
-
-  /** Whether rows start to end are one line, wrapped. */
-  private joined(start: number, end: number): boolean {
-    for (let y = start + 1; y <= end; y++) if (!this.continues(y)) return false;
-    return true;
-  }
-
-  /** Whether row y carries on the row above: wrapped, or below a full row (a line feed unwraps). */
-  private continues(y: number): boolean {
-    const line = this.buffer.getLine(y);
-    const above = this.buffer.getLine(y - 1);
-    return !!line && !!above && (line.isWrapped || this.isFull(above));
-  }
-
-  private isFull(line: IBufferLine): boolean {
-    return (
-      (line.getCell(this.terminal!.cols - 1, this.cell)?.getChars() ?? '') !==
-      ''
-    );
-  }
-
-  private lastChar(y: number): string {
-    return (this.buffer.getLine(y)?.translateToString(true) ?? '')
-      .trimEnd()
-      .slice(-1);
-  }
-
-  private isPrompt(text: string): boolean {
-    const trimmed = text.trimEnd();
-    const promptLine = this.prompt.slice(this.prompt.lastIndexOf('\n') + 1);
-    return (
-      text.endsWith('\n') ||
-      PROMPT_TAIL.test(trimmed) ||
-      (!!promptLine && trimmed.endsWith(promptLine))
-    );
-  }
-
-  private stripPrompt(text: string): string {
-    if (this.prompt && text.startsWith(this.prompt))
-      return text.slice(this.prompt.length).trim();
-    const match = PROMPT_HEAD.exec(text);
-    return match ? text.slice(match[0].length).trim() : text;
   }
 
   /**
@@ -751,66 +531,36 @@ export class CommandRecorder {
    * command. Where no shell of the session has ever said so (dash, bash without bracketed paste), the
    * line is only inferred from its echo and a prompt before it, and is recorded marked uncertain.
    */
-  private emit(text: string, certain: boolean) {
-    this.listeners.emit(text, !(certain || this.asked));
+  private emit(a: Awake, text: string, certain: boolean) {
+    this.listeners.emit(text, !(certain || a.asked));
   }
 
-  /** Whether a shell of this session has said when its editor reads a line. */
-  private get signalled(): boolean {
-    return this.tail.signalled;
+  private setAnchor(a: Awake, kind: Anchor['kind'], x: number) {
+    a.anchor?.marker?.dispose();
+    a.anchor = { marker: a.terminal.registerMarker(0), x, kind };
   }
 
-  /** How many pending lines, oldest first, were sent before the output being parsed arrived. */
-  private eligible(): number {
-    const later = this.queue.findIndex(line => line.afterSeq > this.parsedSeq);
-    return later < 0 ? this.queue.length : later;
-  }
-
-  private setAnchor(kind: Anchor['kind'], x: number) {
-    this.anchor?.marker?.dispose();
-    this.anchor = { marker: this.terminal!.registerMarker(0), x, kind };
+  /** -1 once the anchor's row has left the scrollback, or if there is none. */
+  private anchorRow(a: Awake): number {
+    return a.anchor?.marker?.line ?? -1;
   }
 
   /** Forgets what was typed and where, after input or output the recorder could not follow. */
   private lose() {
-    this.queue = [];
+    this.lines.clear();
     this.line = undefined;
-    this.escape = '';
-    this.pasting = false;
-    this.editing = false;
-    this.asked = false;
-    this.asksTaken = this.asksParsed = Math.max(
-      this.asksParsed,
-      this.tail.asks,
-    );
-    this.anchor?.marker?.dispose();
-    this.anchor = undefined;
+    this.keys.reset();
+    const a = this.state;
+    this.asksTaken = Math.max(a?.asksParsed ?? 0, this.tail.asks);
+    if (!a) return;
+    a.editing = false;
+    a.asked = false;
+    a.asksParsed = this.asksTaken;
+    a.anchor?.marker?.dispose();
+    a.anchor = undefined;
   }
 
   private alternate(): boolean {
-    return this.terminal
-      ? this.buffer.type === 'alternate'
-      : this.tail.alternate;
-  }
-
-  private get buffer() {
-    return this.buffers.active;
-  }
-
-  private get cursorRow(): number {
-    return this.buffer.baseY + this.buffer.cursorY;
-  }
-
-  /** -1 once the anchor's row has left the scrollback, or if there is none. */
-  private get anchorRow(): number {
-    return this.anchor?.marker?.line ?? -1;
-  }
-
-  /** Rows to read back the longest command we record with its prompt; as many kept in scrollback. */
-  private rowsFor(cols: number): number {
-    return Math.max(
-      100,
-      Math.ceil((this.maxLength + PROMPT_ALLOWANCE) / Math.max(1, cols)) + 1,
-    );
+    return this.state ? this.state.screen.alternate : this.tail.alternate;
   }
 }

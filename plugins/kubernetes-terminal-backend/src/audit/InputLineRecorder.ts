@@ -1,5 +1,5 @@
-import type { CommandCapture } from '../sessions/SessionTracker';
-import { CommandListeners, type RecordedCommand } from './CommandListeners';
+import type { CommandCapture, RecordedCommand } from './CommandCapture';
+import { CommandListeners } from './CommandListeners';
 
 /**
  * Records commands of a session without a terminal: the shell reads its input line by line, with no

@@ -1,7 +1,8 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import type { SessionStore } from '../database/SessionStore';
 import type { SessionAudit } from './SessionAudit';
-import { type CommandCapture, SessionTracker } from './SessionTracker';
+import type { CommandCapture } from '../audit/CommandCapture';
+import { SessionTracker } from './SessionTracker';
 
 function setup(options: {
   idleAfterMs: number;
@@ -105,7 +106,10 @@ describe('SessionTracker', () => {
   });
 
   it('records no resize to the size it connected with or last logged, and marks uncertain commands', async () => {
-    const t = setup({ idleAfterMs: 60_000, initialSize: { cols: 80, rows: 24 } });
+    const t = setup({
+      idleAfterMs: 60_000,
+      initialSize: { cols: 80, rows: 24 },
+    });
     t.tracker.onResize(80, 24);
     t.advance(150);
     t.tracker.onResize(100, 30);

@@ -13,23 +13,9 @@ import type { TerminalSession } from '../service/SessionRegistry';
 import type { RelayObserver } from '../stream/TerminalRelay';
 import type { SessionRecording } from '../recording/RecordingWriter';
 import type { SessionAudit } from './SessionAudit';
+import type { CommandCapture } from '../audit/CommandCapture';
 
 const END_FLUSH_LIMIT_MS = 10_000;
-
-/** What the tracker needs of the command recorder (see ../audit/CommandRecorder). @internal */
-export interface CommandCapture {
-  input(data: Uint8Array): void;
-  output(data: Uint8Array): void;
-  resize(cols: number, rows: number): void;
-  onCommand(
-    listener: (command: { command: string; at: Date; uncertain?: true }) => void,
-  ): {
-    dispose(): void;
-  };
-  /** Resolves once the output given so far has been parsed. */
-  flush(): Promise<void>;
-  dispose(): void;
-}
 
 /** The tracker's handle on the relay it observes. @internal */
 export interface RelayControl {
@@ -265,7 +251,8 @@ export class SessionTracker implements RelayObserver {
     // The browser fits its terminal right after connecting, mostly to the size it connected with.
     if (
       !size ||
-      (size.cols === this.loggedSize?.cols && size.rows === this.loggedSize?.rows)
+      (size.cols === this.loggedSize?.cols &&
+        size.rows === this.loggedSize?.rows)
     )
       return;
     this.loggedSize = size;

@@ -14,7 +14,8 @@ import type { TerminalRelay } from '../stream/TerminalRelay';
 import type { RecordingWriter } from '../recording/RecordingWriter';
 import type { RecordingStore } from '../recording/RecordingStore';
 import type { SessionAudit } from './SessionAudit';
-import { type CommandCapture, SessionTracker } from './SessionTracker';
+import type { CommandCapture } from '../audit/CommandCapture';
+import { SessionTracker } from './SessionTracker';
 
 /** @internal */
 export interface TerminalSessionsOptions {
