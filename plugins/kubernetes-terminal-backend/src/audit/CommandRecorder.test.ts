@@ -525,8 +525,8 @@ describe('CommandRecorder and programs that read the terminal', () => {
 
 /** A recorder fed by hand, the way a relay feeds it: bash's prompt is `P`. */
 const P = 'pod:~# ';
-function scripted() {
-  const recorder = new CommandRecorder({ cols: 100, rows: 30 });
+function scripted(options: { lingerMs?: number } = {}) {
+  const recorder = new CommandRecorder({ cols: 100, rows: 30, ...options });
   const commands: string[] = [];
   recorder.onCommand(c => commands.push(c.command));
   return {
@@ -582,7 +582,8 @@ describe('CommandRecorder', () => {
   });
 
   it('records a line typed ahead while a program read a password, once the shell echoes it', async () => {
-    const { recorder, commands, out, type } = scripted();
+    // Not kept for the next line: the terminal is dropped once the lines that went to read are.
+    const { recorder, commands, out, type } = scripted({ lingerMs: 0 });
     out(`\x1b[?2004h${P}`);
     type('read -s pw; echo ready\r');
     out('read -s pw; echo ready\r\n\x1b[?2004l\r');
@@ -698,7 +699,12 @@ describe('CommandRecorder', () => {
 
   it('hands a terminal on to the next recorder with nothing of the last session in it', async () => {
     const pool = new TerminalPool({ minFree: 4 });
-    const first = new CommandRecorder({ cols: 80, rows: 24, pool });
+    const first = new CommandRecorder({
+      cols: 80,
+      rows: 24,
+      pool,
+      lingerMs: 0,
+    });
     const firstCommands: string[] = [];
     first.onCommand(({ command }) => firstCommands.push(command));
     first.output(encode('alice$ '));
@@ -731,6 +737,36 @@ describe('CommandRecorder', () => {
     expect(secondCommands).toEqual(['ls']);
     first.dispose();
     second.dispose();
+  });
+
+  it('keeps its terminal a while after a line for the next one, and drops it then or after 16 KiB of output', async () => {
+    const { recorder, commands, out, type } = scripted({ lingerMs: 300 });
+    out(`\x1b[?2004h${P}`);
+    type('ls\r');
+    out(`ls\r\n\x1b[?2004l\rfile\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    expect(recorder.awake).toBe(true);
+    // The next line needs no tail drawn: the terminal followed the output meanwhile.
+    type('pwd\r');
+    out(`pwd\r\n\x1b[?2004l\r/home\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    expect(commands).toEqual(['ls', 'pwd']);
+    await new Promise(resolve => setTimeout(resolve, 400));
+    await recorder.flush();
+    expect(recorder.awake).toBe(false);
+
+    type('seq 1 10000\r');
+    out(`seq 1 10000\r\n\x1b[?2004l\r`);
+    await recorder.flush();
+    expect(recorder.awake).toBe(true);
+    out('1\r\n'.repeat(6000));
+    expect(recorder.awake).toBe(false);
+    out(`\x1b[?2004h${P}`);
+    type('echo after\r');
+    out(`echo after\r\n\x1b[?2004l\rafter\r\n\x1b[?2004h${P}`);
+    await recorder.flush();
+    expect(commands).toEqual(['ls', 'pwd', 'seq 1 10000', 'echo after']);
+    recorder.dispose();
   });
 
   it('does nothing after dispose, and settles a pending flush', async () => {

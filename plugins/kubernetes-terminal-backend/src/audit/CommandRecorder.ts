@@ -20,12 +20,18 @@ export interface CommandRecorderOptions {
   now?: () => Date;
   /** Where terminals are borrowed from while a line is typed. Defaults to one shared by the process. */
   pool?: TerminalPool;
+  /**
+   * How long the terminal is kept after a line is settled, parsing what comes (up to the tail's size),
+   * for the next line typed. Defaults to 10 s.
+   */
+  lingerMs?: number;
 }
 
 /** Output kept to draw the screen again when typing begins: the prompt and well above it. */
 const TAIL_BYTES = 16 * 1024;
 /** How long lines that may have gone to a command wait for the prompt's editor to echo them. */
 const STALE_GRACE_MS = 1000;
+const LINGER_MS = 10_000;
 const EMPTY = new Uint8Array(0);
 
 interface Anchor {
@@ -62,6 +68,11 @@ interface Awake {
   redrawn: boolean;
   sleepScheduled: boolean;
   staleTimer?: ReturnType<typeof setTimeout>;
+  /**
+   * Every line is settled and none is typed: the terminal is kept for the next one, parsing the output
+   * that comes (this many bytes so far), as that costs less than drawing the tail again at the next key.
+   */
+  lingering?: { bytes: number; timer: ReturnType<typeof setTimeout> };
 }
 
 /**
@@ -89,6 +100,7 @@ interface Awake {
 export class CommandRecorder implements CommandCapture {
   private readonly pool: TerminalPool;
   private readonly maxLength: number;
+  private readonly lingerMs: number;
   private readonly listeners: CommandListeners;
   private readonly keys = new KeyDecoder();
   private readonly tail = new OutputTail(TAIL_BYTES);
@@ -118,6 +130,7 @@ export class CommandRecorder implements CommandCapture {
     this.cols = options.cols;
     this.rows = options.rows;
     this.pool = options.pool ?? defaultTerminalPool;
+    this.lingerMs = options.lingerMs ?? LINGER_MS;
   }
 
   input(data: Uint8Array): void {
@@ -132,7 +145,8 @@ export class CommandRecorder implements CommandCapture {
   output(data: Uint8Array): void {
     if (this.disposed || data.length === 0) return;
     this.tail.append(data);
-    if (this.lines.length === 0 && !this.line) this.sleep();
+    if (this.lines.length === 0 && !this.line && !this.lingerOver(data))
+      this.sleep();
     const a = this.state;
     if (!a) return;
     const seq = ++this.seq;
@@ -252,12 +266,46 @@ export class CommandRecorder implements CommandCapture {
     return a;
   }
 
+  /** Whether the terminal is kept for the next line and `data` is parsed while it waits for it. */
+  private lingerOver(data: Uint8Array): boolean {
+    const lingering = this.state?.lingering;
+    // A full-screen program's output is no line's: its keys are known to be none from the tail alone.
+    if (
+      !lingering ||
+      this.tail.alternate ||
+      lingering.bytes + data.length > TAIL_BYTES
+    )
+      return false;
+    lingering.bytes += data.length;
+    return true;
+  }
+
+  /**
+   * Every line is settled: the terminal is kept a while for the next one. Parsing what comes meanwhile
+   * (at most the tail's size) costs less than drawing the whole tail into a terminal at the next key.
+   */
+  private linger(a: Awake) {
+    if (a.lingering) return;
+    const timer = setTimeout(() => {
+      if (a !== this.state || a.lingering?.timer !== timer) return;
+      a.sleepScheduled = true;
+      a.feed.afterParsed(() => {
+        if (a !== this.state) return;
+        a.sleepScheduled = false;
+        if (a.lingering?.timer === timer) this.sleep();
+      });
+    }, this.lingerMs);
+    timer.unref?.();
+    a.lingering = { bytes: 0, timer };
+  }
+
   /** Drops the terminal; the output's tail is all that is kept until typing begins again. */
   private sleep() {
     const a = this.state;
     if (!a) return;
     this.state = undefined;
     clearTimeout(a.staleTimer);
+    clearTimeout(a.lingering?.timer);
     for (const handler of a.handlers) handler.dispose();
     a.anchor?.marker?.dispose();
     a.feed.close();
@@ -275,6 +323,8 @@ export class CommandRecorder implements CommandCapture {
     }
     if (!this.line) {
       const a = this.wake();
+      clearTimeout(a.lingering?.timer);
+      a.lingering = undefined;
       this.line = new TypedLine(this.maxLength);
       if (this.lines.length === 0)
         a.terminal.write(EMPTY, () => {
@@ -417,7 +467,8 @@ export class CommandRecorder implements CommandCapture {
 
   /**
    * Once every submitted line is settled and none is being typed, the terminal is dropped after what
-   * it has been given is parsed (not from inside its parser), so an idle session keeps none.
+   * it has been given is parsed (not from inside its parser), so an idle session keeps none: at once
+   * or after it lingered for the next line (see linger()).
    */
   private sleepWhenSettled(a: Awake) {
     if (a.sleepScheduled || this.line) return;
@@ -437,6 +488,10 @@ export class CommandRecorder implements CommandCapture {
       return;
     }
     if (this.lines.length) return;
+    if (this.lingerMs > 0 && !a.screen.alternate && !this.tail.alternate) {
+      this.linger(a);
+      return;
+    }
     a.sleepScheduled = true;
     a.terminal.write(EMPTY, () => {
       if (!live()) return;
