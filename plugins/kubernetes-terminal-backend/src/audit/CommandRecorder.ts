@@ -55,6 +55,11 @@ interface Awake {
   anchor?: Anchor;
   /** A line editor that marks its reads with bracketed paste (bash) is reading a line. */
   editing: boolean;
+  /**
+   * Whether the prompt in front of the line that editor reads is the shell's (see Prompt.isShells);
+   * unknown for a line typed before the editor began.
+   */
+  atShellPrompt?: boolean;
   /** Busybox's line editor asked where the cursor is: the next line submitted is read by it. */
   asked: boolean;
   /**
@@ -355,6 +360,7 @@ export class CommandRecorder implements CommandCapture {
           : a.screen.text(row, 0, row, cursorX),
       );
       if (prompt) this.prompt.text = prompt;
+      a.atShellPrompt = this.prompt.isShells(prompt);
       a.redrawn = false;
     }
     this.setAnchor(a, 'typing', cursorX);
@@ -364,6 +370,7 @@ export class CommandRecorder implements CommandCapture {
     if (a.screen.alternate) return;
     this.markStale(a);
     a.editing = true;
+    a.atShellPrompt = undefined;
     a.redrawn = false;
     this.setAnchor(a, 'editor', a.screen.cursorX);
     this.sleepWhenSettled(a);
@@ -402,7 +409,15 @@ export class CommandRecorder implements CommandCapture {
       const region = this.editorRegion(a, end);
       const text =
         region.start > end ? '' : a.screen.text(region.start, region.x, end);
-      this.settle(a, text, eligible, region, 'editor');
+      // A line read at a prompt unlike the shell's (bash's `read -e`) is recorded marked uncertain.
+      this.settle(
+        a,
+        text,
+        eligible,
+        region,
+        'editor',
+        a.atShellPrompt === false,
+      );
     }
     this.setAnchor(a, 'line', a.screen.cursorX);
     this.sleepWhenSettled(a);
@@ -414,7 +429,11 @@ export class CommandRecorder implements CommandCapture {
     if (eligible === 0) return;
     const { screen } = a;
     const end = screen.cursorRow - 1;
+    // Busybox moves down a row with a line feed where its line fills a row, while drawing the line
+    // and when it moves to the line's end at Enter: the line goes on below.
+    const busyboxWrap = screen.full(end);
     if (a.asked) {
+      if (busyboxWrap) return;
       // Busybox's editor said it reads this line: taken from its prompt, as bash's is.
       const region = screen.promptRegion(end, this.askedPrompt);
       if (region) {
@@ -423,7 +442,20 @@ export class CommandRecorder implements CommandCapture {
         this.onSettled(a);
         return;
       }
+      // After a resize busybox draws its prompt again, wrapped at the new width, without asking: the
+      // row it asked on is part of the prompt's line still, if no longer at a row's start.
+      const start = screen.lineStart(end);
+      const line = screen.text(start, 0, end);
+      const at = line.indexOf(this.askedPrompt);
+      if (this.askedPrompt.trim() && at >= 0) {
+        const region = { start, x: 0, precise: true, anchored: true };
+        const text = line.slice(at + this.askedPrompt.length);
+        this.settle(a, text, eligible, region, 'editor');
+        this.onSettled(a);
+        return;
+      }
     } else if (this.tail.signalled) {
+      if (busyboxWrap) return;
       // Where a shell says when its editor reads, a line it did not read went to a program (`cat`,
       // `read`, a REPL): never a command, and it stays queued, as the shell may still read it later.
       // Busybox does not ask while input waits (typed ahead, pasted): such a line counts where it
@@ -511,6 +543,7 @@ export class CommandRecorder implements CommandCapture {
     eligible: number,
     region: Region,
     how: 'editor' | 'after-prompt' | 'echo',
+    doubtful = false,
   ): boolean {
     const text = normalize(raw);
     if (!text) {
@@ -525,7 +558,7 @@ export class CommandRecorder implements CommandCapture {
       how === 'after-prompt' ? undefined : before => this.prompt.ends(before),
     );
     if (shown !== undefined) {
-      this.emit(a, shown, how !== 'echo');
+      this.emit(a, shown, how !== 'echo' && !doubtful);
       return true;
     }
     if (how === 'after-prompt') return false;
@@ -540,7 +573,7 @@ export class CommandRecorder implements CommandCapture {
     this.emit(
       a,
       region.precise ? text : this.prompt.strip(text),
-      how !== 'echo',
+      how !== 'echo' && !doubtful,
     );
     return true;
   }
@@ -584,7 +617,8 @@ export class CommandRecorder implements CommandCapture {
   /**
    * A line read by a shell's editor that said so (bash's bracketed paste, busybox's cursor query) is a
    * command. Where no shell of the session has ever said so (dash, bash without bracketed paste), the
-   * line is only inferred from its echo and a prompt before it, and is recorded marked uncertain.
+   * line is only inferred from its echo and a prompt before it, and is recorded marked uncertain; so
+   * is a line an editor read at a prompt unlike the shell's.
    */
   private emit(a: Awake, text: string, certain: boolean) {
     this.listeners.emit(text, !(certain || a.asked));

@@ -101,6 +101,20 @@ export class Screen {
     return !!line && !!above && (line.isWrapped || this.isFull(above));
   }
 
+  /** Whether row y is filled to its last column: a line drawn on to the next row carries on there. */
+  full(y: number): boolean {
+    const line = this.buffer.getLine(y);
+    return !!line && this.isFull(line);
+  }
+
+  /** The first row of the line (rows joined as shells wrap) that row `end` is part of. */
+  lineStart(end: number): number {
+    const top = this.top(end);
+    let start = end;
+    while (start > top && this.continues(start)) start--;
+    return start;
+  }
+
   /** The last character shown on row y, blanks aside. */
   lastChar(y: number): string {
     return (this.buffer.getLine(y)?.translateToString(true) ?? '')

@@ -23,6 +23,19 @@ describe('Prompt', () => {
   });
 });
 
+describe('Prompt.isShells', () => {
+  it("takes the first prompt an editor read at as the shell's, and tells a program's from it", () => {
+    const prompt = new Prompt();
+    expect(prompt.isShells('λ')).toBe(true);
+    expect(prompt.isShells('~/src λ')).toBe(true);
+    expect(prompt.isShells('value:')).toBe(false);
+    expect(prompt.isShells('')).toBe(false);
+    // Whatever the shell's is, these end as prompts do.
+    expect(prompt.isShells('bash-5.2#')).toBe(true);
+    expect(prompt.isShells('>>>')).toBe(true);
+  });
+});
+
 describe('SubmittedLines', () => {
   it('counts as eligible only lines sent before the output being parsed arrived', () => {
     const lines = new SubmittedLines();

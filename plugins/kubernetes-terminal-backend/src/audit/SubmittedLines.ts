@@ -41,6 +41,19 @@ export function shownAs(typed: string, shown: string): boolean {
  */
 export class Prompt {
   text = '';
+  /** The last character of the first prompt a line editor read a line at: the session's shell's. */
+  private shellEnd?: string;
+
+  /**
+   * Whether a line editor read at a shell's prompt (`prompt`, shown in front of where typing began)
+   * rather than a program's (bash's `read -e -p "value: "`): it ends as the session's first such
+   * prompt did, or as prompts do.
+   */
+  isShells(prompt: string): boolean {
+    const last = prompt.trimEnd().slice(-1);
+    this.shellEnd ??= last;
+    return last === this.shellEnd || PROMPT_TAIL.test(last);
+  }
 
   /** The prompt's last row. */
   get lastRow(): string {

@@ -10,8 +10,13 @@ export interface CaseScore {
   recorded: RecordedLine[];
   /** Expected commands recorded, in order. */
   truePositives: number;
-  /** Recorded, but not a command of the case (a line of program input, a cancelled line, a duplicate). */
+  /**
+   * Recorded as a command, but not a command of the case (a line of program input, a cancelled line, a
+   * duplicate).
+   */
   falsePositives: string[];
+  /** Recorded marked uncertain, and not a command of the case: allowed, and shown apart. */
+  uncertainNotCommands: string[];
   /** Commands of the case that were not recorded. */
   missed: string[];
   /** Recorded commands that hold a secret of the case. */
@@ -45,6 +50,7 @@ export function scoreCase(
   }
   const missed: string[] = [];
   const falsePositives: string[] = [];
+  const uncertainNotCommands: string[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
@@ -55,7 +61,8 @@ export function scoreCase(
       j < b.length &&
       (i >= a.length || lcs[i][j + 1] >= lcs[i + 1][j])
     ) {
-      falsePositives.push(b[j++]);
+      if (recorded[j].uncertain) uncertainNotCommands.push(b[j++]);
+      else falsePositives.push(b[j++]);
     } else {
       missed.push(a[i++]);
     }
@@ -65,6 +72,7 @@ export function scoreCase(
     recorded,
     truePositives: lcs[0][0],
     falsePositives,
+    uncertainNotCommands,
     missed,
     leaks: b.filter(command => c.secrets.some(s => command.includes(s))),
     uncertain: recorded.filter(r => r.uncertain).length,
@@ -80,6 +88,9 @@ export interface ShellFigures {
   falsePositives: number;
   missed: number;
   uncertain: number;
+  /** Of those marked uncertain, how many were not commands. */
+  uncertainNotCommands: number;
+  /** Of the lines recorded as commands (not marked uncertain), the share that were. */
   precision: number;
   recall: number;
 }
@@ -106,6 +117,7 @@ function figures(scores: CaseScore[]): ShellFigures {
     falsePositives,
     missed: sum(s => s.missed.length),
     uncertain: sum(s => s.uncertain),
+    uncertainNotCommands: sum(s => s.uncertainNotCommands.length),
     precision:
       truePositives + falsePositives === 0
         ? 1
@@ -130,13 +142,20 @@ export function summarize(scores: CaseScore[]): CorpusSummary {
       ]),
     ),
     failures: scores
-      .filter(s => s.falsePositives.length || s.missed.length)
+      .filter(
+        s =>
+          s.falsePositives.length ||
+          s.missed.length ||
+          s.uncertainNotCommands.length,
+      )
       .map(
         s =>
           `${s.case.shell}: "${s.case.name}": missed ${JSON.stringify(
             s.missed,
           )}, not commands ${JSON.stringify(
             s.falsePositives,
+          )}, marked uncertain and not commands ${JSON.stringify(
+            s.uncertainNotCommands,
           )}; shown last: ${JSON.stringify(s.outputTail.slice(-200))}`,
       ),
     errors: scores
@@ -156,11 +175,11 @@ export function formatSummary(summary: CorpusSummary): string {
       f.commands,
     ).padStart(8)} ${String(f.falsePositives).padStart(6)} ${String(
       f.missed,
-    ).padStart(6)} ${String(f.uncertain).padStart(9)} ${percent(
-      f.precision,
-    ).padStart(9)} ${percent(f.recall).padStart(8)}`;
+    ).padStart(6)} ${`${f.uncertain} (${f.uncertainNotCommands})`.padStart(
+      13,
+    )} ${percent(f.precision).padStart(9)} ${percent(f.recall).padStart(8)}`;
   return [
-    'command audit corpus      sessions commands  false missed uncertain precision   recall',
+    'command audit corpus      sessions commands  false missed uncertain (not commands) precision   recall',
     row('bash', summary.byShell.bash),
     row('sh (busybox ash)', summary.byShell.sh),
     ...Object.entries(summary.nested).map(([kind, f]) =>
