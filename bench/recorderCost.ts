@@ -48,22 +48,42 @@ async function feed(rec: CommandRecorder, chunk: Buffer, total: number) {
   };
 }
 
-/** CPU per key of typing `keys` keys as 40-character commands, each answered as bash would. */
-async function typeCommands(rec: CommandRecorder | undefined, keys: number) {
+const catStarted = new WeakSet<CommandRecorder>();
+
+/**
+ * CPU per key of typing `keys` keys as 40-character lines, each answered as bash would (or, `intoCat`,
+ * as `cat` would: the line's echo and the line again; these lines are never settled).
+ */
+async function typeCommands(
+  rec: CommandRecorder | undefined,
+  keys: number,
+  intoCat = false,
+) {
   const prompt = Buffer.from('\u001b[?2004hdemo-service-7d9f8b6c5-abcde:~# ');
   const line = 'echo the-quick-brown-fox-jumps-over-it';
   const chars = [...line].map(c => Buffer.from(c));
   const enter = Buffer.from('\r');
   const after = Buffer.from(
-    `\r\n\u001b[?2004l\r${line.slice(5)}\r\n\u001b[?2004hdemo-service-7d9f8b6c5-abcde:~# `,
+    intoCat
+      ? `\r\n${line}\r\n`
+      : `\r\n\u001b[?2004l\r${line.slice(
+          5,
+        )}\r\n\u001b[?2004hdemo-service-7d9f8b6c5-abcde:~# `,
   );
-  rec?.output(prompt);
+  // The same cat reads on between calls: only the first shows bash starting it.
+  if (!intoCat) rec?.output(prompt);
+  else if (rec && !catStarted.has(rec)) {
+    catStarted.add(rec);
+    rec.output(Buffer.from('\u001b[?2004hpod:~# cat\r\n\u001b[?2004l\r'));
+  }
   const t0 = process.cpuUsage();
   let typed = 0;
   while (typed < keys) {
     for (const char of chars) {
       rec?.input(char);
       rec?.output(char);
+      // Each key and its echo come in a message of their own, as they do from the relay.
+      await new Promise(resolve => setImmediate(resolve));
     }
     rec?.input(enter);
     rec?.output(after);
@@ -122,6 +142,20 @@ async function main() {
   if (commands.length < keys / 40)
     throw new Error(`only ${commands.length} commands recorded`);
   typist.dispose();
+  const catTypist = new CommandRecorder({ cols: 80, rows: 24 });
+  catTypist.onCommand(c => commands.push(c.command));
+  const recorded = commands.length;
+  await typeCommands(catTypist, keys / 10, true);
+  const bareCat = await typeCommands(undefined, keys, true);
+  const cpuMsPerKeyIntoCat =
+    (await typeCommands(catTypist, keys, true)) - bareCat;
+  if (commands.length > recorded)
+    throw new Error(
+      `lines typed into cat were recorded: ${JSON.stringify(
+        commands.slice(recorded, recorded + 3),
+      )} (${commands.length - recorded})`,
+    );
+  catTypist.dispose();
   process.stdout.write(
     `${JSON.stringify({
       n,
@@ -132,6 +166,7 @@ async function main() {
       ...dormant,
       awake,
       cpuMsPerKey,
+      cpuMsPerKeyIntoCat,
       kept: recs.length,
     })}\n`,
   );
