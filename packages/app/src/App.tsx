@@ -3,7 +3,7 @@ import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import kubernetesPlugin from '@backstage/plugin-kubernetes/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
-import kubernetesTerminalPlugin from '@internal/plugin-kubernetes-terminal/alpha';
+import kubernetesTerminalPlugin from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal/alpha';
 import { navModule } from './modules/nav';
 
 export default createApp({

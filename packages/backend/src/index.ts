@@ -20,6 +20,6 @@ backend.add(import('@backstage/plugin-kubernetes-backend'));
 // Signals registers an HTTP `upgrade` listener; the terminal must work beside it.
 backend.add(import('@backstage/plugin-signals-backend'));
 
-backend.add(import('@internal/plugin-kubernetes-terminal-backend'));
+backend.add(import('@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend'));
 
 backend.start();

@@ -24,7 +24,7 @@ import {
   kubernetesTerminalRecordingReadPermission,
   kubernetesTerminalSessionPodCreatePermission,
   kubernetesTerminalSessionTerminatePermission,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** Members of this group read the terminal audit log, replay sessions and may end anyone's session. */
 export const PLATFORM_ADMINS = 'group:default/platform-admins';

@@ -3,7 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { kubernetesTerminalPermissions } from '@internal/plugin-kubernetes-terminal-common';
+import { kubernetesTerminalPermissions } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { readTerminalConfig } from './config';
 import { ClusterRegistry } from './kubernetes/ClusterRegistry';
 import { PodLister } from './kubernetes/PodLister';

@@ -7,6 +7,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { KubernetesTerminalClient, kubernetesTerminalApiRef } from './api';
+import type { EntityTerminalSessionsCardProps } from './components/EntityTerminalSessionsCard';
 import {
   rootRouteRef,
   terminalSessionRouteRef,
@@ -40,14 +41,17 @@ export const kubernetesTerminalPlugin = createPlugin({
  *
  * @public
  */
-export const EntityTerminalContent = kubernetesTerminalPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityTerminalContent',
-    component: () =>
-      import('./components/EntityTerminalPage').then(m => m.EntityTerminalPage),
-    mountPoint: rootRouteRef,
-  }),
-);
+export const EntityTerminalContent: () => JSX.Element =
+  kubernetesTerminalPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityTerminalContent',
+      component: () =>
+        import('./components/EntityTerminalPage').then(
+          m => m.EntityTerminalPage,
+        ),
+      mountPoint: rootRouteRef,
+    }),
+  );
 
 /**
  * The Terminal sessions page: live sessions with a Terminate action, the audit log with filters and
@@ -55,23 +59,26 @@ export const EntityTerminalContent = kubernetesTerminalPlugin.provide(
  *
  * @public
  */
-export const KubernetesTerminalSessionsPage = kubernetesTerminalPlugin.provide(
-  createRoutableExtension({
-    name: 'KubernetesTerminalSessionsPage',
-    component: () =>
-      import('./components/TerminalSessionsPage').then(
-        m => m.TerminalSessionsPage,
-      ),
-    mountPoint: terminalSessionsRouteRef,
-  }),
-);
+export const KubernetesTerminalSessionsPage: () => JSX.Element =
+  kubernetesTerminalPlugin.provide(
+    createRoutableExtension({
+      name: 'KubernetesTerminalSessionsPage',
+      component: () =>
+        import('./components/TerminalSessionsPage').then(
+          m => m.TerminalSessionsPage,
+        ),
+      mountPoint: terminalSessionsRouteRef,
+    }),
+  );
 
 /**
  * A card for entity overview pages: the entity's most recent terminal sessions.
  *
  * @public
  */
-export const EntityTerminalSessionsCard = kubernetesTerminalPlugin.provide(
+export const EntityTerminalSessionsCard: (
+  props: EntityTerminalSessionsCardProps,
+) => JSX.Element = kubernetesTerminalPlugin.provide(
   createComponentExtension({
     name: 'EntityTerminalSessionsCard',
     component: {

@@ -2,7 +2,7 @@ import {
   TERMINAL_TICKET_PROTOCOL_PREFIX,
   TERMINAL_WS_PROTOCOL,
   type TerminalServerMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import WebSocket from 'ws';
 
 /**

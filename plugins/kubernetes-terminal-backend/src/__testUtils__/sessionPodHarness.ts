@@ -1,5 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import type { TerminalServerMessage } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalServerMessage } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
 import request from 'supertest';
 import { sessionPodName } from '../sessionPods/names';

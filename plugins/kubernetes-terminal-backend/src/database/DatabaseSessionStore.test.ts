@@ -14,7 +14,7 @@ jest.setTimeout(60_000);
 const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 
 const migrationsDir = resolvePackagePath(
-  '@internal/plugin-kubernetes-terminal-backend',
+  '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend',
   'migrations',
 );
 

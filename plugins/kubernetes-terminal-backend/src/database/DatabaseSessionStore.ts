@@ -36,7 +36,7 @@ import {
 } from './SessionStore';
 
 const migrationsDir = resolvePackagePath(
-  '@internal/plugin-kubernetes-terminal-backend',
+  '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend',
   'migrations',
 );
 

@@ -7,7 +7,7 @@ import {
   type TerminalClusterType,
   type TerminalSessionKind,
   type TerminalSessionStatus,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 // The vocabulary is the API's, defined once in the common package.
 /** @internal */
@@ -15,7 +15,7 @@ export type {
   TerminalSessionStatus,
   TerminalSessionKind,
   TerminalClusterType,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** @internal */
 export const terminalSessionStatuses: readonly TerminalSessionStatus[] =

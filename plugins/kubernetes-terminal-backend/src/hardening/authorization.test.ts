@@ -4,7 +4,7 @@ import {
   TERMINAL_TICKET_PROTOCOL_PREFIX,
   TERMINAL_WS_PROTOCOL,
   TerminalCloseCode,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { TerminalClient } from '../__testUtils__/TerminalClient';

@@ -1,7 +1,7 @@
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
-import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import { TerminalCloseCode } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import { FaultyProxy } from '../__testUtils__/faultyProxy';

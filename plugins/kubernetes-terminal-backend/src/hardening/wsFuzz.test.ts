@@ -4,7 +4,7 @@ import {
   TERMINAL_MAX_MESSAGE_BYTES,
   TerminalCloseCode,
   parseTerminalClientMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import request from 'supertest';
 import { CapturedLogs } from '../__testUtils__/capturingLogger';
 import { TerminalClient } from '../__testUtils__/TerminalClient';

@@ -4,7 +4,7 @@ import type {
   TerminalCluster,
   TerminalClusterErrorReason,
   TerminalPod,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type {
   ClusterRegistry,
   TerminalClusterDetails,

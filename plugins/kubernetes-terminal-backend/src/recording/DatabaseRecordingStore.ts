@@ -38,7 +38,7 @@ export class DatabaseRecordingStore implements RecordingStore {
     if (!options.database.migrations?.skip && !options.skipMigrations) {
       await client.migrate.latest({
         directory: resolvePackagePath(
-          '@internal/plugin-kubernetes-terminal-backend',
+          '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend',
           'migrations',
         ),
       });

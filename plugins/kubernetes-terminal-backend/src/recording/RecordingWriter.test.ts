@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { parseAsciicast } from '@internal/plugin-kubernetes-terminal-common';
+import { parseAsciicast } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { toAsciicastLines } from './recordingFormat';
 import type { RecordingBatch, RecordingStore } from './RecordingStore';
 import { RecordingWriter } from './RecordingWriter';

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { describeStorageError } from '../database/errors';
-import type { AsciicastHeader } from '@internal/plugin-kubernetes-terminal-common';
+import type { AsciicastHeader } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   EVENT_HEADER_BYTES,
   eventHeader,

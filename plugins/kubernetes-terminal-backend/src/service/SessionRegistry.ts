@@ -1,4 +1,4 @@
-import type { TerminalSessionKind } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionKind } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { randomUUID } from 'node:crypto';
 
 /** @internal */

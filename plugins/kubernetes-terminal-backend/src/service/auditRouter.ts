@@ -22,7 +22,7 @@ import {
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalRecordingReadPermission,
   kubernetesTerminalSessionTerminatePermission,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';

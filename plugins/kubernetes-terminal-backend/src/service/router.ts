@@ -19,7 +19,7 @@ import {
   type TerminalTargetsResponse,
   kubernetesTerminalExecPermission,
   kubernetesTerminalSessionPodCreatePermission,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { ResourcePermission } from '@backstage/plugin-permission-common';
 import express from 'express';
 import Router from 'express-promise-router';

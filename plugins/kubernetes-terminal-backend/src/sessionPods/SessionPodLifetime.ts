@@ -3,7 +3,7 @@ import {
   TerminalCloseCode,
   type TerminalSessionExpiry,
   type TerminalServerMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { NewAuditEvent } from '../database/SessionStore';
 import type { RelayControl } from '../sessions/SessionTracker';
 import { clockTime } from './names';

@@ -2,7 +2,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type {
   TerminalSessionExpiry,
   TerminalSessionPodAvailability,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import type { NewAuditEvent, SessionStore } from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';

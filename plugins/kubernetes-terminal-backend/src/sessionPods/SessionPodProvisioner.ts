@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
-import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import { TerminalCloseCode } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   type SessionPodIdentity,

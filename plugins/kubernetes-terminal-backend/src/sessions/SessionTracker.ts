@@ -3,7 +3,7 @@ import {
   TerminalCloseCode,
   type TerminalCloseCodeValue,
   type TerminalServerMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type {
   EndedSessionStatus,
   NewAuditEvent,

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, ServiceUnavailableError } from '@backstage/errors';
-import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import { TerminalCloseCode } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { randomUUID } from 'node:crypto';
 import type { TerminalConfig } from '../config';
 import {

@@ -1,4 +1,4 @@
-import type { TerminalCloseCodeValue } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalCloseCodeValue } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /**
  * Why a relay could not start: sent to the browser as an `error` message, then the close code.

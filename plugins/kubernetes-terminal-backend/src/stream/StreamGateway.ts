@@ -5,7 +5,7 @@ import {
   TERMINAL_WS_PROTOCOL,
   TerminalCloseCode,
   type TerminalCloseCodeValue,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

@@ -7,7 +7,7 @@ import {
   type TerminalCloseCodeValue,
   type TerminalServerMessage,
   parseTerminalClientMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import WebSocket from 'ws';
 import type { TerminalSession } from '../service/SessionRegistry';
 import {

@@ -3,7 +3,7 @@ import type {
   TerminalCluster,
   TerminalSessionPodAvailability,
   TerminalTargetsResponse,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** @internal */
 export const entityRef = 'component:default/web';

@@ -3,7 +3,7 @@ import type { PermissionApi } from '@backstage/plugin-permission-react';
 import type {
   TerminalAuditEvent,
   TerminalSessionRecord,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { KubernetesTerminalApi } from '../api';
 
 /** @internal */

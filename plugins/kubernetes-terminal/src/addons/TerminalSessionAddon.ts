@@ -4,7 +4,7 @@ import {
   TerminalCloseCode,
   type TerminalClientMessage,
   type TerminalServerMessage,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 // WebSocket.readyState values; not read from the global so that fakes and non-browser sockets work.
 const CONNECTING = 0;
@@ -46,7 +46,7 @@ export interface TerminalSocketCloseEvent {
  * Attaches an xterm.js terminal to a kubernetes-terminal session WebSocket.
  *
  * Modelled on xterm.js's AttachAddon, extended with the session protocol of
- * `@internal/plugin-kubernetes-terminal-common`: binary frames carry terminal bytes, text frames JSON
+ * `@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common`: binary frames carry terminal bytes, text frames JSON
  * control messages (resize, flow-control acks, pings, session pod extensions). The addon never closes the socket on
  * dispose; the owner of the socket does.
  *

@@ -10,7 +10,7 @@ import type {
   TerminalSessionQuery,
   TerminalSessionRecord,
   TerminalTargetsResponse,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /**
  * File formats of the audit log export.

@@ -10,7 +10,7 @@ import type {
   CreateTerminalSessionRequest,
   TerminalSessionExpiry,
   TerminalTargetsResponse,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   KubernetesTerminalClient,
   filenameFromContentDisposition,

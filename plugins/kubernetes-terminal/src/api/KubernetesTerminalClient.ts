@@ -13,7 +13,7 @@ import {
   type TerminalSessionQuery,
   type TerminalSessionRecord,
   type TerminalTargetsResponse,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type {
   KubernetesTerminalApi,
   TerminalAuditExport,

@@ -2,7 +2,7 @@ import {
   TerminalCloseCode,
   type TerminalSessionExpiry,
   type TerminalSessionKind,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { ResponseError } from '@backstage/errors';
 
 /**

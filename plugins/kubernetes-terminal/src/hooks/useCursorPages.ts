@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { toError } from '@backstage/errors';
-import type { TerminalPage } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalPage } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** @internal */
 export interface CursorPages<T> {

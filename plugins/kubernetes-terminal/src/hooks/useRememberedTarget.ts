@@ -1,6 +1,6 @@
 import { useCallback, useMemo } from 'react';
 import { storageApiRef, useApi } from '@backstage/core-plugin-api';
-import type { TerminalSessionKind } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionKind } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { TerminalSessionTarget, TerminalTarget } from '../types';
 
 const BUCKET = 'kubernetes-terminal';

@@ -5,7 +5,7 @@ import {
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalSessionTerminatePermission,
   type TerminalSessionRecord,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** @internal */
 export const AUDIT_READ_HINT =

@@ -5,7 +5,7 @@ import type { Terminal } from '@xterm/xterm';
 import type {
   CreateTerminalSessionRequest,
   TerminalSessionKind,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../api';
 import { TerminalSessionAddon } from '../addons/TerminalSessionAddon';
 import {

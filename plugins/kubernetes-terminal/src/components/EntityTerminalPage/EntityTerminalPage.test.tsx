@@ -8,7 +8,7 @@ import {
   mockApis,
   renderInTestApp,
 } from '@backstage/test-utils';
-import type { TerminalTargetsResponse } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalTargetsResponse } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { FakeWebSocket } from '../../__testUtils__/FakeWebSocket';
 import {

@@ -9,7 +9,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import type { TerminalCluster } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalCluster } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { isKubernetesTerminalAvailable } from '../../conditions';
 import {

@@ -17,7 +17,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink, useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { kubernetesTerminalAuditReadPermission } from '@internal/plugin-kubernetes-terminal-common';
+import { kubernetesTerminalAuditReadPermission } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { useSessionLinks } from '../../hooks/useSessionLinks';
 import { RelativeTime } from '../common/RelativeTime';

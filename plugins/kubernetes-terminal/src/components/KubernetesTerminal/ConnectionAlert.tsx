@@ -1,7 +1,7 @@
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import { TerminalCloseCode } from '@internal/plugin-kubernetes-terminal-common';
+import { TerminalCloseCode } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   describeError,
   isNotAllowedError,

@@ -1,7 +1,7 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import type { TerminalSessionExpiry } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionExpiry } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   kubernetesTerminalApiRef,
   type KubernetesTerminalApi,

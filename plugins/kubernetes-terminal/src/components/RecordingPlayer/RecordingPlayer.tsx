@@ -13,7 +13,7 @@ import PauseIcon from '@material-ui/icons/Pause';
 import PlayArrowIcon from '@material-ui/icons/PlayArrow';
 import ReplayIcon from '@material-ui/icons/Replay';
 import { Terminal } from '@xterm/xterm';
-import type { Asciicast } from '@internal/plugin-kubernetes-terminal-common';
+import type { Asciicast } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { terminalThemeFromMui } from '../KubernetesTerminal/terminalTheme';
 import {
   CastTimeline,

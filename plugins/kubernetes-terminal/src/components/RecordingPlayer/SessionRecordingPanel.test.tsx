@@ -2,7 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { alertApiRef } from '@backstage/core-plugin-api';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import type { TerminalRecordingInfo } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalRecordingInfo } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { fakeSessionsApi } from '../../__testUtils__/sessions';
 import { SessionRecordingPanel } from './SessionRecordingPanel';

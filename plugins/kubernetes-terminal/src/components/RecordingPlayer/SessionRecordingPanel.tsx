@@ -11,7 +11,7 @@ import { ResponseError, toError } from '@backstage/errors';
 import {
   parseAsciicast,
   type TerminalRecordingInfo,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { saveBlob } from '../TerminalSessionsPage/saveBlob';
 import { RecordingPlayer } from './RecordingPlayer';

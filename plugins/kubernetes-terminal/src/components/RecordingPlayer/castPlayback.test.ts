@@ -1,4 +1,4 @@
-import { parseAsciicast } from '@internal/plugin-kubernetes-terminal-common';
+import { parseAsciicast } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { CastTimeline, formatPlaybackTime } from './castPlayback';
 
 const cast = parseAsciicast(

@@ -1,7 +1,7 @@
 import {
   parseAsciicastSize,
   type Asciicast,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** What a player does to its terminal, in order. @internal */
 export type PlaybackStep =

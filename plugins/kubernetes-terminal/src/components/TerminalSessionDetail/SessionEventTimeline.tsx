@@ -1,7 +1,7 @@
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { TerminalAuditEvent } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalAuditEvent } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   EVENT_TYPE_LABELS,
   describeEventDetails,

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { alertApiRef } from '@backstage/core-plugin-api';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import type { TerminalSessionDetail as Detail } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionDetail as Detail } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { TERMINATE_DENIED_REASON } from '../../hooks/useSessionPermissions';
 import { terminalSessionsRouteRef } from '../../routes';

@@ -12,7 +12,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import type { TerminalAuditEvent } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalAuditEvent } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { useCursorPages } from '../../hooks/useCursorPages';
 import { useSessionLinks } from '../../hooks/useSessionLinks';

@@ -5,7 +5,7 @@ import Typography from '@material-ui/core/Typography';
 import GetAppIcon from '@material-ui/icons/GetApp';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { ResponseError, toError } from '@backstage/errors';
-import type { TerminalAuditEventQuery } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalAuditEventQuery } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   kubernetesTerminalApiRef,
   type TerminalAuditExportFormat,

@@ -14,7 +14,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import {
   TERMINAL_AUDIT_EVENT_TYPES,
   type TerminalAuditEventType,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { EVENT_TYPE_LABELS } from '../common/format';
 import { USER_FILTER_DENIED_REASON } from '../../hooks/useSessionPermissions';
 import {

@@ -14,7 +14,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import type { TerminalSessionRecord } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { RelativeTime } from '../common/RelativeTime';
 import { SessionStatusChip } from '../common/SessionStatusChip';

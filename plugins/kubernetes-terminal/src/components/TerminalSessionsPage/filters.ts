@@ -4,7 +4,7 @@ import {
   type TerminalAuditEventQuery,
   type TerminalAuditEventType,
   type TerminalSessionQuery,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /**
  * The filters of the sessions page, as kept in the URL so that a filtered view can be linked to

@@ -4,7 +4,7 @@ import FormLabel from '@material-ui/core/FormLabel';
 import Radio from '@material-ui/core/Radio';
 import RadioGroup from '@material-ui/core/RadioGroup';
 import Typography from '@material-ui/core/Typography';
-import type { TerminalSessionKind } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionKind } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { DisabledReason } from '../common/DisabledReason';
 import type { TerminalModes } from './modes';
 

@@ -6,7 +6,7 @@ import {
   mockApis,
   renderInTestApp,
 } from '@backstage/test-utils';
-import type { TerminalCluster } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalCluster } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   entityRef,
   sessionPodClusters,

@@ -13,7 +13,7 @@ import type {
   TerminalContainer,
   TerminalPod,
   TerminalSessionKind,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { useRememberedTarget } from '../../hooks/useRememberedTarget';
 import type { TerminalSessionTarget, TerminalTarget } from '../../types';
 import { ModeChoice } from './ModeChoice';

@@ -1,7 +1,7 @@
 import type {
   TerminalCluster,
   TerminalSessionKind,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   NOT_ALLOWED_MESSAGE,
   SESSION_POD_NOT_ALLOWED_MESSAGE,

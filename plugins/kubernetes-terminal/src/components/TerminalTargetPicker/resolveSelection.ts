@@ -2,7 +2,7 @@ import type {
   TerminalCluster,
   TerminalContainer,
   TerminalPod,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { TerminalTarget } from '../../types';
 
 /** @internal */

@@ -1,4 +1,4 @@
-import type { TerminalCluster } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalCluster } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { TerminalSessionPodTarget } from '../../types';
 
 /** @internal */

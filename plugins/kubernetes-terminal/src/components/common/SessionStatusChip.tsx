@@ -1,6 +1,6 @@
 import Chip from '@material-ui/core/Chip';
 import { makeStyles } from '@material-ui/core/styles';
-import type { TerminalSessionStatus } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionStatus } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { SESSION_STATUS_LABELS } from './format';
 
 const useStyles = makeStyles(theme => ({

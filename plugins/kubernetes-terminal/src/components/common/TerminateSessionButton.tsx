@@ -8,7 +8,7 @@ import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { ResponseError, toError } from '@backstage/errors';
-import type { TerminalSessionRecord } from '@internal/plugin-kubernetes-terminal-common';
+import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { DisabledReason } from './DisabledReason';
 import { formatTarget } from './format';

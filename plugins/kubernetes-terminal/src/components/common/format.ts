@@ -4,7 +4,7 @@ import type {
   TerminalSessionKind,
   TerminalSessionRecord,
   TerminalSessionStatus,
-} from '@internal/plugin-kubernetes-terminal-common';
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
 /** @internal */
 export const EVENT_TYPE_LABELS: Record<TerminalAuditEventType, string> = {
