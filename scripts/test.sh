@@ -21,6 +21,9 @@ yarn tsc
 yarn tsc -p bench/tsconfig.json
 yarn backstage-cli repo lint
 
+echo "== API reports (a change of a plugin's public API must come with its report: yarn build:api-reports)"
+yarn test:api-reports
+
 echo "== unit and integration tests"
 set +e
 CI=true yarn test --json --outputFile="$results/jest.json"

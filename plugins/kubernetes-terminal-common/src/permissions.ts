@@ -1,6 +1,7 @@
 import {
   createPermission,
   type BasicPermission,
+  type Permission,
   type ResourcePermission,
 } from '@backstage/plugin-permission-common';
 
@@ -70,7 +71,7 @@ export const kubernetesTerminalRecordingReadPermission: BasicPermission =
  *
  * @public
  */
-export const kubernetesTerminalPermissions = [
+export const kubernetesTerminalPermissions: Permission[] = [
   kubernetesTerminalExecPermission,
   kubernetesTerminalSessionPodCreatePermission,
   kubernetesTerminalAuditReadPermission,
