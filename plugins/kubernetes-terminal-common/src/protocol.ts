@@ -86,24 +86,29 @@ export type TerminalCloseCodeValue =
 
 const dimension = z.number().int().min(1).max(1000);
 
-/** @public */
-export const terminalClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('resize'), cols: dimension, rows: dimension }),
-  z.object({
-    type: z.literal('ack'),
-    bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  }),
-  z.object({ type: z.literal('ping') }),
-  /** Extends a session pod's expiry by the configured step, up to the cap. */
-  z.object({ type: z.literal('extend') }),
-]);
-
 /**
  * A control message from the browser.
  *
  * @public
  */
-export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
+export type TerminalClientMessage =
+  | { type: 'resize'; cols: number; rows: number }
+  | { type: 'ack'; bytes: number }
+  | { type: 'ping' }
+  /** Extends a session pod's expiry by the configured step, up to the cap. */
+  | { type: 'extend' };
+
+/** What a control message from the browser may hold; its shape is checked against the type above. */
+const terminalClientMessageSchema: z.ZodType<TerminalClientMessage> =
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('resize'), cols: dimension, rows: dimension }),
+    z.object({
+      type: z.literal('ack'),
+      bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    }),
+    z.object({ type: z.literal('ping') }),
+    z.object({ type: z.literal('extend') }),
+  ]);
 
 /**
  * A control message from the backend.
