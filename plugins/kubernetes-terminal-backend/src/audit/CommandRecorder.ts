@@ -448,9 +448,9 @@ export class CommandRecorder implements CommandCapture {
       const line = screen.text(start, 0, end);
       const at = line.indexOf(this.askedPrompt);
       if (this.askedPrompt.trim() && at >= 0) {
-        const region = { start, x: 0, precise: true, anchored: true };
+        const whole = { start, x: 0, precise: true, anchored: true };
         const text = line.slice(at + this.askedPrompt.length);
-        this.settle(a, text, eligible, region, 'editor');
+        this.settle(a, text, eligible, whole, 'editor');
         this.onSettled(a);
         return;
       }
