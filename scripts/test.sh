@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything and runs every test: type check, unit and integration tests (jest; the sandbox
-# cluster driven by the real kubectl and client-node), then the browser test (Playwright driving
-# Debian's Chromium against the built portal).
+# cluster driven by the real kubectl and client-node), then the browser tests (Playwright driving
+# Debian's Chromium against the built portal, and against a fresh app from Backstage's template with the
+# packed plugins installed by their READMEs' steps: e2e/freshApp.test.mjs).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$KT_ROOT"
