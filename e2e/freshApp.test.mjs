@@ -20,19 +20,33 @@ import { applyInsert, readInstallSteps } from './install/readmeSteps.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The create-app of the Backstage release in backstage.json. */
 const CREATE_APP_VERSION = '0.9.2';
-const RELEASE = JSON.parse(fs.readFileSync(path.join(ROOT, 'backstage.json'), 'utf8')).version;
+const RELEASE = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'backstage.json'), 'utf8'),
+).version;
 const PORT = 7037;
 const SANDBOX_PORT = 7040;
 const BASE_URL = `http://localhost:${PORT}`;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const logDir = path.join(ROOT, '.cache', 'test-results');
 const PLUGINS = [
-  { dir: 'kubernetes-terminal-common', name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common' },
-  { dir: 'kubernetes-terminal-backend', name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend' },
-  { dir: 'kubernetes-terminal', name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal' },
+  {
+    dir: 'kubernetes-terminal-common',
+    name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common',
+  },
+  {
+    dir: 'kubernetes-terminal-backend',
+    name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend',
+  },
+  {
+    dir: 'kubernetes-terminal',
+    name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal',
+  },
 ];
 /** The READMEs whose install steps are applied, in the order a platform team would follow them. */
-const READMES = ['plugins/kubernetes-terminal-backend/README.md', 'plugins/kubernetes-terminal/README.md'];
+const READMES = [
+  'plugins/kubernetes-terminal-backend/README.md',
+  'plugins/kubernetes-terminal/README.md',
+];
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-fresh-app-'));
 const appDir = path.join(work, 'app');
@@ -52,18 +66,34 @@ function run(name, command, args, { cwd = ROOT, input } = {}) {
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, CI: 'true' },
   });
-  fs.writeFileSync(logFile, `$ ${command} ${args.join(' ')}\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+  fs.writeFileSync(
+    logFile,
+    `$ ${command} ${args.join(' ')}\n${result.stdout ?? ''}${
+      result.stderr ?? ''
+    }`,
+  );
   timings.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (result.status !== 0) {
-    const tail = `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').slice(-30).join('\n');
-    throw new Error(`${name} failed (${result.error?.message ?? `exit ${result.status}`}); ${logFile}:\n${tail}`);
+    const tail = `${result.stdout ?? ''}${result.stderr ?? ''}`
+      .split('\n')
+      .slice(-30)
+      .join('\n');
+    throw new Error(
+      `${name} failed (${
+        result.error?.message ?? `exit ${result.status}`
+      }); ${logFile}:\n${tail}`,
+    );
   }
   return result.stdout;
 }
 
 function start(name, command, args, cwd) {
   const log = fs.openSync(path.join(logDir, `install-${name}.log`), 'w');
-  const child = spawn(command, args, { cwd, stdio: ['ignore', log, log], detached: true });
+  const child = spawn(command, args, {
+    cwd,
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
   children.push(child);
   return child;
 }
@@ -94,7 +124,11 @@ after(async () => {
     }
   }
   await Promise.all(
-    children.map(c => (c.exitCode === null && c.signalCode === null ? new Promise(r => c.once('exit', r)) : null)),
+    children.map(c =>
+      c.exitCode === null && c.signalCode === null
+        ? new Promise(r => c.once('exit', r))
+        : null,
+    ),
   );
   console.log(`install test: ${timings.join(', ')}`);
   fs.rmSync(work, { recursive: true, force: true });
@@ -107,36 +141,95 @@ test(`the packed plugins install into a fresh app of Backstage ${RELEASE} by the
   for (const plugin of PLUGINS) {
     run(`build-${plugin.dir}`, 'yarn', ['workspace', plugin.name, 'build']);
     const tarball = path.join(work, `${plugin.dir}.tgz`);
-    run(`pack-${plugin.dir}`, 'yarn', ['workspace', plugin.name, 'pack', '--out', tarball]);
-    const files = run(`list-${plugin.dir}`, 'tar', ['tzf', tarball]).split('\n');
-    assert.ok(files.some(f => /^package\/dist\/index\.(cjs|esm)\.js$/.test(f)), `${plugin.name} packs its dist`);
-    assert.ok(files.includes('package/dist/index.d.ts'), `${plugin.name} packs its types`);
+    run(`pack-${plugin.dir}`, 'yarn', [
+      'workspace',
+      plugin.name,
+      'pack',
+      '--out',
+      tarball,
+    ]);
+    const files = run(`list-${plugin.dir}`, 'tar', ['tzf', tarball]).split(
+      '\n',
+    );
+    assert.ok(
+      files.some(f => /^package\/dist\/index\.(cjs|esm)\.js$/.test(f)),
+      `${plugin.name} packs its dist`,
+    );
+    assert.ok(
+      files.includes('package/dist/index.d.ts'),
+      `${plugin.name} packs its types`,
+    );
     if (plugin.dir.endsWith('-backend')) {
-      assert.ok(files.some(f => f.startsWith('package/migrations/')), 'the backend packs its migrations');
-      assert.ok(files.includes('package/config.schema.json'), 'the backend packs its config schema');
+      assert.ok(
+        files.some(f => f.startsWith('package/migrations/')),
+        'the backend packs its migrations',
+      );
+      assert.ok(
+        files.includes('package/config.schema.json'),
+        'the backend packs its config schema',
+      );
+      assert.ok(
+        files.includes('package/manifests/rbac.yaml'),
+        'the backend packs its RBAC manifest',
+      );
     }
     packs[plugin.name] = tarball;
   }
 
   // A fresh app from the official template; it asks for the app's name on stdin.
   const createApp = path.join(work, 'create-app');
-  run('fetch-create-app', 'npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', createApp, `@backstage/create-app@${CREATE_APP_VERSION}`]);
-  const createAppDir = path.join(createApp, 'node_modules', '@backstage', 'create-app');
-  run('create-app', process.execPath, [path.join(createAppDir, 'bin', 'backstage-create-app'), '--skip-install', '--path', appDir], {
-    cwd: work,
-    input: 'fresh-app\n',
-  });
-  assert.equal(JSON.parse(fs.readFileSync(path.join(appDir, 'backstage.json'), 'utf8')).version, RELEASE);
+  run('fetch-create-app', 'npm', [
+    'install',
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    '--prefix',
+    createApp,
+    `@backstage/create-app@${CREATE_APP_VERSION}`,
+  ]);
+  const createAppDir = path.join(
+    createApp,
+    'node_modules',
+    '@backstage',
+    'create-app',
+  );
+  run(
+    'create-app',
+    process.execPath,
+    [
+      path.join(createAppDir, 'bin', 'backstage-create-app'),
+      '--skip-install',
+      '--path',
+      appDir,
+    ],
+    {
+      cwd: work,
+      input: 'fresh-app\n',
+    },
+  );
+  assert.equal(
+    JSON.parse(fs.readFileSync(path.join(appDir, 'backstage.json'), 'utf8'))
+      .version,
+    RELEASE,
+  );
 
   // "Published": our names resolve to the tarballs. "The release": Backstage packages at the versions
   // create-app was made with.
-  const { packageVersions } = await import(path.join(createAppDir, 'dist', 'lib', 'versions.cjs.js'));
+  const { packageVersions } = await import(
+    path.join(createAppDir, 'dist', 'lib', 'versions.cjs.js')
+  );
   const rootManifest = path.join(appDir, 'package.json');
   const manifest = JSON.parse(fs.readFileSync(rootManifest, 'utf8'));
   manifest.resolutions = {
     ...manifest.resolutions,
-    ...Object.fromEntries(Object.entries(packageVersions).filter(([name]) => name.startsWith('@backstage/'))),
-    ...Object.fromEntries(Object.entries(packs).map(([name, tarball]) => [name, `file:${tarball}`])),
+    ...Object.fromEntries(
+      Object.entries(packageVersions).filter(([name]) =>
+        name.startsWith('@backstage/'),
+      ),
+    ),
+    ...Object.fromEntries(
+      Object.entries(packs).map(([name, tarball]) => [name, `file:${tarball}`]),
+    ),
   };
   fs.writeFileSync(rootManifest, `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -150,10 +243,16 @@ test(`the packed plugins install into a fresh app of Backstage ${RELEASE} by the
         continue;
       }
       // `yarn add <our package>` takes it from the tarball instead of the registry.
-      const command = step.command.replace(/(@kubernetes-terminal\/[a-z-]+)(?=\s|$)/g, (name) =>
-        packs[name] ? `${name}@file:${packs[name]}` : name,
+      const command = step.command.replace(
+        /(@kubernetes-terminal\/[a-z-]+)(?=\s|$)/g,
+        name => (packs[name] ? `${name}@file:${packs[name]}` : name),
       );
-      run(`${path.basename(path.dirname(readme))}-step-${index + 1}`, 'bash', ['-c', command], { cwd: appDir });
+      run(
+        `${path.basename(path.dirname(readme))}-step-${index + 1}`,
+        'bash',
+        ['-c', command],
+        { cwd: appDir },
+      );
     }
   }
 
@@ -211,12 +310,20 @@ catalog:
   run('app-tsc', 'yarn', ['tsc'], { cwd: appDir });
   run('app-build', 'yarn', ['build:backend'], { cwd: appDir });
 
-  start('sandbox', process.execPath, [
-    path.join(ROOT, 'packages/kube-sandbox/bin/kube-sandbox'),
-    '--port', String(SANDBOX_PORT),
-    '--seed', path.join(ROOT, 'examples/sandbox-seed.yaml'),
-    '--state-dir', path.join(work, 'sandbox'),
-  ], ROOT);
+  start(
+    'sandbox',
+    process.execPath,
+    [
+      path.join(ROOT, 'packages/kube-sandbox/bin/kube-sandbox'),
+      '--port',
+      String(SANDBOX_PORT),
+      '--seed',
+      path.join(ROOT, 'examples/sandbox-seed.yaml'),
+      '--state-dir',
+      path.join(work, 'sandbox'),
+    ],
+    ROOT,
+  );
   const startedAt = Date.now();
   start('app-backend', 'yarn', ['workspace', 'backend', 'start'], appDir);
   await waitForHttp(`${BASE_URL}/api/kubernetes-terminal/health`, 180_000);
@@ -225,9 +332,18 @@ catalog:
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage({
+    viewport: { width: 1400, height: 900 },
+  });
   const word = `installed-${Math.random().toString(36).slice(2, 8)}`;
   await page.goto(`${BASE_URL}/`);
   await page.getByRole('button', { name: 'Enter' }).click();
@@ -243,37 +359,59 @@ catalog:
   }
   const pods = page.getByLabel('Pod', { exact: true });
   await pods.waitFor();
-  const pod = (await pods.locator('option').allInnerTexts()).find(o => o.startsWith('demo-service-'));
+  const pod = (await pods.locator('option').allInnerTexts()).find(o =>
+    o.startsWith('demo-service-'),
+  );
   assert.ok(pod, 'the demo pod is offered');
   await pods.selectOption({ label: pod });
   const containers = page.getByLabel('Container', { exact: true });
-  const container = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
+  const container = (await containers.locator('option').allInnerTexts()).find(
+    o => o.startsWith('app '),
+  );
   await containers.selectOption({ label: container });
   await page.getByRole('button', { name: 'Connect' }).click();
-  await page.getByTestId('terminal-status-state').filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 30_000 });
+  await page
+    .getByTestId('terminal-status-state')
+    .filter({ hasText: /^Connected \(bash\)$/ })
+    .waitFor({ timeout: 30_000 });
   await page.locator('[data-testid=terminal] .xterm-helper-textarea').focus();
-  for (const key of `echo ${word}`) await page.keyboard.type(key, { delay: 25 });
+  for (const key of `echo ${word}`)
+    await page.keyboard.type(key, { delay: 25 });
   await page.keyboard.press('Enter');
   const screen = page.locator('[data-testid=terminal] .xterm-rows');
   const deadline = Date.now() + 15_000;
   while (!new RegExp(`^${word}\\s*$`, 'm').test(await screen.innerText())) {
-    assert.ok(Date.now() < deadline, `the shell answered: ${await screen.innerText()}`);
+    assert.ok(
+      Date.now() < deadline,
+      `the shell answered: ${await screen.innerText()}`,
+    );
     await page.waitForTimeout(100);
   }
   await page.screenshot({ path: path.join(logDir, 'install-terminal.png') });
 
   // The command is in the audit log, read through the app's own sign-in as the browser was.
-  const token = await (await fetch(`${BASE_URL}/api/auth/guest/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' } }))
+  const token = await (
+    await fetch(`${BASE_URL}/api/auth/guest/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    })
+  )
     .json()
     .then(body => body.backstageIdentity.token);
   let commands = [];
   for (let i = 0; i < 50 && !commands.includes(`echo ${word}`); i++) {
-    const res = await fetch(`${BASE_URL}/api/kubernetes-terminal/audit-events?type=command_executed`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const res = await fetch(
+      `${BASE_URL}/api/kubernetes-terminal/audit-events?type=command_executed`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
     assert.equal(res.status, 200);
     commands = (await res.json()).items.map(event => event.command);
     await new Promise(r => setTimeout(r, 200));
   }
-  assert.ok(commands.includes(`echo ${word}`), `echo ${word} in the audit log: ${JSON.stringify(commands)}`);
+  assert.ok(
+    commands.includes(`echo ${word}`),
+    `echo ${word} in the audit log: ${JSON.stringify(commands)}`,
+  );
 });

@@ -18,17 +18,21 @@ export function readInstallSteps(readmePath) {
     const open = FENCE.exec(lines[i]);
     if (!open) continue;
     const body = [];
-    for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
+    for (i++; i < lines.length && !lines[i].startsWith('```'); i++)
+      body.push(lines[i]);
     const [, lang, file, anchor] = open;
     if (lang === 'sh') {
       for (const line of body) {
         const command = line.trim();
-        if (command && !command.startsWith('#')) steps.push({ kind: 'run', command });
+        if (command && !command.startsWith('#'))
+          steps.push({ kind: 'run', command });
       }
     } else if (file && anchor) {
       steps.push({ kind: 'insert', file, anchor, text: body.join('\n') });
     } else {
-      throw new Error(`${readmePath}: an install block of ${lang} needs "<file> before \\"<anchor>\\""`);
+      throw new Error(
+        `${readmePath}: an install block of ${lang} needs "<file> before \\"<anchor>\\""`,
+      );
     }
   }
   return steps;
