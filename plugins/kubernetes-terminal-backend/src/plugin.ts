@@ -65,7 +65,10 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
       }) {
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
         const terminalConfig = readTerminalConfig(config);
-        const clusters = ClusterRegistry.fromConfig(config);
+        const clusters = ClusterRegistry.fromConfig(config, { logger });
+        for (const skipped of clusters.skipped) {
+          logger.warn(skipped);
+        }
         for (const cluster of clusters.list()) {
           if (cluster.unsupported) {
             logger.warn(cluster.unsupported);

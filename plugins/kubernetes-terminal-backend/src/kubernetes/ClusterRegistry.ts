@@ -1,6 +1,22 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
+import {
+  ANNOTATION_KUBERNETES_AUTH_PROVIDER,
+  ANNOTATION_KUBERNETES_AWS_ASSUME_ROLE,
+  ANNOTATION_KUBERNETES_AWS_EXTERNAL_ID,
+  ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER,
+} from '@backstage/plugin-kubernetes-common';
+import type {
+  AuthenticationStrategy,
+  ClusterDetails,
+} from '@backstage/plugin-kubernetes-node';
 import { KubeConfig } from '@kubernetes/client-node';
-import fs from 'node:fs';
+import {
+  BROWSER_SIDE_PROVIDERS,
+  STRATEGY_AUTH_PROVIDER,
+  authenticateWithStrategy,
+  serverSideStrategies,
+} from './clusterAuth';
 
 /**
  * A cluster from the standard `kubernetes.clusterLocatorMethods` config (type `config`).
@@ -16,66 +32,89 @@ export interface TerminalClusterDetails {
   caData?: string;
   /** Why the terminal cannot use this cluster, when it cannot (e.g. an unsupported auth provider). */
   unsupported?: string;
+  /** Present when usable; it asks the cluster's auth strategy for a credential at every request. */
   kubeConfig?: KubeConfig;
 }
 
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
 /**
- * Reads the clusters the Kubernetes plugin is configured with, and builds a client-node `KubeConfig`
- * for each one the terminal can act on with the backend's own credentials.
+ * Reads the clusters the Kubernetes plugin is configured with, as its config locator reads them, and
+ * builds a client-node `KubeConfig` for each one the terminal can act on with a credential the backend
+ * obtains itself (the Kubernetes plugin's strategies: serviceAccount, aws, azure, googleServiceAccount,
+ * localKubectlProxy).
  *
  * @internal
  */
 export class ClusterRegistry {
   private readonly clusters: Map<string, TerminalClusterDetails>;
+  /** Locator methods whose clusters the terminal does not read, with why: logged at start. */
+  readonly skipped: string[];
 
-  static fromConfig(config: Config): ClusterRegistry {
+  static fromConfig(
+    config: Config,
+    options: {
+      logger: LoggerService;
+      /** The strategies by auth provider; the Kubernetes plugin's server-side ones by default. */
+      strategies?: Map<string, AuthenticationStrategy>;
+    },
+  ): ClusterRegistry {
+    const strategies =
+      options.strategies ??
+      serverSideStrategies({ config, logger: options.logger });
     const clusters = new Map<string, TerminalClusterDetails>();
+    const skipped: string[] = [];
     const methods =
       config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
     for (const method of methods) {
-      if (method.getString('type') !== 'config') {
+      const type = method.getString('type');
+      if (type !== 'config') {
+        skipped.push(
+          `the kubernetes-terminal plugin does not read clusters of the '${type}' cluster locator yet; only 'config'`,
+        );
         continue;
       }
       for (const c of method.getOptionalConfigArray('clusters') ?? []) {
-        const name = c.getString('name');
-        if (clusters.has(name)) {
-          throw new Error(`Duplicate cluster name '${name}'`);
+        const cluster = clusterDetailsOf(c);
+        if (clusters.has(cluster.name)) {
+          throw new Error(`Duplicate cluster name '${cluster.name}'`);
         }
         const authProvider =
-          c.getOptionalString('authProvider') ??
-          c.getOptionalString('authMetadata.kubernetes.io/auth-provider') ??
-          '';
+          cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
         const details: TerminalClusterDetails = {
-          name,
-          title: c.getOptionalString('title'),
-          url: c.getString('url'),
+          name: cluster.name,
+          title: cluster.title,
+          url: cluster.url,
           authProvider,
-          caData: c.getOptionalString('caData'),
+          caData: cluster.caData,
         };
-        if (authProvider !== 'serviceAccount') {
-          details.unsupported = `the kubernetes-terminal plugin supports the 'serviceAccount' auth provider; cluster '${name}' uses '${
-            authProvider || 'none'
-          }'`;
+        const strategy = strategies.get(authProvider);
+        const invalid = strategy
+          ?.validateCluster(cluster.authMetadata)
+          .map(e => e.message);
+        if (!strategy) {
+          details.unsupported = BROWSER_SIDE_PROVIDERS.includes(authProvider)
+            ? `cluster '${cluster.name}' uses the '${authProvider}' auth provider, whose credential is the signed-in person's, obtained in the browser: the kubernetes-terminal plugin cannot use it yet`
+            : `cluster '${cluster.name}' uses the auth provider '${
+                authProvider || 'none'
+              }', which the kubernetes-terminal plugin does not know`;
+        } else if (invalid?.length) {
+          details.unsupported = `cluster '${
+            cluster.name
+          }' is misconfigured: ${invalid.join(', ')}`;
         } else {
-          details.kubeConfig = buildKubeConfig({
-            name,
-            url: details.url,
-            token: c.getOptionalString('serviceAccountToken'),
-            caData: c.getOptionalString('caData'),
-            caFile: c.getOptionalString('caFile'),
-            skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-          });
+          details.kubeConfig = buildKubeConfig(cluster, strategy);
         }
-        clusters.set(name, details);
+        clusters.set(cluster.name, details);
       }
     }
-    return new ClusterRegistry(clusters);
+    return new ClusterRegistry(clusters, skipped);
   }
 
-  constructor(clusters: Map<string, TerminalClusterDetails>) {
+  constructor(
+    clusters: Map<string, TerminalClusterDetails>,
+    skipped: string[] = [],
+  ) {
     this.clusters = clusters;
+    this.skipped = skipped;
   }
 
   list(): TerminalClusterDetails[] {
@@ -87,36 +126,70 @@ export class ClusterRegistry {
   }
 }
 
-function buildKubeConfig(options: {
-  name: string;
-  url: string;
-  token?: string;
-  caData?: string;
-  caFile?: string;
-  skipTLSVerify: boolean;
-}): KubeConfig {
+/** A cluster of the config locator, as the Kubernetes plugin's ConfigClusterLocator reads it. */
+function clusterDetailsOf(c: Config): ClusterDetails {
+  const name = c.getString('name');
+  const authMetadataBlock =
+    c.getOptional<Record<string, string>>('authMetadata');
+  const authProvider =
+    authMetadataBlock?.[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ??
+    c.getOptionalString('authProvider');
+  const serviceAccountToken = c.getOptionalString('serviceAccountToken');
+  const assumeRole = c.getOptionalString('assumeRole');
+  const externalId = c.getOptionalString('externalId');
+  const oidcTokenProvider = c.getOptionalString('oidcTokenProvider');
+  const title = c.getOptionalString('title');
+  return {
+    name,
+    ...(title && { title }),
+    url: c.getString('url'),
+    skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
+    skipMetricsLookup: c.getOptionalBoolean('skipMetricsLookup') ?? false,
+    caData: c.getOptionalString('caData'),
+    caFile: c.getOptionalString('caFile'),
+    authMetadata: {
+      ...(authProvider && {
+        [ANNOTATION_KUBERNETES_AUTH_PROVIDER]: authProvider,
+      }),
+      ...(serviceAccountToken && { serviceAccountToken }),
+      ...(assumeRole && {
+        [ANNOTATION_KUBERNETES_AWS_ASSUME_ROLE]: assumeRole,
+      }),
+      ...(externalId && {
+        [ANNOTATION_KUBERNETES_AWS_EXTERNAL_ID]: externalId,
+      }),
+      ...(oidcTokenProvider && {
+        [ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER]: oidcTokenProvider,
+      }),
+      ...authMetadataBlock,
+    },
+  };
+}
+
+/** A KubeConfig whose user is the cluster's auth strategy: no credential is stored in it. */
+function buildKubeConfig(
+  cluster: ClusterDetails,
+  strategy: AuthenticationStrategy,
+): KubeConfig {
   const kc = new KubeConfig();
-  // Without a configured token the backend runs in-cluster, as the Kubernetes plugin assumes.
-  const token =
-    options.token ??
-    (fs.existsSync(IN_CLUSTER_TOKEN)
-      ? fs.readFileSync(IN_CLUSTER_TOKEN, 'utf8').trim()
-      : undefined);
   kc.loadFromOptions({
     clusters: [
       {
-        name: options.name,
-        server: options.url.replace(/\/+$/, ''),
-        skipTLSVerify: options.skipTLSVerify,
-        caData: options.caData,
-        caFile: options.caFile,
+        name: cluster.name,
+        server: cluster.url.replace(/\/+$/, ''),
+        skipTLSVerify: cluster.skipTLSVerify ?? false,
+        caData: cluster.caData,
+        caFile: cluster.caFile,
       },
     ],
-    users: [{ name: 'backstage', token }],
-    contexts: [
-      { name: options.name, cluster: options.name, user: 'backstage' },
+    users: [
+      { name: 'backstage', authProvider: { name: STRATEGY_AUTH_PROVIDER } },
     ],
-    currentContext: options.name,
+    contexts: [
+      { name: cluster.name, cluster: cluster.name, user: 'backstage' },
+    ],
+    currentContext: cluster.name,
   });
+  authenticateWithStrategy(kc, strategy, cluster);
   return kc;
 }
