@@ -34,6 +34,9 @@ export class CaseRunner {
 
   async play(c: CorpusCase): Promise<void> {
     for (const step of c.steps) {
+      // A person acts on what the screen shows, which a browser has drawn by then: the modes a paste
+      // or an arrow key depends on are those of all the output so far.
+      await this.sync();
       const from = this.client.output.length;
       switch (step.kind) {
         case 'type':
@@ -65,6 +68,12 @@ export class CaseRunner {
   dispose() {
     clearInterval(this.timer);
     this.screen.dispose();
+  }
+
+  /** Brings the screen up to all the output received, parsed. */
+  private sync(): Promise<void> {
+    this.feed();
+    return new Promise(resolve => this.screen.write('', resolve));
   }
 
   private feed() {
