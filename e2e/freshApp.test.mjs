@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { applyInsert, readInstallSteps } from './install/readmeSteps.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +26,6 @@ const RELEASE = JSON.parse(
 const PORT = 7037;
 const SANDBOX_PORT = 7040;
 const BASE_URL = `http://localhost:${PORT}`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const logDir = path.join(ROOT, '.cache', 'test-results');
 const PLUGINS = [
   {
@@ -330,17 +329,7 @@ catalog:
   await waitForHttp(`${BASE_URL}/`, 60_000);
   timings.push(`app start ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({
     viewport: { width: 1400, height: 900 },
   });
