@@ -6,6 +6,9 @@
  */
 
 export { startSandbox } from './startSandbox';
+/** Self-signed TLS material (an EC key and its certificate), for tests of TLS peers. */
+export { createSelfSignedCertificate } from './server/selfSignedCertificate';
+export type { TlsMaterial } from './server/selfSignedCertificate';
 export type { StartSandboxOptions, SandboxCluster } from './startSandbox';
 export type { SeedObject } from './seed';
 export { seedSchema } from './seed';

@@ -2,7 +2,10 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import type { AuthenticationStrategy } from '@backstage/plugin-kubernetes-node';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { createSelfSignedCertificate } from '@internal/kube-sandbox';
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { ClusterRegistry } from './ClusterRegistry';
 
@@ -128,6 +131,55 @@ describe('ClusterRegistry', () => {
       expect(api.seen).toEqual([undefined]);
     } finally {
       api.close();
+    }
+  });
+
+  it('presents an x509 client certificate from the strategy as the TLS client certificate', async () => {
+    const serverTls = createSelfSignedCertificate('api-server');
+    const clientTls = createSelfSignedCertificate('backstage-client');
+    const seen: { subject?: string; authorization?: string }[] = [];
+    const server = https.createServer(
+      { ...serverTls, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        seen.push({
+          subject: peer.subject ? String(peer.subject.CN) : undefined,
+          authorization: req.headers.authorization,
+        });
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }),
+        );
+      },
+    );
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const x509: AuthenticationStrategy = {
+      getCredential: async () => ({
+        type: 'x509 client certificate',
+        cert: clientTls.cert,
+        key: clientTls.key,
+      }),
+      validateCluster: () => [],
+      presentAuthMetadata: () => ({}),
+    };
+    try {
+      const registry = registryOf(
+        [
+          {
+            name: 'mtls',
+            url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            authProvider: 'x509',
+            skipTLSVerify: true,
+          },
+        ],
+        new Map([['x509', x509]]),
+      );
+      await listPods(registry, 'mtls');
+      expect(seen).toEqual([
+        { subject: 'backstage-client', authorization: undefined },
+      ]);
+    } finally {
+      server.close();
     }
   });
 
