@@ -183,6 +183,33 @@ describe('ClusterRegistry', () => {
     }
   });
 
+  it("reaches the localKubectlProxy locator's cluster on 127.0.0.1:8001 without a credential", async () => {
+    const seen: (string | undefined)[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
+    });
+    // kubectl proxy's port: this test fails if something else holds it.
+    await new Promise<void>(resolve =>
+      proxy.listen(8001, '127.0.0.1', resolve),
+    );
+    try {
+      const registry = registryOf([], undefined, [
+        { type: 'localKubectlProxy' },
+      ]);
+      expect(registry.get('local')).toMatchObject({
+        url: 'http://127.0.0.1:8001',
+        authProvider: 'localKubectlProxy',
+      });
+      expect(registry.get('local')!.unsupported).toBeUndefined();
+      await listPods(registry, 'local');
+      expect(seen).toEqual([undefined]);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('names every cluster and locator it cannot use, and why', () => {
     const registry = registryOf(
       [

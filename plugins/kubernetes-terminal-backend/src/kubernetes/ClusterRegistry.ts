@@ -62,48 +62,64 @@ export class ClusterRegistry {
       serverSideStrategies({ config, logger: options.logger });
     const clusters = new Map<string, TerminalClusterDetails>();
     const skipped: string[] = [];
+    const add = (cluster: ClusterDetails) => {
+      if (clusters.has(cluster.name)) {
+        throw new Error(`Duplicate cluster name '${cluster.name}'`);
+      }
+      const authProvider =
+        cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
+      const details: TerminalClusterDetails = {
+        name: cluster.name,
+        title: cluster.title,
+        url: cluster.url,
+        authProvider,
+        caData: cluster.caData,
+      };
+      const strategy = strategies.get(authProvider);
+      const invalid = strategy
+        ?.validateCluster(cluster.authMetadata)
+        .map(e => e.message);
+      if (!strategy) {
+        details.unsupported = BROWSER_SIDE_PROVIDERS.includes(authProvider)
+          ? `cluster '${cluster.name}' uses the '${authProvider}' auth provider, whose credential is the signed-in person's, obtained in the browser: the kubernetes-terminal plugin cannot use it yet`
+          : `cluster '${cluster.name}' uses the auth provider '${
+              authProvider || 'none'
+            }', which the kubernetes-terminal plugin does not know`;
+      } else if (invalid?.length) {
+        details.unsupported = `cluster '${
+          cluster.name
+        }' is misconfigured: ${invalid.join(', ')}`;
+      } else {
+        details.kubeConfig = buildKubeConfig(cluster, strategy);
+      }
+      clusters.set(cluster.name, details);
+    };
     const methods =
       config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
     for (const method of methods) {
       const type = method.getString('type');
+      if (type === 'localKubectlProxy') {
+        // As the Kubernetes plugin's locator: one cluster, `local`, behind `kubectl proxy` on this host.
+        // Plain HTTP on loopback, which client-node allows only with TLS verification off.
+        add({
+          name: 'local',
+          url: 'http://127.0.0.1:8001',
+          skipTLSVerify: true,
+          skipMetricsLookup: true,
+          authMetadata: {
+            [ANNOTATION_KUBERNETES_AUTH_PROVIDER]: 'localKubectlProxy',
+          },
+        });
+        continue;
+      }
       if (type !== 'config') {
         skipped.push(
-          `the kubernetes-terminal plugin does not read clusters of the '${type}' cluster locator yet; only 'config'`,
+          `the kubernetes-terminal plugin does not read clusters of the '${type}' cluster locator yet; only 'config' and 'localKubectlProxy'`,
         );
         continue;
       }
       for (const c of method.getOptionalConfigArray('clusters') ?? []) {
-        const cluster = clusterDetailsOf(c);
-        if (clusters.has(cluster.name)) {
-          throw new Error(`Duplicate cluster name '${cluster.name}'`);
-        }
-        const authProvider =
-          cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
-        const details: TerminalClusterDetails = {
-          name: cluster.name,
-          title: cluster.title,
-          url: cluster.url,
-          authProvider,
-          caData: cluster.caData,
-        };
-        const strategy = strategies.get(authProvider);
-        const invalid = strategy
-          ?.validateCluster(cluster.authMetadata)
-          .map(e => e.message);
-        if (!strategy) {
-          details.unsupported = BROWSER_SIDE_PROVIDERS.includes(authProvider)
-            ? `cluster '${cluster.name}' uses the '${authProvider}' auth provider, whose credential is the signed-in person's, obtained in the browser: the kubernetes-terminal plugin cannot use it yet`
-            : `cluster '${cluster.name}' uses the auth provider '${
-                authProvider || 'none'
-              }', which the kubernetes-terminal plugin does not know`;
-        } else if (invalid?.length) {
-          details.unsupported = `cluster '${
-            cluster.name
-          }' is misconfigured: ${invalid.join(', ')}`;
-        } else {
-          details.kubeConfig = buildKubeConfig(cluster, strategy);
-        }
-        clusters.set(cluster.name, details);
+        add(clusterDetailsOf(c));
       }
     }
     return new ClusterRegistry(clusters, skipped);
