@@ -9,15 +9,18 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { ClusterRegistry } from './ClusterRegistry';
 
-/** A stand-in API server that answers every pod list and keeps each request's Authorization header. */
-async function apiServer() {
+/**
+ * A stand-in API server that answers every pod list and keeps each request's Authorization header;
+ * on a free port unless given one.
+ */
+async function apiServer(port = 0) {
   const seen: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers.authorization);
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, seen, close: () => server.close() };
 }
@@ -184,16 +187,8 @@ describe('ClusterRegistry', () => {
   });
 
   it("reaches the localKubectlProxy locator's cluster on 127.0.0.1:8001 without a credential", async () => {
-    const seen: (string | undefined)[] = [];
-    const proxy = http.createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
-    });
     // kubectl proxy's port: this test fails if something else holds it.
-    await new Promise<void>(resolve =>
-      proxy.listen(8001, '127.0.0.1', resolve),
-    );
+    const proxy = await apiServer(8001);
     try {
       const registry = registryOf([], undefined, [
         { type: 'localKubectlProxy' },
@@ -204,7 +199,7 @@ describe('ClusterRegistry', () => {
       });
       expect(registry.get('local')!.unsupported).toBeUndefined();
       await listPods(registry, 'local');
-      expect(seen).toEqual([undefined]);
+      expect(proxy.seen).toEqual([undefined]);
     } finally {
       proxy.close();
     }
