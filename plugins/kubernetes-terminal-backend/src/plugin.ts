@@ -7,6 +7,7 @@ import { kubernetesTerminalPermissions } from '@kubernetes-terminal/backstage-pl
 import { readTerminalConfig } from './config';
 import { ClusterRegistry } from './kubernetes/ClusterRegistry';
 import { PodLister } from './kubernetes/PodLister';
+import { ClusterCallers } from './kubernetes/impersonation';
 import { SessionRegistry } from './service/SessionRegistry';
 import { TicketStore } from './service/TicketStore';
 import { createRouter } from './service/router';
@@ -46,6 +47,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         database: coreServices.database,
         scheduler: coreServices.scheduler,
         auditor: coreServices.auditor,
+        userInfo: coreServices.userInfo,
         catalog: catalogServiceRef,
       },
       async init({
@@ -61,6 +63,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         database,
         scheduler,
         auditor,
+        userInfo,
         catalog,
       }) {
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
@@ -204,6 +207,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             permissions,
             catalog,
             clusters,
+            callers: new ClusterCallers({ catalog, userInfo }),
             pods: new PodLister(
               clusters,
               terminalConfig.clusterRequestTimeoutMs,

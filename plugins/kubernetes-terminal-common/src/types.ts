@@ -34,16 +34,76 @@ export interface TerminalCluster {
   title?: string;
   pods: TerminalPod[];
   error?: { reason: TerminalClusterErrorReason; message: string };
+  /** As in {@link TerminalClusterSummary.authProvider}: the person's own credential is needed, under this key. */
+  authProvider?: string;
   /** The kubectl session pod mode in this cluster; absent when the backend has it switched off. */
   sessionPod?: TerminalSessionPodAvailability;
 }
 
-/** @public */
+/**
+ * Why a cluster's pods could not be listed. `SIGN_IN_REQUIRED`: the cluster's credential is the
+ * person's own (see {@link TerminalClusterSummary.authProvider}) and none came with the request.
+ *
+ * @public
+ */
 export type TerminalClusterErrorReason =
   | 'UNREACHABLE'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'SIGN_IN_REQUIRED'
   | 'ERROR';
+
+/**
+ * The person's own credentials for clusters whose `authProvider` is `google`, `oidc` or `aks`, as the
+ * Kubernetes plugin's frontend puts them in its request bodies (`kubernetesAuthProvidersApiRef`'s
+ * `decorateRequestBodyForAuth`). Sent in request bodies only; the backend uses them for that request
+ * or session and keeps them nowhere.
+ *
+ * @public
+ */
+export interface TerminalClusterAuth {
+  google?: string;
+  aks?: string;
+  /** ID tokens by `oidcTokenProvider` name. */
+  oidc?: { [oidcTokenProvider: string]: string };
+}
+
+/**
+ * A configured cluster, in the answer of `GET /clusters`.
+ *
+ * @public
+ */
+export interface TerminalClusterSummary {
+  name: string;
+  title?: string;
+  /**
+   * Set when the cluster is reached with the person's own credential: the key under which
+   * `kubernetesAuthProvidersApiRef` provides it (`google`, `aks`, or `oidc.<oidcTokenProvider>`).
+   */
+  authProvider?: string;
+  /** Why the terminal cannot use this cluster, when it cannot. */
+  unusable?: string;
+}
+
+/**
+ * Answer of `GET /clusters`.
+ *
+ * @public
+ */
+export interface TerminalClustersResponse {
+  items: TerminalClusterSummary[];
+}
+
+/**
+ * What the browser sends with `POST /targets` (the same answer as `GET /targets`, for clusters that
+ * need the person's credential).
+ *
+ * @public
+ */
+export interface TerminalTargetsRequest {
+  entityRef: string;
+  auth?: TerminalClusterAuth;
+}
 
 /**
  * Answer of `GET /targets?entityRef=`.

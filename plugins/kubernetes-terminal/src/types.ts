@@ -10,6 +10,11 @@ export interface TerminalTarget {
   namespace: string;
   pod: string;
   container: string;
+  /**
+   * Set when the cluster is reached with the person's own credential: its key in
+   * `kubernetesAuthProvidersApiRef` (`google`, `aks`, `oidc.<provider>`), from the targets' answer.
+   */
+  authProvider?: string;
 }
 
 /**

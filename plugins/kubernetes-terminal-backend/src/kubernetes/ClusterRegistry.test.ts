@@ -15,14 +15,16 @@ import { ClusterRegistry } from './ClusterRegistry';
  */
 async function apiServer(port = 0) {
   const seen: (string | undefined)[] = [];
+  const headers: NodeJS.Dict<string[]>[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers.authorization);
+    headers.push(req.headersDistinct);
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
   });
   await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => server.close() };
+  return { url, seen, headers, close: () => server.close() };
 }
 
 const registryOf = (
@@ -206,30 +208,171 @@ describe('ClusterRegistry', () => {
   });
 
   it('names every cluster and locator it cannot use, and why', () => {
-    const registry = registryOf(
-      [
-        {
-          name: 'o',
-          url: 'https://o',
-          authProvider: 'oidc',
-          oidcTokenProvider: 'okta',
+    const registry = ClusterRegistry.fromConfig(
+      new ConfigReader({
+        kubernetes: {
+          clusterLocatorMethods: [
+            {
+              type: 'config',
+              clusters: [
+                { name: 'o', url: 'https://o', authProvider: 'oidc' },
+                { name: 'u', url: 'https://u', authProvider: 'nope' },
+                { name: 'g', url: 'https://g', authProvider: 'google' },
+              ],
+            },
+            { type: 'catalog' },
+          ],
         },
-        { name: 'u', url: 'https://u', authProvider: 'nope' },
-        { name: 'g', url: 'https://g', authProvider: 'google' },
-      ],
-      undefined,
-      [{ type: 'catalog' }],
+        kubernetesTerminal: {
+          clusters: {
+            g: { impersonate: true },
+            gone: { impersonate: { user: 'email' } },
+          },
+        },
+      }),
+      { logger: mockServices.logger.mock() },
     );
-    expect(registry.get('o')!.unsupported).toMatch(
-      /'oidc' auth provider, whose credential is the signed-in person's/,
+    expect(registry.get('o')!.unsupported).toBe(
+      "cluster 'o' is misconfigured: Must specify a token provider for 'oidc' strategy",
     );
-    expect(registry.get('g')!.unsupported).toMatch(/'google' auth provider/);
+    expect(registry.get('g')!.unsupported).toMatch(
+      /impersonate needs a credential of the backend's own, but the 'google' auth provider's credential is the person's/,
+    );
     expect(registry.get('u')!.unsupported).toMatch(
       /auth provider 'nope', which the kubernetes-terminal plugin does not know/,
     );
+    for (const name of ['o', 'u', 'g']) {
+      expect(registry.get(name)!.access).toBeUndefined();
+    }
     expect(registry.skipped).toEqual([
       expect.stringMatching(/'catalog' cluster locator/),
+      'kubernetesTerminal.clusters.gone.impersonate names no cluster of kubernetes.clusterLocatorMethods',
     ]);
+  });
+
+  it("reaches google, oidc and aks clusters with the person's token from the request, and no other", async () => {
+    const api = await apiServer();
+    try {
+      const registry = registryOf([
+        {
+          name: 'o',
+          url: api.url,
+          skipTLSVerify: true,
+          authProvider: 'oidc',
+          oidcTokenProvider: 'okta',
+        },
+        {
+          name: 'g',
+          url: api.url,
+          skipTLSVerify: true,
+          authProvider: 'google',
+        },
+        { name: 'a', url: api.url, skipTLSVerify: true, authProvider: 'aks' },
+      ]);
+      expect(registry.list().map(c => c.browserAuthProvider)).toEqual([
+        'oidc.okta',
+        'google',
+        'aks',
+      ]);
+      // The backend holds no credential of its own for them.
+      expect(registry.list().map(c => c.kubeConfig)).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      const auth = {
+        oidc: { okta: 'okta-id-token' },
+        google: 'google-token',
+        aks: 'aks-token',
+      };
+      for (const name of ['o', 'g', 'a']) {
+        await registry.get(name)!.access!({ auth })
+          .api(CoreV1Api)
+          .listNamespacedPod({ namespace: 'demo' });
+      }
+      expect(api.seen).toEqual([
+        'Bearer okta-id-token',
+        'Bearer google-token',
+        'Bearer aks-token',
+      ]);
+      // The Kubernetes plugin's OidcStrategy refuses a request without the token.
+      await expect(
+        registry.get('o')!.access!({})
+          .api(CoreV1Api)
+          .listNamespacedPod({ namespace: 'demo' }),
+      ).rejects.toThrow(/Auth token not found under oidc.okta/);
+    } finally {
+      api.close();
+    }
+  });
+
+  it("impersonates the person with the backend's credential: one Impersonate-Group header per group", async () => {
+    const api = await apiServer();
+    try {
+      const registry = ClusterRegistry.fromConfig(
+        new ConfigReader({
+          kubernetes: {
+            clusterLocatorMethods: [
+              {
+                type: 'config',
+                clusters: [
+                  {
+                    name: 'i',
+                    url: api.url,
+                    skipTLSVerify: true,
+                    authProvider: 'serviceAccount',
+                    serviceAccountToken: 'portal-token',
+                  },
+                ],
+              },
+            ],
+          },
+          kubernetesTerminal: {
+            clusters: { i: { impersonate: { groupPrefix: 'backstage:' } } },
+          },
+        }),
+        { logger: mockServices.logger.mock() },
+      );
+      expect(registry.get('i')!.impersonate).toEqual({
+        user: 'entityRef',
+        userPrefix: '',
+        groups: 'entityRef',
+        groupPrefix: 'backstage:',
+      });
+      const access = registry.get('i')!.access!({
+        impersonate: {
+          user: 'user:default/alice',
+          groups: ['backstage:group:default/a', 'backstage:group:default/b'],
+        },
+      });
+      await access.api(CoreV1Api).listNamespacedPod({ namespace: 'demo' });
+      expect(api.headers[0]).toMatchObject({
+        authorization: ['Bearer portal-token'],
+        'impersonate-user': ['user:default/alice'],
+        'impersonate-group': [
+          'backstage:group:default/a',
+          'backstage:group:default/b',
+        ],
+      });
+      // The WebSocket (exec) path gets the same headers; Node's http sends an array as repeated headers.
+      const wsOptions: { headers?: Record<string, unknown> } = {};
+      await access.kubeConfig.applyToHTTPSOptions(wsOptions);
+      expect(wsOptions.headers).toMatchObject({
+        Authorization: 'Bearer portal-token',
+        'Impersonate-User': 'user:default/alice',
+        'Impersonate-Group': [
+          'backstage:group:default/a',
+          'backstage:group:default/b',
+        ],
+      });
+      // The backend acting as itself (session pods, the janitor) impersonates no one.
+      await registry.get('i')!.access!({})
+        .api(CoreV1Api)
+        .listNamespacedPod({ namespace: 'demo' });
+      expect(api.headers[1]['impersonate-user']).toBeUndefined();
+    } finally {
+      api.close();
+    }
   });
 
   it('refuses a cluster its strategy finds misconfigured', () => {

@@ -10,13 +10,34 @@ import type {
   AuthenticationStrategy,
   ClusterDetails,
 } from '@backstage/plugin-kubernetes-node';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type createConfiguration } from '@kubernetes/client-node';
 import {
   BROWSER_SIDE_PROVIDERS,
+  type ClusterCaller,
   STRATEGY_AUTH_PROVIDER,
   authenticateWithStrategy,
-  serverSideStrategies,
+  defaultStrategies,
 } from './clusterAuth';
+import {
+  type ImpersonationSettings,
+  readImpersonationSettings,
+} from './impersonation';
+import { ClusterConnection } from './sharedConnectionApi';
+
+/**
+ * A cluster as one person reaches it: their token from the browser and/or impersonation on top of the
+ * cluster's strategy.
+ *
+ * @internal
+ */
+export interface ClusterAccess {
+  /** For WebSockets (exec): client-node puts the credential on each connection. */
+  kubeConfig: KubeConfig;
+  /** For API calls: a client on the cluster's shared connection pool. */
+  api<T>(
+    ApiClient: new (configuration: ReturnType<typeof createConfiguration>) => T,
+  ): T;
+}
 
 /**
  * A cluster from the standard `kubernetes.clusterLocatorMethods` config (type `config`).
@@ -32,8 +53,21 @@ export interface TerminalClusterDetails {
   caData?: string;
   /** Why the terminal cannot use this cluster, when it cannot (e.g. an unsupported auth provider). */
   unsupported?: string;
-  /** Present when usable; it asks the cluster's auth strategy for a credential at every request. */
+  /**
+   * Set when the cluster's credential is the person's, obtained in the browser: the key under which
+   * `kubernetesAuthProvidersApiRef` provides it (`google`, `aks`, `oidc.<oidcTokenProvider>`).
+   */
+  browserAuthProvider?: string;
+  /** Calls made for a person go as that person, through the API server's impersonation. */
+  impersonate?: ImpersonationSettings;
+  /**
+   * The backend acting as itself (session pod provisioning, the janitor): present when the cluster is
+   * usable with a credential the backend obtains (not the person's own). It asks the cluster's auth
+   * strategy for the credential at every request.
+   */
   kubeConfig?: KubeConfig;
+  /** Present when usable: the cluster as one person reaches it. */
+  access?: (caller: ClusterCaller) => ClusterAccess;
 }
 
 /**
@@ -59,7 +93,8 @@ export class ClusterRegistry {
   ): ClusterRegistry {
     const strategies =
       options.strategies ??
-      serverSideStrategies({ config, logger: options.logger });
+      defaultStrategies({ config, logger: options.logger });
+    const impersonation = readImpersonationSettings(config);
     const clusters = new Map<string, TerminalClusterDetails>();
     const skipped: string[] = [];
     const add = (cluster: ClusterDetails) => {
@@ -79,18 +114,42 @@ export class ClusterRegistry {
       const invalid = strategy
         ?.validateCluster(cluster.authMetadata)
         .map(e => e.message);
+      const personal = BROWSER_SIDE_PROVIDERS.includes(authProvider);
+      const impersonate = impersonation.get(cluster.name);
+      impersonation.delete(cluster.name);
       if (!strategy) {
-        details.unsupported = BROWSER_SIDE_PROVIDERS.includes(authProvider)
-          ? `cluster '${cluster.name}' uses the '${authProvider}' auth provider, whose credential is the signed-in person's, obtained in the browser: the kubernetes-terminal plugin cannot use it yet`
-          : `cluster '${cluster.name}' uses the auth provider '${
-              authProvider || 'none'
-            }', which the kubernetes-terminal plugin does not know`;
+        details.unsupported = `cluster '${
+          cluster.name
+        }' uses the auth provider '${
+          authProvider || 'none'
+        }', which the kubernetes-terminal plugin does not know`;
       } else if (invalid?.length) {
         details.unsupported = `cluster '${
           cluster.name
         }' is misconfigured: ${invalid.join(', ')}`;
+      } else if (impersonate && personal) {
+        details.unsupported = `cluster '${cluster.name}' is misconfigured: kubernetesTerminal.clusters.${cluster.name}.impersonate needs a credential of the backend's own, but the '${authProvider}' auth provider's credential is the person's`;
       } else {
-        details.kubeConfig = buildKubeConfig(cluster, strategy);
+        if (personal) {
+          details.browserAuthProvider =
+            authProvider === 'oidc'
+              ? `oidc.${cluster.authMetadata[ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER]}`
+              : authProvider;
+        } else {
+          details.kubeConfig = buildKubeConfig(cluster, strategy, {});
+        }
+        if (impersonate) {
+          details.impersonate = impersonate;
+        }
+        const connection = new ClusterConnection();
+        details.access = caller => {
+          const kubeConfig = buildKubeConfig(cluster, strategy, caller);
+          return {
+            kubeConfig,
+            api: ApiClient =>
+              connection.apiClient(kubeConfig, ApiClient, caller.impersonate),
+          };
+        };
       }
       clusters.set(cluster.name, details);
     };
@@ -121,6 +180,11 @@ export class ClusterRegistry {
       for (const c of method.getOptionalConfigArray('clusters') ?? []) {
         add(clusterDetailsOf(c));
       }
+    }
+    for (const name of impersonation.keys()) {
+      skipped.push(
+        `kubernetesTerminal.clusters.${name}.impersonate names no cluster of kubernetes.clusterLocatorMethods`,
+      );
     }
     return new ClusterRegistry(clusters, skipped);
   }
@@ -186,6 +250,7 @@ function clusterDetailsOf(c: Config): ClusterDetails {
 function buildKubeConfig(
   cluster: ClusterDetails,
   strategy: AuthenticationStrategy,
+  caller: ClusterCaller,
 ): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -206,6 +271,6 @@ function buildKubeConfig(
     ],
     currentContext: cluster.name,
   });
-  authenticateWithStrategy(kc, strategy, cluster);
+  authenticateWithStrategy(kc, strategy, cluster, caller);
   return kc;
 }

@@ -1,23 +1,28 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { makeSharedConnectionApiClient } from './sharedConnectionApi';
 import type {
   TerminalCluster,
   TerminalClusterErrorReason,
   TerminalPod,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { ClusterCaller } from './clusterAuth';
 import type {
   ClusterRegistry,
   TerminalClusterDetails,
 } from './ClusterRegistry';
 import type { EntityWorkloadSelector } from './entityTargets';
+import { ClusterAccessError } from './errors';
 
-/** @internal */
-export class ClusterAccessError extends Error {
-  constructor(readonly reason: TerminalClusterErrorReason, message: string) {
-    super(message);
-    this.name = 'ClusterAccessError';
-  }
-}
+export { ClusterAccessError };
+
+/**
+ * Whom the calls to a cluster are made for (the person's token, their impersonated identity); it may
+ * throw a ClusterAccessError, e.g. when the person's credential for the cluster is missing.
+ *
+ * @internal
+ */
+export type CallerFor = (
+  cluster: TerminalClusterDetails,
+) => Promise<ClusterCaller>;
 
 /** The distinct namespaces of some pods, sorted. @internal */
 export function namespacesOf(pods: TerminalPod[]): string[] {
@@ -30,9 +35,6 @@ export function namespacesOf(pods: TerminalPod[]): string[] {
  * @internal
  */
 export class PodLister {
-  /** One API client, and so one connection pool, per cluster. */
-  private readonly apis = new Map<string, CoreV1Api>();
-
   constructor(
     private readonly clusters: ClusterRegistry,
     private readonly requestTimeoutMs = 10_000,
@@ -40,11 +42,14 @@ export class PodLister {
 
   async listForEntity(
     selector: EntityWorkloadSelector,
+    callerFor: CallerFor,
   ): Promise<TerminalCluster[]> {
     const clusters = this.clusters
       .list()
       .filter(c => !selector.cluster || c.name === selector.cluster);
-    return Promise.all(clusters.map(c => this.listInCluster(c, selector)));
+    return Promise.all(
+      clusters.map(c => this.listInCluster(c, selector, callerFor)),
+    );
   }
 
   /** The pod, if it is one of the entity's workloads in that cluster; otherwise undefined. */
@@ -53,6 +58,7 @@ export class PodLister {
     clusterName: string,
     namespace: string,
     podName: string,
+    callerFor: CallerFor,
   ): Promise<TerminalPod | undefined> {
     const cluster = this.clusters.get(clusterName);
     if (!cluster || (selector.cluster && selector.cluster !== clusterName)) {
@@ -61,10 +67,11 @@ export class PodLister {
     if (selector.namespace && selector.namespace !== namespace) {
       return undefined;
     }
-    const result = await this.listInCluster(cluster, {
-      ...selector,
-      namespace,
-    });
+    const result = await this.listInCluster(
+      cluster,
+      { ...selector, namespace },
+      callerFor,
+    );
     if (result.error) {
       throw new ClusterAccessError(result.error.reason, result.error.message);
     }
@@ -75,12 +82,13 @@ export class PodLister {
   async entityNamespaces(
     selector: EntityWorkloadSelector,
     clusterName: string,
+    callerFor: CallerFor,
   ): Promise<string[]> {
     const cluster = this.clusters.get(clusterName);
     if (!cluster || (selector.cluster && selector.cluster !== clusterName)) {
       return [];
     }
-    const result = await this.listInCluster(cluster, selector);
+    const result = await this.listInCluster(cluster, selector, callerFor);
     if (result.error) {
       throw new ClusterAccessError(result.error.reason, result.error.message);
     }
@@ -90,12 +98,16 @@ export class PodLister {
   private async listInCluster(
     cluster: TerminalClusterDetails,
     selector: EntityWorkloadSelector,
+    callerFor: CallerFor,
   ): Promise<TerminalCluster> {
     const base = {
       name: cluster.name,
       ...(cluster.title && { title: cluster.title }),
+      ...(cluster.browserAuthProvider && {
+        authProvider: cluster.browserAuthProvider,
+      }),
     };
-    if (!cluster.kubeConfig) {
+    if (!cluster.access) {
       return {
         ...base,
         pods: [],
@@ -105,11 +117,20 @@ export class PodLister {
         },
       };
     }
-    let api = this.apis.get(cluster.name);
-    if (!api) {
-      api = makeSharedConnectionApiClient(cluster.kubeConfig, CoreV1Api);
-      this.apis.set(cluster.name, api);
+    let caller: ClusterCaller;
+    try {
+      caller = await callerFor(cluster);
+    } catch (error) {
+      if (error instanceof ClusterAccessError) {
+        return {
+          ...base,
+          pods: [],
+          error: { reason: error.reason, message: error.message },
+        };
+      }
+      throw error;
     }
+    const api = cluster.access(caller).api(CoreV1Api);
     try {
       const list = await withTimeout(
         selector.namespace
@@ -170,19 +191,34 @@ function describeClusterError(
   const body = (error as { body?: unknown }).body;
   const statusMessage = parseStatusMessage(body);
   if (code === 401) {
-    return {
-      reason: 'UNAUTHORIZED',
-      message: `cluster '${cluster.name}' rejected the backend's credentials${
-        statusMessage ? `: ${statusMessage}` : ''
-      }`,
-    };
+    return cluster.browserAuthProvider
+      ? {
+          reason: 'SIGN_IN_REQUIRED',
+          message: `cluster '${cluster.name}' rejected your ${
+            cluster.browserAuthProvider
+          } credential (expired?): sign in again${
+            statusMessage ? ` (${statusMessage})` : ''
+          }`,
+        }
+      : {
+          reason: 'UNAUTHORIZED',
+          message: `cluster '${
+            cluster.name
+          }' rejected the backend's credentials${
+            statusMessage ? `: ${statusMessage}` : ''
+          }`,
+        };
   }
   if (code === 403) {
+    const who =
+      cluster.browserAuthProvider || cluster.impersonate
+        ? 'you'
+        : 'the backend';
     return {
       reason: 'FORBIDDEN',
-      message: `cluster '${
+      message: `the cluster refused: cluster '${
         cluster.name
-      }' does not allow the backend to list pods${
+      }' does not allow ${who} to list pods${
         statusMessage ? `: ${statusMessage}` : ''
       }`,
     };

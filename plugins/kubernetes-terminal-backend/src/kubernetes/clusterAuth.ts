@@ -1,12 +1,16 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Config } from '@backstage/config';
 import {
+  AksStrategy,
   AnonymousStrategy,
   AwsIamStrategy,
   AzureIdentityStrategy,
   GoogleServiceAccountStrategy,
+  GoogleStrategy,
+  OidcStrategy,
   ServiceAccountStrategy,
 } from '@backstage/plugin-kubernetes-backend';
+import type { TerminalClusterAuth } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type {
   AuthenticationStrategy,
   ClusterDetails,
@@ -44,17 +48,21 @@ class ConfiguredTokenFirst implements AuthenticationStrategy {
 }
 
 /**
- * The auth providers whose credential the backend obtains itself, with the Kubernetes plugin's own
- * strategies under the same keys (its `buildDefaultAuthStrategyMap`). A credential is asked for at
- * every request, so rotating ones (the in-cluster token file, AWS's presigned tokens) are always fresh.
+ * The Kubernetes plugin's own strategies under the same keys (its `buildDefaultAuthStrategyMap`). A
+ * credential is asked for at every request, so rotating ones (the in-cluster token file, AWS's
+ * presigned tokens) are always fresh. `google`, `oidc` and `aks` answer with the person's token that
+ * the browser sent with the request (see BROWSER_SIDE_PROVIDERS).
  *
  * @internal
  */
-export function serverSideStrategies(options: {
+export function defaultStrategies(options: {
   config: Config;
   logger: LoggerService;
 }): Map<string, AuthenticationStrategy> {
   return new Map<string, AuthenticationStrategy>([
+    ['google', new GoogleStrategy()],
+    ['oidc', new OidcStrategy()],
+    ['aks', new AksStrategy()],
     ['serviceAccount', new ConfiguredTokenFirst(new ServiceAccountStrategy())],
     ['aws', new AwsIamStrategy({ config: options.config })],
     ['azure', new AzureIdentityStrategy(options.logger)],
@@ -67,12 +75,25 @@ export function serverSideStrategies(options: {
 }
 
 /**
- * Providers whose credential is the signed-in person's, obtained in the browser by the Kubernetes
- * plugin's frontend: not usable by the terminal yet.
+ * Providers whose credential is the signed-in person's, obtained in the browser through the Kubernetes
+ * plugin's `kubernetesAuthProvidersApiRef` and sent in the request body: the backend holds none.
  *
  * @internal
  */
 export const BROWSER_SIDE_PROVIDERS = ['google', 'oidc', 'aks'];
+
+/**
+ * Whom a call to a cluster is made for, beyond the cluster's own strategy: the person's token from the
+ * browser (for google, oidc, aks), and the identity to impersonate (for clusters with `impersonate`).
+ * Held in memory for one request or one session only.
+ *
+ * @internal
+ */
+export interface ClusterCaller {
+  /** As the Kubernetes plugin's request bodies carry it: `{ google }`, `{ oidc: { <provider> } }`, `{ aks }`. */
+  auth?: TerminalClusterAuth;
+  impersonate?: { user: string; groups: string[] };
+}
 
 const AUTH_PROVIDER = 'kubernetes-terminal-strategy';
 
@@ -88,6 +109,7 @@ class StrategyAuthenticator implements Authenticator {
   constructor(
     private readonly strategy: AuthenticationStrategy,
     private readonly cluster: ClusterDetails,
+    private readonly caller: ClusterCaller,
   ) {}
 
   isAuthProvider(user: { authProvider?: { name?: string } }): boolean {
@@ -98,7 +120,20 @@ class StrategyAuthenticator implements Authenticator {
     _user: unknown,
     opts: RequestOptions,
   ): Promise<void> {
-    const credential = await this.strategy.getCredential(this.cluster, {});
+    const credential = await this.strategy.getCredential(this.cluster, {
+      ...this.caller.auth,
+    });
+    const impersonate = this.caller.impersonate;
+    if (impersonate) {
+      // Node sends an array value as repeated headers, as the API server wants one per group.
+      opts.headers = {
+        ...(opts.headers as Record<string, string>),
+        'Impersonate-User': impersonate.user,
+        ...(impersonate.groups.length && {
+          'Impersonate-Group': impersonate.groups,
+        }),
+      } as unknown as Record<string, string>;
+    }
     switch (credential.type) {
       case 'bearer token':
         // client-node always gives its headers as an object.
@@ -133,8 +168,11 @@ export function authenticateWithStrategy(
   kubeConfig: KubeConfig,
   strategy: AuthenticationStrategy,
   cluster: ClusterDetails,
+  caller: ClusterCaller = {},
 ): void {
-  kubeConfig.addAuthenticator(new StrategyAuthenticator(strategy, cluster));
+  kubeConfig.addAuthenticator(
+    new StrategyAuthenticator(strategy, cluster, caller),
+  );
 }
 
 export const STRATEGY_AUTH_PROVIDER = AUTH_PROVIDER;

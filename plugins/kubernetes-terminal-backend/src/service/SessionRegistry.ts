@@ -1,5 +1,6 @@
 import type { TerminalSessionKind } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { randomUUID } from 'node:crypto';
+import type { ClusterCaller } from '../kubernetes/clusterAuth';
 
 /** @internal */
 export type SessionState = 'pending' | 'connecting' | 'active' | 'closed';
@@ -37,9 +38,15 @@ export interface TerminalSession {
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, TerminalSession>();
+  /**
+   * Whom each session's calls to the cluster are made for (the person's token, their impersonated
+   * identity): kept apart from the session, which is logged and stored, and in memory only.
+   */
+  private readonly callers = new Map<string, ClusterCaller>();
 
   create(
     fields: Omit<TerminalSession, 'id' | 'state' | 'createdAt'>,
+    caller: ClusterCaller = {},
   ): TerminalSession {
     const session: TerminalSession = {
       ...fields,
@@ -48,7 +55,12 @@ export class SessionRegistry {
       createdAt: new Date(),
     };
     this.sessions.set(session.id, session);
+    this.callers.set(session.id, caller);
     return session;
+  }
+
+  callerOf(id: string): ClusterCaller | undefined {
+    return this.callers.get(id);
   }
 
   get(id: string): TerminalSession | undefined {
@@ -65,15 +77,16 @@ export class SessionRegistry {
   /** Forget a session; pending sessions whose ticket was never used are dropped by `sweep`. */
   remove(id: string) {
     this.sessions.delete(id);
+    this.callers.delete(id);
   }
 
   sweep(olderThan: Date) {
     for (const [id, session] of this.sessions) {
-      if (session.state === 'pending' && session.createdAt < olderThan) {
-        this.sessions.delete(id);
-      }
-      if (session.state === 'closed') {
-        this.sessions.delete(id);
+      if (
+        (session.state === 'pending' && session.createdAt < olderThan) ||
+        session.state === 'closed'
+      ) {
+        this.remove(id);
       }
     }
   }

@@ -6,6 +6,7 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
+  AuthenticationError,
   ConflictError,
   InputError,
   NotAllowedError,
@@ -16,6 +17,7 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   type CreateTerminalSessionResponse,
+  type TerminalClustersResponse,
   type TerminalTargetsResponse,
   kubernetesTerminalExecPermission,
   kubernetesTerminalSessionPodCreatePermission,
@@ -26,10 +28,12 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import {
+  type CallerFor,
   ClusterAccessError,
   type PodLister,
   namespacesOf,
 } from '../kubernetes/PodLister';
+import type { ClusterCallers } from '../kubernetes/impersonation';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
 import type { SessionStore } from '../database/SessionStore';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
@@ -47,6 +51,7 @@ export interface RouterOptions {
   permissions: PermissionsService;
   catalog: CatalogService;
   clusters: ClusterRegistry;
+  callers: ClusterCallers;
   pods: PodLister;
   sessions: SessionRegistry;
   tickets: TicketStore;
@@ -84,6 +89,21 @@ const entityRefSchema = z
     }
   });
 
+/** The person's own cluster credentials (TerminalClusterAuth): tokens, never logged or stored. */
+const token = z.string().min(1).max(16384);
+const clusterAuthSchema = z
+  .object({
+    google: token.optional(),
+    aks: token.optional(),
+    oidc: z.record(z.string().min(1).max(253), token).optional(),
+  })
+  // The Kubernetes plugin's request bodies may carry more providers; they are not ours to read.
+  .strip();
+
+const targetsRequestSchema = z
+  .object({ entityRef: entityRefSchema, auth: clusterAuthSchema.optional() })
+  .strict();
+
 const createSessionSchema = z
   .object({
     kind: z.literal('exec').optional(),
@@ -95,6 +115,7 @@ const createSessionSchema = z
     cols: z.number().int().min(1).max(1000).optional(),
     rows: z.number().int().min(1).max(1000).optional(),
     tty: z.boolean().optional(),
+    auth: clusterAuthSchema.optional(),
   })
   .strict();
 
@@ -116,6 +137,7 @@ function parseBody<T extends z.ZodTypeAny>(
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    // A token's value is never echoed back: the path names it.
     throw new InputError(`${issue.path.join('.') || 'body'}: ${issue.message}`);
   }
   return parsed.data;
@@ -130,6 +152,7 @@ export async function createRouter(
     permissions,
     catalog,
     clusters,
+    callers,
     pods,
     sessions,
     tickets,
@@ -164,6 +187,22 @@ export async function createRouter(
     };
   }
 
+  /** A call to a cluster, its failure told as the HTTP error that fits. */
+  async function clusterCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ClusterAccessError)) throw error;
+      if (error.reason === 'SIGN_IN_REQUIRED') {
+        throw new AuthenticationError(error.message);
+      }
+      if (error.reason === 'FORBIDDEN') {
+        throw new NotAllowedError(error.message);
+      }
+      throw new ServiceUnavailableError(error.message);
+    }
+  }
+
   function ticketFor(
     session: { id: string },
     userEntityRef: string,
@@ -184,28 +223,44 @@ export async function createRouter(
     res.json({ status: 'ok' });
   });
 
-  router.get('/targets', async (req, res) => {
-    const parsed = entityRefSchema.safeParse(req.query.entityRef);
-    if (!parsed.success) {
-      throw new InputError(`entityRef: ${parsed.error.issues[0].message}`);
-    }
+  router.get('/clusters', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user'] });
+    const response: TerminalClustersResponse = {
+      items: clusters.list().map(c => ({
+        name: c.name,
+        ...(c.title && { title: c.title }),
+        ...(c.browserAuthProvider && { authProvider: c.browserAuthProvider }),
+        ...(c.unsupported && { unusable: c.unsupported }),
+      })),
+    };
+    res.json(response);
+  });
+
+  /** The entity's pods per cluster; `auth` carries the person's credentials for clusters that need them. */
+  async function listTargets(
+    req: express.Request,
+    body: z.infer<typeof targetsRequestSchema>,
+  ): Promise<TerminalTargetsResponse> {
     const {
+      credentials,
       entity,
       allowed: [canExec, canCreateSessionPod],
-    } = await loadEntity(parsed.data, req, [
+    } = await loadEntity(body.entityRef, req, [
       kubernetesTerminalExecPermission,
       kubernetesTerminalSessionPodCreatePermission,
     ]);
     const selector = entityWorkloadSelector(entity);
     const response: TerminalTargetsResponse = {
-      entityRef: parsed.data,
+      entityRef: body.entityRef,
       annotated: selector.annotated,
       canExec,
       clusters: [],
     };
     if (selector.annotated) {
       response.labelSelector = selector.labelSelector;
-      response.clusters = await pods.listForEntity(selector);
+      response.clusters = await pods.listForEntity(selector, cluster =>
+        callers.callerFor(cluster, credentials, body.auth),
+      );
       for (const cluster of response.clusters) {
         const sessionPod = sessionPods?.availability(
           cluster.name,
@@ -219,7 +274,19 @@ export async function createRouter(
         }
       }
     }
-    res.json(response);
+    return response;
+  }
+
+  router.get('/targets', async (req, res) => {
+    const parsed = entityRefSchema.safeParse(req.query.entityRef);
+    if (!parsed.success) {
+      throw new InputError(`entityRef: ${parsed.error.issues[0].message}`);
+    }
+    res.json(await listTargets(req, { entityRef: parsed.data }));
+  });
+
+  router.post('/targets', async (req, res) => {
+    res.json(await listTargets(req, parseBody(targetsRequestSchema, req.body)));
   });
 
   router.post('/sessions', async (req, res) => {
@@ -256,20 +323,20 @@ export async function createRouter(
     if (!selector.annotated) {
       throw new InputError(`${body.entityRef} has no Kubernetes annotations`);
     }
-    let pod;
-    try {
-      pod = await pods.findEntityPod(
+    // The caller the pod is looked up for is the one the session execs as.
+    let caller: Awaited<ReturnType<CallerFor>> | undefined;
+    const pod = await clusterCall(() =>
+      pods.findEntityPod(
         selector,
         body.cluster,
         body.namespace,
         body.pod,
-      );
-    } catch (error) {
-      if (error instanceof ClusterAccessError) {
-        throw new ServiceUnavailableError(error.message);
-      }
-      throw error;
-    }
+        async cluster => {
+          caller = await callers.callerFor(cluster, credentials, body.auth);
+          return caller;
+        },
+      ),
+    );
     // The backend's own credentials act on the cluster: only the entity's own pods may be opened.
     if (!pod) {
       throw new NotFoundError(
@@ -287,21 +354,24 @@ export async function createRouter(
     }
     const userEntityRef = credentials.principal.userEntityRef;
     await terminalSessions.assertCanOpen(userEntityRef);
-    const session = sessions.create({
-      userEntityRef,
-      entityRef: body.entityRef,
-      cluster: body.cluster,
-      namespace: body.namespace,
-      pod: body.pod,
-      container: body.container,
-      initialSize:
-        body.cols && body.rows
-          ? { cols: body.cols, rows: body.rows }
-          : undefined,
-      ...(body.tty === false && { tty: false }),
-      clientIp: req.ip,
-      userAgent: req.header('user-agent'),
-    });
+    const session = sessions.create(
+      {
+        userEntityRef,
+        entityRef: body.entityRef,
+        cluster: body.cluster,
+        namespace: body.namespace,
+        pod: body.pod,
+        container: body.container,
+        initialSize:
+          body.cols && body.rows
+            ? { cols: body.cols, rows: body.rows }
+            : undefined,
+        ...(body.tty === false && { tty: false }),
+        clientIp: req.ip,
+        userAgent: req.header('user-agent'),
+      },
+      caller,
+    );
     res.status(201).json(ticketFor(session, userEntityRef));
   });
 
@@ -353,17 +423,13 @@ export async function createRouter(
         `kubectl session pods are not enabled in cluster ${body.cluster}`,
       );
     }
-    let namespaces: string[];
-    try {
-      namespaces = selector.namespace
-        ? [selector.namespace]
-        : await pods.entityNamespaces(selector, body.cluster);
-    } catch (error) {
-      if (error instanceof ClusterAccessError) {
-        throw new ServiceUnavailableError(error.message);
-      }
-      throw error;
-    }
+    const namespaces = selector.namespace
+      ? [selector.namespace]
+      : await clusterCall(() =>
+          pods.entityNamespaces(selector, body.cluster, cluster =>
+            callers.callerFor(cluster, credentials),
+          ),
+        );
     // The pod gets a RoleBinding in this namespace: only the entity's own namespaces qualify.
     if (!namespaces.includes(body.namespace)) {
       throw new NotFoundError(

@@ -202,6 +202,14 @@ export class SessionTracker implements RelayObserver {
       .then(() => {
         // Stamped after the recorder's last command, so the log reads in order.
         const endedAt = new Date(this.now());
+        if (code === TerminalCloseCode.Forbidden) {
+          // The cluster's own RBAC refused the exec (e.g. an impersonated person without pods/exec).
+          this.record({
+            eventType: 'denied',
+            details: { by: 'cluster', reason },
+            createdAt: endedAt,
+          });
+        }
         this.record({
           eventType: 'disconnect',
           details: { code, reason },

@@ -12,7 +12,10 @@ import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { TerminalConfig } from '../config';
-import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
+import type {
+  ClusterAccess,
+  ClusterRegistry,
+} from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
 import type { TicketStore } from '../service/TicketStore';
@@ -186,7 +189,7 @@ export class StreamGateway {
       };
     }
     const cluster = session && clusters.get(session.cluster);
-    if (!refusal && !cluster?.kubeConfig) {
+    if (!refusal && !cluster?.access) {
       refusal = {
         code: TerminalCloseCode.NotFound,
         reason: `cluster ${session?.cluster} is not configured`,
@@ -209,15 +212,21 @@ export class StreamGateway {
         ws.close(refusal.code, refusal.reason);
         return;
       }
-      this.startRelay(ws, session!, cluster!.kubeConfig!);
+      // A session pod is the portal's own: it is exec'd into with the backend's credential, as it
+      // is provisioned; a workload's container as the person (their token, their impersonation).
+      const access = cluster!.access!(
+        session!.kind === 'session-pod'
+          ? {}
+          : sessions.callerOf(session!.id) ?? {},
+      );
+      this.startRelay(ws, session!, access);
     });
   }
 
   private startRelay(
     ws: WebSocket,
     session: NonNullable<ReturnType<SessionRegistry['get']>>,
-    kubeConfig: NonNullable<ReturnType<ClusterRegistry['get']>>['kubeConfig'] &
-      object,
+    access: ClusterAccess,
   ) {
     const { sessions, config, logger, terminalSessions, sessionPods } =
       this.options;
@@ -229,7 +238,7 @@ export class StreamGateway {
     const relay = new TerminalRelay({
       browser: ws,
       session,
-      kubeConfig,
+      access,
       shells: config.shells,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       logger,

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kubernetes/ClusterRegistry';
 import {
   TERMINAL_ACK_WINDOW_BYTES,
   TERMINAL_PROTOCOL_VERSION,
@@ -45,7 +46,8 @@ export interface RelayObserver {
 export interface TerminalRelayOptions {
   browser: WebSocket;
   session: TerminalSession;
-  kubeConfig: KubeConfig;
+  /** The cluster as the session reaches it (the person's credential or impersonation, or the backend's). */
+  access: ClusterAccess;
   shells: string[];
   heartbeatIntervalMs: number;
   logger: LoggerService;
@@ -190,7 +192,8 @@ export class TerminalRelay {
   }
 
   private async tryShell(index: number) {
-    const { shells, session, kubeConfig } = this.options;
+    const { shells, session } = this.options;
+    const kubeConfig = this.options.access.kubeConfig;
     this.attempt = index;
     const shell = shells[index];
     if (shell === undefined) {
@@ -348,7 +351,7 @@ export class TerminalRelay {
     const { namespace, pod } = this.options.session;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const api = this.options.kubeConfig.makeApiClient(CoreV1Api);
+      const api = this.options.access.api(CoreV1Api);
       const found = await Promise.race([
         api.readNamespacedPod({ name: pod, namespace }),
         new Promise<never>((_, reject) => {

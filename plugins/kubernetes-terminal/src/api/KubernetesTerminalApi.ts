@@ -9,6 +9,8 @@ import type {
   TerminalSessionExpiry,
   TerminalSessionQuery,
   TerminalSessionRecord,
+  TerminalClusterAuth,
+  TerminalClustersResponse,
   TerminalTargetsResponse,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 
@@ -36,8 +38,17 @@ export interface TerminalAuditExport {
  * @public
  */
 export interface KubernetesTerminalApi {
-  /** Lists the clusters, pods and containers a terminal can be opened in for an entity. */
-  getTargets(options: { entityRef: string }): Promise<TerminalTargetsResponse>;
+  /** The configured clusters, and which of them are reached with the person's own credential. */
+  getClusters(): Promise<TerminalClustersResponse>;
+
+  /**
+   * Lists the clusters, pods and containers a terminal can be opened in for an entity. `auth` carries
+   * the person's credentials for clusters that need them (sent in the request body, never in a URL).
+   */
+  getTargets(options: {
+    entityRef: string;
+    auth?: TerminalClusterAuth;
+  }): Promise<TerminalTargetsResponse>;
 
   /**
    * Creates a session and a single-use ticket for its WebSocket: a shell in a container, or, with

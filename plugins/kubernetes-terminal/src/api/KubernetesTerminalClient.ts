@@ -12,6 +12,8 @@ import {
   type TerminalSessionExpiry,
   type TerminalSessionQuery,
   type TerminalSessionRecord,
+  type TerminalClusterAuth,
+  type TerminalClustersResponse,
   type TerminalTargetsResponse,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type {
@@ -51,9 +53,24 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
       ((url, protocols) => new WebSocket(url, protocols));
   }
 
+  async getClusters(): Promise<TerminalClustersResponse> {
+    return this.request<TerminalClustersResponse>('clusters');
+  }
+
   async getTargets(options: {
     entityRef: string;
+    auth?: TerminalClusterAuth;
   }): Promise<TerminalTargetsResponse> {
+    if (options.auth) {
+      return this.request<TerminalTargetsResponse>('targets', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          entityRef: options.entityRef,
+          auth: options.auth,
+        }),
+      });
+    }
     return this.request<TerminalTargetsResponse>(
       `targets?entityRef=${encodeURIComponent(options.entityRef)}`,
     );

@@ -17,6 +17,7 @@ import {
   type TerminalIdleWarning,
 } from './connectionState';
 import type { TerminalSessionTarget } from '../types';
+import { useClusterCredentials } from './useClusterCredentials';
 
 // WebSocket.readyState values.
 const CONNECTING = 0;
@@ -54,7 +55,10 @@ export function useTerminalSession(options: {
   const container =
     target.kind === 'session-pod' ? undefined : target.container;
   const kind: TerminalSessionKind = target.kind ?? 'exec';
+  const authProvider =
+    target.kind === 'session-pod' ? undefined : target.authProvider;
   const api = useApi(kubernetesTerminalApiRef);
+  const clusterCredentials = useClusterCredentials();
   const [state, setState] = useState<TerminalConnectionState>(
     initialState(kind),
   );
@@ -88,10 +92,26 @@ export function useTerminalSession(options: {
 
     const start = async () => {
       const size = { cols: terminal.cols, rows: terminal.rows };
+      // Asked for at each start: the auth API refreshes a token that has expired since the last one.
+      const credentials = authProvider
+        ? await clusterCredentials([authProvider])
+        : undefined;
+      const problem = authProvider && credentials?.problems[authProvider];
+      if (problem) {
+        throw new Error(problem);
+      }
       const request: CreateTerminalSessionRequest =
         pod === undefined || container === undefined
           ? { kind: 'session-pod', entityRef, cluster, namespace, ...size }
-          : { entityRef, cluster, namespace, pod, container, ...size };
+          : {
+              entityRef,
+              cluster,
+              namespace,
+              pod,
+              container,
+              ...size,
+              ...(credentials && { auth: credentials.auth }),
+            };
       const session = await api.createSession(request);
       if (cancelled) {
         return;
@@ -227,6 +247,8 @@ export function useTerminalSession(options: {
     namespace,
     pod,
     container,
+    authProvider,
+    clusterCredentials,
     attempt,
   ]);
 

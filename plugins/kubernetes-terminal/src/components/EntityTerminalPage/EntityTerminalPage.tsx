@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
@@ -9,8 +10,15 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import type { TerminalCluster } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
-import { kubernetesTerminalApiRef } from '../../api';
+import type {
+  TerminalCluster,
+  TerminalTargetsResponse,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  type KubernetesTerminalApi,
+  kubernetesTerminalApiRef,
+} from '../../api';
+import { useClusterCredentials } from '../../hooks/useClusterCredentials';
 import { isKubernetesTerminalAvailable } from '../../conditions';
 import {
   NOT_ALLOWED_MESSAGE,
@@ -43,8 +51,49 @@ const clusterErrorTitles: Record<
   UNREACHABLE: 'is unreachable',
   UNAUTHORIZED: 'rejected the credentials',
   FORBIDDEN: 'denied access',
+  SIGN_IN_REQUIRED: 'needs you to sign in',
   ERROR: 'failed',
 };
+
+/**
+ * The entity's targets: first which clusters need the person's own credential, then the targets with
+ * those credentials in the request body. A credential that could not be had is said per cluster.
+ */
+async function loadTargets(
+  api: KubernetesTerminalApi,
+  credentialsFor: ReturnType<typeof useClusterCredentials>,
+  entityRef: string,
+): Promise<TerminalTargetsResponse> {
+  const { items } = await api.getClusters();
+  const providers = items.flatMap(c =>
+    c.authProvider ? [c.authProvider] : [],
+  );
+  if (providers.length === 0) {
+    return api.getTargets({ entityRef });
+  }
+  const { auth, problems } = await credentialsFor(providers);
+  const targets = await api.getTargets({ entityRef, auth });
+  for (const cluster of targets.clusters) {
+    const problem = cluster.authProvider && problems[cluster.authProvider];
+    if (problem && cluster.error?.reason === 'SIGN_IN_REQUIRED') {
+      cluster.error.message = problem;
+    }
+  }
+  return targets;
+}
+
+/** The target, with the key of the person's credential when its cluster needs one. */
+function withAuthProvider(
+  target: TerminalSessionTarget,
+  clusters: TerminalCluster[],
+): TerminalSessionTarget {
+  const authProvider = clusters.find(
+    c => c.name === target.cluster,
+  )?.authProvider;
+  return target.kind === 'session-pod' || !authProvider
+    ? target
+    : { ...target, authProvider };
+}
 
 function hint(modes: TerminalModes): string {
   const exec = isModeUsable(modes, 'exec');
@@ -74,9 +123,10 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   const { entityRef } = props;
   const classes = useStyles();
   const api = useApi(kubernetesTerminalApiRef);
+  const credentialsFor = useClusterCredentials();
   const { value, loading, error, retry } = useAsyncRetry(
-    () => api.getTargets({ entityRef }),
-    [api, entityRef],
+    () => loadTargets(api, credentialsFor, entityRef),
+    [api, credentialsFor, entityRef],
   );
   const [connection, setConnection] = useState<{
     id: number;
@@ -122,6 +172,13 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             {clusterErrorTitles[cluster.error!.reason] ?? 'failed'}
           </AlertTitle>
           {cluster.error!.message}
+          {cluster.error!.reason === 'SIGN_IN_REQUIRED' && (
+            <Box mt={1}>
+              <Button variant="outlined" size="small" onClick={retry}>
+                Sign in and retry
+              </Button>
+            </Box>
+          )}
         </Alert>
       ))}
       {/* When every cluster failed, the errors above already say why there is nothing to pick. */}
@@ -143,7 +200,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             onConnect={target =>
               setConnection(previous => ({
                 id: (previous?.id ?? 0) + 1,
-                target,
+                target: withAuthProvider(target, value.clusters),
               }))
             }
           />

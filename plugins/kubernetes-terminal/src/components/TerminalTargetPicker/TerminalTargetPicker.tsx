@@ -57,6 +57,7 @@ export interface TerminalTargetPickerProps {
 }
 
 const clusterErrorLabels: Record<TerminalClusterErrorReason, string> = {
+  SIGN_IN_REQUIRED: 'sign in needed',
   UNREACHABLE: 'unreachable',
   UNAUTHORIZED: 'not authorized',
   FORBIDDEN: 'forbidden',
