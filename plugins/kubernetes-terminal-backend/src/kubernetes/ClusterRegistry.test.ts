@@ -355,7 +355,7 @@ describe('ClusterRegistry', () => {
         ],
       });
       // The WebSocket (exec) path gets the same headers; Node's http sends an array as repeated headers.
-      const wsOptions: { headers?: Record<string, unknown> } = {};
+      const wsOptions: { headers?: Record<string, string> } = {};
       await access.kubeConfig.applyToHTTPSOptions(wsOptions);
       expect(wsOptions.headers).toMatchObject({
         Authorization: 'Bearer portal-token',
