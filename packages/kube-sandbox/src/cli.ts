@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOOPBACK_HOSTS } from './server/SandboxServer';
@@ -17,6 +18,15 @@ Options:
   --state-dir DIR       where pod directories live (default: a temporary directory)
   --start-delay-ms N    how long API-created pods stay Pending (default 500)
   --kubeconfig-out F    write the admin kubeconfig to F (default: <state dir>/admin.kubeconfig)
+  --audit-log-path F    append the audit log (audit.k8s.io/v1 Events, JSON lines) to F
+  --client-ca-file F    client certificates signed by this CA authenticate (CN user, O groups)
+  --oidc-issuer-url U   trust ID tokens of this OpenID provider (https, or http on loopback)
+  --oidc-client-id C    the audience the ID tokens must have (required with an issuer)
+  --oidc-username-claim C   claim holding the user name (default sub)
+  --oidc-username-prefix P  prefix of user names (default "<issuer>#" unless the claim is email; - for none)
+  --oidc-groups-claim C     claim holding the groups
+  --oidc-groups-prefix P    prefix of group names
+  --oidc-ca-file F      CA of the issuer's TLS certificate
   --verbose             log every exec
   -h, --help            show this help
 `;
@@ -51,6 +61,15 @@ export async function main(argv: string[]): Promise<void> {
         'state-dir': { type: 'string' },
         'start-delay-ms': { type: 'string' },
         'kubeconfig-out': { type: 'string' },
+        'audit-log-path': { type: 'string' },
+        'client-ca-file': { type: 'string' },
+        'oidc-issuer-url': { type: 'string' },
+        'oidc-client-id': { type: 'string' },
+        'oidc-username-claim': { type: 'string' },
+        'oidc-username-prefix': { type: 'string' },
+        'oidc-groups-claim': { type: 'string' },
+        'oidc-groups-prefix': { type: 'string' },
+        'oidc-ca-file': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,6 +99,17 @@ export async function main(argv: string[]): Promise<void> {
     ...(values.verbose ? { debug: log('debug') } : {}),
   };
 
+  const str = (name: string) => values[name] as string | undefined;
+  const readFlagFile = (name: string) => {
+    const file = str(name);
+    if (file === undefined) return undefined;
+    try {
+      return fs.readFileSync(path.resolve(file), 'utf8');
+    } catch (error) {
+      return fail(`--${name}: ${(error as Error).message}`);
+    }
+  };
+  const issuerUrl = str('oidc-issuer-url');
   const sandbox = await startSandbox({
     port: intFlag('port', values.port as string | undefined, 7010),
     host,
@@ -92,6 +122,21 @@ export async function main(argv: string[]): Promise<void> {
       500,
     ),
     logger,
+    auditLogPath: str('audit-log-path'),
+    clientCaPem: readFlagFile('client-ca-file'),
+    oidc: issuerUrl
+      ? {
+          issuerUrl,
+          clientId:
+            str('oidc-client-id') ??
+            fail('--oidc-client-id is required with --oidc-issuer-url'),
+          usernameClaim: str('oidc-username-claim'),
+          usernamePrefix: str('oidc-username-prefix'),
+          groupsClaim: str('oidc-groups-claim'),
+          groupsPrefix: str('oidc-groups-prefix'),
+          caPem: readFlagFile('oidc-ca-file'),
+        }
+      : undefined,
   });
 
   // The admin token goes to a file only readable by this user, never to the terminal or a log.

@@ -7,10 +7,16 @@
 
 export { startSandbox } from './startSandbox';
 /** Self-signed TLS material (an EC key and its certificate), for tests of TLS peers. */
-export { createSelfSignedCertificate } from './server/selfSignedCertificate';
+export {
+  createCertificateAuthority,
+  createSelfSignedCertificate,
+  issueClientCertificate,
+} from './server/selfSignedCertificate';
 export type { TlsMaterial } from './server/selfSignedCertificate';
 export type { StartSandboxOptions, SandboxCluster } from './startSandbox';
 export type { SeedObject } from './seed';
+export type { SandboxOidcOptions } from './auth/oidc';
+export type { SandboxAuditEvent } from './server/auditLog';
 export { seedSchema } from './seed';
 export type {
   KubeObject,

@@ -11,6 +11,8 @@ import { PodRuntime, START_DELAY_ANNOTATION } from './pods/PodRuntime';
 import { sandboxNode } from './registry/sandboxNode';
 import { Registry } from './registry/Registry';
 import { resourceForKind } from './resources';
+import { OidcAuthenticator, type SandboxOidcOptions } from './auth/oidc';
+import { AuditLog, type SandboxAuditEvent } from './server/auditLog';
 import { SandboxServer } from './server/SandboxServer';
 import {
   imageTools,
@@ -40,6 +42,12 @@ export interface StartSandboxOptions {
   logger?: SandboxLogger;
   /** Lowest TokenRequest expirationSeconds accepted; 600 like a real API server. Lower it in tests of expiry. */
   minTokenExpirationSeconds?: number;
+  /** Trust an OpenID provider's ID tokens, as kube-apiserver's `--oidc-*` flags do. */
+  oidc?: SandboxOidcOptions;
+  /** PEM of a CA whose client certificates authenticate (CN the user, O the groups), as `--client-ca-file`. */
+  clientCaPem?: string;
+  /** Also write the audit log (audit.k8s.io/v1 Events, JSON lines) to this file, as `--audit-log-path`. */
+  auditLogPath?: string;
 }
 
 /** A running sandbox cluster. @public */
@@ -81,6 +89,8 @@ export interface SandboxCluster {
   startPod(namespace: string, name: string): void;
   /** Number of exec processes alive. */
   processCount(): number;
+  /** The audit log's most recent entries (who made each request, and whom they impersonated). */
+  auditEvents(): SandboxAuditEvent[];
   close(): Promise<void>;
 }
 
@@ -117,7 +127,11 @@ export async function startSandbox(
   });
   const registry = new Registry(store);
   const serviceAccountTokens = new ServiceAccountTokens(store);
-  const authenticator = new Authenticator(serviceAccountTokens);
+  const authenticator = new Authenticator(
+    serviceAccountTokens,
+    options.oidc ? new OidcAuthenticator(options.oidc, logger) : undefined,
+  );
+  const audit = new AuditLog(options.auditLogPath);
   const rbac = new RbacAuthorizer(store);
   const events = new EventRecorder(registry, error =>
     logger.debug?.(`event not recorded: ${error}`),
@@ -144,9 +158,11 @@ export async function startSandbox(
       serviceAccountTokens,
       logger,
       minTokenExpirationSeconds: options.minTokenExpirationSeconds ?? 600,
+      audit,
       openWatches: new Set(),
     },
     runtime,
+    { clientCaPem: options.clientCaPem },
   );
 
   const resourceOf = (apiVersion: string, kind: string) => {
@@ -285,11 +301,13 @@ export async function startSandbox(
       },
       startPod: (namespace, name) => runtime.startNow(namespace, name),
       processCount: () => runtime.processCount(),
+      auditEvents: () => audit.events(),
       close: async () => {
         if (closed) return;
         closed = true;
         runtime.close();
         await server.close();
+        audit.close();
         if (ownsStateDir)
           fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 3 });
       },
@@ -297,6 +315,7 @@ export async function startSandbox(
   } catch (error) {
     runtime.close();
     await server.close().catch(() => undefined);
+    audit.close();
     if (ownsStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { badRequest, unauthorized } from '../status';
 import { UserInfo } from '../types';
 import {
@@ -7,12 +8,14 @@ import {
   forbiddenError,
   RbacAuthorizer,
 } from './rbac';
+import type { OidcAuthenticator } from './oidc';
 import { ServiceAccountTokens } from './serviceAccountTokens';
 
 /*
- * Bearer-token authentication (static tokens from the seed, plus TokenRequest tokens) and the
- * Impersonate-* headers, checked with RBAC verb `impersonate` as the API server's impersonation
- * filter does.
+ * Authentication as the API server's authenticators do it: x509 client certificates signed by the
+ * client CA (CN the user, O the groups), bearer tokens (static tokens from the seed, TokenRequest
+ * tokens, and an OIDC issuer's ID tokens), then the Impersonate-* headers, checked with RBAC verb
+ * `impersonate` as the API server's impersonation filter does.
  */
 
 /** A user of the sandbox with a static token. @public */
@@ -34,7 +37,10 @@ export class Authenticator {
   private readonly byToken = new Map<string, SandboxUser>();
   private readonly byName = new Map<string, SandboxUser>();
 
-  constructor(private readonly serviceAccountTokens: ServiceAccountTokens) {}
+  constructor(
+    private readonly serviceAccountTokens: ServiceAccountTokens,
+    private readonly oidc?: OidcAuthenticator,
+  ) {}
 
   addUser(user: SandboxUser): void {
     const previous = this.byName.get(user.name);
@@ -58,12 +64,15 @@ export class Authenticator {
   }
 
   /** Resolves a bearer token; undefined means "no valid credentials". */
-  authenticateToken(token: string): UserInfo | undefined {
+  async authenticateToken(token: string): Promise<UserInfo | undefined> {
     const user = this.byToken.get(token);
     if (user) {
       const groups = [...(user.groups ?? [])];
       if (!groups.includes(AUTHENTICATED)) groups.push(AUTHENTICATED);
       return { name: user.name, uid: user.uid, groups };
+    }
+    if (this.oidc?.claims(token)) {
+      return this.oidc.authenticate(token);
     }
     return this.serviceAccountTokens.authenticate(token);
   }
@@ -72,15 +81,31 @@ export class Authenticator {
    * The caller of a request: undefined when no credentials were sent (the server decides whether the
    * path is public), a 401 when credentials were sent but are not valid.
    */
-  authenticate(req: IncomingMessage): UserInfo | undefined {
+  async authenticate(req: IncomingMessage): Promise<UserInfo | undefined> {
     const header = req.headers.authorization;
-    if (!header) return undefined;
+    if (!header) return clientCertificateUser(req);
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthorized();
-    const user = this.authenticateToken(match[1]);
+    const user = await this.authenticateToken(match[1]);
     if (!user) throw unauthorized();
     return user;
   }
+}
+
+/**
+ * The user of a TLS client certificate signed by the client CA (the TLS server verified it): CN is the
+ * name, each O a group. A certificate the CA did not sign is a 401.
+ */
+function clientCertificateUser(req: IncomingMessage): UserInfo | undefined {
+  const socket = req.socket as TLSSocket;
+  if (!socket.encrypted) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !Object.keys(cert).length) return undefined;
+  if (!socket.authorized) throw unauthorized();
+  const name = [cert.subject?.CN].flat()[0];
+  if (!name) throw unauthorized();
+  const groups = [cert.subject?.O ?? []].flat();
+  return { name, groups: [...groups, AUTHENTICATED] };
 }
 
 function headerValues(req: IncomingMessage, name: string): string[] {

@@ -133,14 +133,14 @@ export function selfSubjectReview(user: UserInfo): KubeObject {
   };
 }
 
-export function tokenReview(
+export async function tokenReview(
   body: any,
   authenticator: Authenticator,
-): KubeObject {
+): Promise<KubeObject> {
   const token = body?.spec?.token;
   if (typeof token !== 'string' || !token)
     throw badRequest('spec.token: Required value');
-  const user = authenticator.authenticateToken(token);
+  const user = await authenticator.authenticateToken(token);
   return {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenReview',

@@ -67,11 +67,24 @@ export class SandboxServer {
   constructor(
     private readonly ctx: ApiContext,
     private readonly runtime: PodRuntime,
+    options: {
+      /** `--client-ca-file`'s content: client certificates it signed authenticate (CN user, O groups). */
+      clientCaPem?: string;
+    } = {},
   ) {
     const tls = createSelfSignedCertificate();
     this.certificate = tls.cert;
     this.server = http.createServer();
-    this.tlsServer = https.createServer({ key: tls.key, cert: tls.cert });
+    this.tlsServer = https.createServer({
+      key: tls.key,
+      cert: tls.cert,
+      // A client certificate is asked for, never required: tokens still work over TLS.
+      ...(options.clientCaPem && {
+        requestCert: true,
+        rejectUnauthorized: false,
+        ca: options.clientCaPem,
+      }),
+    });
     for (const server of [this.server, this.tlsServer]) {
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         this.handle(req, res).catch(error => this.fail(res, error));
@@ -80,11 +93,14 @@ export class SandboxServer {
         'upgrade',
         (req: IncomingMessage, socket: Duplex, head: Buffer) => {
           socket.on('error', () => undefined);
-          try {
-            this.handleUpgrade(req, socket, head);
-          } catch (error) {
-            this.refuseUpgrade(socket, toApiError(error));
-          }
+          this.handleUpgrade(req, socket, head).catch(error => {
+            const apiError = toApiError(error);
+            this.ctx.audit?.record(req, {
+              code: apiError.code,
+              ...this.audited.get(req),
+            });
+            this.refuseUpgrade(socket, apiError);
+          });
         },
       );
       server.on('clientError', (_error: Error, socket: Duplex) => {
@@ -159,11 +175,21 @@ export class SandboxServer {
     sendStatus(res, apiError);
   }
 
+  /** What the audit log says of a request in progress: who, and what it asked for. */
+  private readonly audited = new WeakMap<
+    IncomingMessage,
+    { caller?: UserInfo; user?: UserInfo; info?: RequestInfo }
+  >();
+
   /** The caller after authentication and impersonation; anonymous when no credentials were sent. */
-  private identify(req: IncomingMessage): UserInfo {
-    const caller = this.ctx.authenticator.authenticate(req);
-    if (!caller) return ANONYMOUS;
-    return impersonate(req, caller, this.ctx.rbac);
+  private async identify(req: IncomingMessage): Promise<UserInfo> {
+    const caller =
+      (await this.ctx.authenticator.authenticate(req)) ?? ANONYMOUS;
+    this.audited.set(req, { caller });
+    const user =
+      caller === ANONYMOUS ? caller : impersonate(req, caller, this.ctx.rbac);
+    this.audited.set(req, { caller, user });
+    return user;
   }
 
   private authorizeRequest(
@@ -196,9 +222,16 @@ export class SandboxServer {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const user = this.identify(req);
+    res.on('finish', () =>
+      this.ctx.audit?.record(req, {
+        code: res.statusCode,
+        ...this.audited.get(req),
+      }),
+    );
+    const user = await this.identify(req);
     if (!METHODS.has(method)) throw methodNotAllowed();
     const info = parseRequestInfo(method, url);
+    this.audited.set(req, { ...this.audited.get(req), info });
     this.authorizeRequest(user, info);
     if (!info.isResourceRequest) {
       this.nonResource(res, method, info);
@@ -248,14 +281,15 @@ export class SandboxServer {
     else socket.destroy();
   }
 
-  private handleUpgrade(
+  private async handleUpgrade(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-  ): void {
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const user = this.identify(req);
+    const user = await this.identify(req);
     const info = parseRequestInfo(req.method ?? 'GET', url);
+    this.audited.set(req, { ...this.audited.get(req), info });
     if (
       !info.isResourceRequest ||
       info.resource !== 'pods' ||
@@ -298,6 +332,7 @@ export class SandboxServer {
       );
     }
     this.wss.handleUpgrade(req, socket, head, ws => {
+      this.ctx.audit?.record(req, { code: 101, ...this.audited.get(req) });
       this.alive.add(ws);
       ws.on('pong', () => this.alive.add(ws));
       this.ctx.logger.debug?.(

@@ -6,6 +6,7 @@ import { Registry } from '../registry/Registry';
 import { ResourceType } from '../resources';
 import { ObjectStore } from '../store/ObjectStore';
 import { SandboxLogger, UserInfo } from '../types';
+import type { AuditLog } from './auditLog';
 import { RequestInfo } from './requestInfo';
 
 /** What the HTTP layer needs from the rest of the sandbox. */
@@ -17,6 +18,8 @@ export interface ApiContext {
   serviceAccountTokens: ServiceAccountTokens;
   logger: SandboxLogger;
   minTokenExpirationSeconds: number;
+  /** The audit log; always kept in memory, written to a file when asked. */
+  audit?: AuditLog;
   /** Open watch responses, ended when the sandbox closes. */
   openWatches: Set<ServerResponse>;
 }

@@ -24,11 +24,11 @@ import { handleSubresource } from './subresources';
  * the handlers only translate HTTP to registry calls and shape the answer.
  */
 
-function createVirtual(
+async function createVirtual(
   ctx: ApiContext,
   r: ResourceRequest,
   body: unknown,
-): KubeObject {
+): Promise<KubeObject> {
   switch (r.resource.resource) {
     case 'selfsubjectaccessreviews':
       return selfSubjectAccessReview(body, r.user, ctx.rbac);
@@ -81,7 +81,7 @@ export async function handleResource(
       rejectDryRun(r.url);
       const body = await jsonBody(r);
       if (resource.virtual)
-        return sendJson(r.res, 201, createVirtual(ctx, r, body));
+        return sendJson(r.res, 201, await createVirtual(ctx, r, body));
       return sendJson(
         r.res,
         201,

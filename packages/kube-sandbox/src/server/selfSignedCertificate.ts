@@ -1,4 +1,10 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 
 /*
  * A self-signed TLS certificate for 127.0.0.1 / ::1 / localhost, made at start-up. kubectl only sends
@@ -56,8 +62,14 @@ function time(date: Date): Buffer {
     : tlv(0x18, Buffer.from(`${iso}Z`));
 }
 
-function name(commonName: string): Buffer {
-  return seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName)))));
+/** A distinguished name: the common name, then one organization per entry (Kubernetes' groups). */
+function name(commonName: string, organizations: string[] = []): Buffer {
+  const attribute = (type: string, value: string) =>
+    set(seq(oid(type), tlv(0x0c, Buffer.from(value))));
+  return seq(
+    ...organizations.map(o => attribute('2.5.4.10', o)),
+    attribute('2.5.4.3', commonName),
+  );
 }
 
 function extension(id: string, critical: boolean, value: Buffer): Buffer {
@@ -69,9 +81,14 @@ export interface TlsMaterial {
   cert: string;
 }
 
-export function createSelfSignedCertificate(
-  commonName = 'kube-sandbox',
-): TlsMaterial {
+const SIGNATURE_ALGORITHM = seq(oid('1.2.840.10045.4.3.2'));
+
+/** An X.509 v3 certificate for a new P-256 key, signed by the issuer's key (its own when self-signed). */
+function certificate(options: {
+  subject: Buffer;
+  issuer?: { name: Buffer; key: KeyObject };
+  extensions: Buffer[];
+}): TlsMaterial {
   const { privateKey, publicKey } = generateKeyPairSync('ec', {
     namedCurve: 'prime256v1',
   });
@@ -79,37 +96,22 @@ export function createSelfSignedCertificate(
   // 16 random bytes; DER wants them minimal (OpenSSL refuses a certificate whose serial starts with a
   // needless zero: "illegal padding", once in 256 starts before `integer` trimmed it).
   const serial = randomBytes(16);
-  const signatureAlgorithm = seq(oid('1.2.840.10045.4.3.2'));
   const now = Date.now();
-  const altNames = seq(
-    tlv(0x82, Buffer.from('localhost')),
-    tlv(0x87, Buffer.from([127, 0, 0, 1])),
-    tlv(0x87, Buffer.from([...Array(15).fill(0), 1])),
-  );
   const tbs = seq(
     explicit(0, integer(2)),
     integer(serial),
-    signatureAlgorithm,
-    name(commonName),
+    SIGNATURE_ALGORITHM,
+    options.issuer?.name ?? options.subject,
     seq(
       time(new Date(now - 60 * 60 * 1000)),
       time(new Date(now + 10 * 365 * 24 * 60 * 60 * 1000)),
     ),
-    name(commonName),
+    options.subject,
     spki,
-    explicit(
-      3,
-      seq(
-        extension('2.5.29.19', true, seq(TRUE)),
-        // digitalSignature + keyCertSign
-        extension('2.5.29.15', true, bitString(Buffer.from([0x84]), 2)),
-        extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))),
-        extension('2.5.29.17', false, altNames),
-      ),
-    ),
+    explicit(3, seq(...options.extensions)),
   );
-  const signature = sign('sha256', tbs, privateKey);
-  const der = seq(tbs, signatureAlgorithm, bitString(signature));
+  const signature = sign('sha256', tbs, options.issuer?.key ?? privateKey);
+  const der = seq(tbs, SIGNATURE_ALGORITHM, bitString(signature));
   const pem = der
     .toString('base64')
     .match(/.{1,64}/g)!
@@ -118,4 +120,62 @@ export function createSelfSignedCertificate(
     key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     cert: `-----BEGIN CERTIFICATE-----\n${pem}\n-----END CERTIFICATE-----\n`,
   };
+}
+
+const caConstraints = () => [
+  extension('2.5.29.19', true, seq(TRUE)),
+  // digitalSignature + keyCertSign
+  extension('2.5.29.15', true, bitString(Buffer.from([0x84]), 2)),
+];
+
+export function createSelfSignedCertificate(
+  commonName = 'kube-sandbox',
+): TlsMaterial {
+  const altNames = seq(
+    tlv(0x82, Buffer.from('localhost')),
+    tlv(0x87, Buffer.from([127, 0, 0, 1])),
+    tlv(0x87, Buffer.from([...Array(15).fill(0), 1])),
+  );
+  return certificate({
+    subject: name(commonName),
+    extensions: [
+      ...caConstraints(),
+      extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))),
+      extension('2.5.29.17', false, altNames),
+    ],
+  });
+}
+
+/**
+ * A certificate authority for client certificates (a sandbox's `clientCaPem`, a test's CA): no
+ * extended key usage, so the certificates it issues may be used for client authentication.
+ */
+export function createCertificateAuthority(
+  commonName = 'kube-sandbox client CA',
+): TlsMaterial {
+  return certificate({
+    subject: name(commonName),
+    extensions: caConstraints(),
+  });
+}
+
+/**
+ * A client certificate issued by the CA, naming a Kubernetes user: CN the user name, one O per group,
+ * as the API server reads them.
+ */
+export function issueClientCertificate(
+  ca: TlsMaterial,
+  user: { name: string; groups?: string[] },
+  caCommonName = 'kube-sandbox client CA',
+): TlsMaterial {
+  return certificate({
+    subject: name(user.name, user.groups),
+    issuer: { name: name(caCommonName), key: createPrivateKey(ca.key) },
+    extensions: [
+      extension('2.5.29.19', true, seq()),
+      // digitalSignature
+      extension('2.5.29.15', true, bitString(Buffer.from([0x80]), 7)),
+      extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.2'))),
+    ],
+  });
 }
