@@ -25,10 +25,11 @@ import { OidcAuthenticator } from './oidc';
 async function startIssuer() {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
+  let url = '';
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+      res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks` }));
     } else if (req.url === '/jwks') {
       res.end(JSON.stringify({ keys: [jwk] }));
     } else {
@@ -37,7 +38,8 @@ async function startIssuer() {
     }
   });
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = url;
   const sign = (
     claims: Record<string, unknown>,
     options: { key?: KeyLike; audience?: string; expiresIn?: string } = {},
@@ -86,6 +88,7 @@ function tlsRequest(
 }
 
 const kubectl = findKubectl();
+const describeWithKubectl = kubectl ? describe : describe.skip;
 
 function runKubectl(
   kubeconfig: string,
@@ -231,9 +234,8 @@ describe('identities the sandbox knows, as the API server does', () => {
       ).toThrow(/must be https \(or http on loopback\)/);
     });
 
-    (kubectl ? it : it.skip)(
-      'is who kubectl is with the ID token as its bearer token',
-      async () => {
+    describeWithKubectl('with kubectl', () => {
+      it('is who kubectl is with the ID token as its bearer token', async () => {
         const token = await issuer.sign({
           sub: 'u-2',
           email: 'bob@example.com',
@@ -251,8 +253,8 @@ describe('identities the sandbox knows, as the API server does', () => {
           username: 'oidc:bob@example.com',
           groups: ['oidc:viewers', 'system:authenticated'],
         });
-      },
-    );
+      });
+    });
   });
 
   describe('client certificates', () => {
@@ -286,9 +288,8 @@ describe('identities the sandbox knows, as the API server does', () => {
       expect(res.status).toBe(401);
     });
 
-    (kubectl ? it : it.skip)(
-      'is who kubectl is with the certificate',
-      async () => {
+    describeWithKubectl('with kubectl', () => {
+      it('is who kubectl is with the certificate', async () => {
         const client = issueClientCertificate(clientCa, {
           name: 'dave',
           groups: ['viewers'],
@@ -306,8 +307,8 @@ describe('identities the sandbox knows, as the API server does', () => {
           'jsonpath={.status.userInfo.username}',
         ]);
         expect([r.code, r.stdout, r.stderr]).toEqual([0, 'dave', '']);
-      },
-    );
+      });
+    });
   });
 
   describe('the audit log', () => {
