@@ -17,6 +17,8 @@ export type { StartSandboxOptions, SandboxCluster } from './startSandbox';
 export type { SeedObject } from './seed';
 export type { SandboxOidcOptions } from './auth/oidc';
 export type { SandboxAuditEvent } from './server/auditLog';
+export { startTestOpenIdIssuer } from './testing/testOpenIdIssuer';
+export type { TestOpenIdIssuer } from './testing/testOpenIdIssuer';
 export { seedSchema } from './seed';
 export type {
   KubeObject,

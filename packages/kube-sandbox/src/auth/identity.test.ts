@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { generateKeyPair } from 'jose';
 import { api, findKubectl, TEST_SEED } from '../__testUtils__/sandboxTest';
 import {
   createCertificateAuthority,
   issueClientCertificate,
   SandboxCluster,
   startSandbox,
+  startTestOpenIdIssuer,
 } from '../index';
 import { OidcAuthenticator } from './oidc';
 
@@ -21,37 +20,9 @@ import { OidcAuthenticator } from './oidc';
  * names them. Proven with the real kubectl where it has a say.
  */
 
-/** A minimal OpenID provider: discovery and JWKS over http on loopback, tokens signed with its key. */
 async function startIssuer() {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
-  let url = '';
-  const server = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks` }));
-    } else if (req.url === '/jwks') {
-      res.end(JSON.stringify({ keys: [jwk] }));
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const issuer = url;
-  const sign = (
-    claims: Record<string, unknown>,
-    options: { key?: KeyLike; audience?: string; expiresIn?: string } = {},
-  ) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience(options.audience ?? 'kubernetes')
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '10m')
-      .sign(options.key ?? privateKey);
-  return { issuer, sign, close: () => server.close() };
+  const issuer = await startTestOpenIdIssuer();
+  return { issuer: issuer.url, sign: issuer.sign, close: issuer.close };
 }
 
 const whoami = (sandbox: SandboxCluster, token: string) =>

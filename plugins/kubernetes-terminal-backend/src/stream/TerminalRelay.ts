@@ -250,7 +250,12 @@ export class TerminalRelay {
     if (error instanceof ExecRefusedError) {
       const message = error.message;
       if (error.httpStatus === 403) {
-        this.fail(TerminalCloseCode.Forbidden, 'Forbidden', message);
+        // The cluster's RBAC, not the portal's permissions: say whose word it is.
+        this.fail(
+          TerminalCloseCode.Forbidden,
+          'Forbidden',
+          `the cluster refused: ${message}`,
+        );
       } else if (
         error.httpStatus === 404 ||
         /not valid for pod|not found/i.test(message)
