@@ -57,6 +57,7 @@ export function fakeSessionsApi(
   overrides: Partial<Record<keyof KubernetesTerminalApi, jest.Mock>> = {},
 ) {
   return {
+    getClusters: jest.fn().mockResolvedValue({ items: [] }),
     getTargets: jest.fn(),
     createSession: jest.fn(),
     openStream: jest.fn(),

@@ -8,7 +8,14 @@ import {
   mockApis,
   renderInTestApp,
 } from '@backstage/test-utils';
-import type { TerminalTargetsResponse } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  type KubernetesAuthProvidersApi,
+  kubernetesAuthProvidersApiRef,
+} from '@backstage/plugin-kubernetes-react';
+import type {
+  TerminalClusterSummary,
+  TerminalTargetsResponse,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { FakeWebSocket } from '../../__testUtils__/FakeWebSocket';
 import {
@@ -33,8 +40,12 @@ const annotatedEntity: Entity = {
 async function renderPage(options: {
   entity?: Entity;
   targets?: TerminalTargetsResponse | Error;
+  clusters?: TerminalClusterSummary[];
+  /** The Kubernetes plugin's auth providers API, when the app has one. */
+  authProviders?: KubernetesAuthProvidersApi;
 }) {
   const api = {
+    getClusters: jest.fn(async () => ({ items: options.clusters ?? [] })),
     getTargets: jest.fn(async () => {
       if (options.targets instanceof Error) {
         throw options.targets;
@@ -49,6 +60,9 @@ async function renderPage(options: {
       apis={[
         [kubernetesTerminalApiRef, api],
         [storageApiRef, mockApis.storage()],
+        ...(options.authProviders
+          ? [[kubernetesAuthProvidersApiRef, options.authProviders] as const]
+          : []),
       ]}
     >
       <EntityProvider entity={options.entity ?? annotatedEntity}>
@@ -215,5 +229,111 @@ describe('EntityTerminalPage', () => {
     expect(screen.getByTestId('terminal-status')).toHaveTextContent(
       'local/default/web-1/app',
     );
+  });
+
+  describe("clusters reached with the person's own credential", () => {
+    const oidcCluster = {
+      ...targetsResponse().clusters[0],
+      authProvider: 'oidc.okta',
+    };
+
+    it("gets the token through the Kubernetes plugin's auth providers and sends it in the bodies", async () => {
+      const decorate = jest.fn(async (provider: string, body: any) => ({
+        ...body,
+        auth: { oidc: { [provider.slice('oidc.'.length)]: 'okta-id-token' } },
+      }));
+      const { api } = await renderPage({
+        clusters: [{ name: 'local', authProvider: 'oidc.okta' }],
+        targets: targetsResponse({ clusters: [oidcCluster] }),
+        authProviders: {
+          decorateRequestBodyForAuth: decorate,
+          getCredentials: jest.fn(),
+        },
+      });
+      await waitFor(() =>
+        expect(api.getTargets).toHaveBeenCalledWith({
+          entityRef: 'component:default/web',
+          auth: { oidc: { okta: 'okta-id-token' } },
+        }),
+      );
+      await userEvent.click(
+        await screen.findByRole('button', { name: /connect/i }),
+      );
+      await waitFor(() =>
+        expect(api.createSession).toHaveBeenCalledWith(
+          expect.objectContaining({
+            cluster: 'local',
+            auth: { oidc: { okta: 'okta-id-token' } },
+          }),
+        ),
+      );
+      // Asked again for the session: the auth API refreshes a token that has expired meanwhile.
+      expect(decorate).toHaveBeenCalledTimes(2);
+    });
+
+    it('says why the credential could not be had, with a way to sign in and retry', async () => {
+      const decorate = jest
+        .fn()
+        .mockRejectedValueOnce(new Error('the sign-in popup was closed'))
+        .mockImplementation(async (_provider: string, body: any) => ({
+          ...body,
+          auth: { oidc: { okta: 'okta-id-token' } },
+        }));
+      const { api } = await renderPage({
+        clusters: [{ name: 'local', authProvider: 'oidc.okta' }],
+        targets: targetsResponse({
+          clusters: [
+            {
+              ...oidcCluster,
+              pods: [],
+              error: {
+                reason: 'SIGN_IN_REQUIRED',
+                message: 'from the backend',
+              },
+            },
+          ],
+        }),
+        authProviders: {
+          decorateRequestBodyForAuth: decorate,
+          getCredentials: jest.fn(),
+        },
+      });
+      const alert = await screen.findByTestId('cluster-error-local');
+      expect(alert).toHaveTextContent('Cluster local needs you to sign in');
+      expect(alert).toHaveTextContent(
+        'could not get your oidc.okta credential: the sign-in popup was closed',
+      );
+      await userEvent.click(
+        screen.getByRole('button', { name: 'Sign in and retry' }),
+      );
+      await waitFor(() =>
+        expect(api.getTargets).toHaveBeenLastCalledWith({
+          entityRef: 'component:default/web',
+          auth: { oidc: { okta: 'okta-id-token' } },
+        }),
+      );
+    });
+
+    it('says so when the app has no Kubernetes auth providers API', async () => {
+      await renderPage({
+        clusters: [{ name: 'local', authProvider: 'google' }],
+        targets: targetsResponse({
+          clusters: [
+            {
+              ...oidcCluster,
+              authProvider: 'google',
+              pods: [],
+              error: {
+                reason: 'SIGN_IN_REQUIRED',
+                message: 'from the backend',
+              },
+            },
+          ],
+        }),
+      });
+      expect(
+        await screen.findByTestId('cluster-error-local'),
+      ).toHaveTextContent(/this app has no Kubernetes auth providers API/);
+    });
   });
 });
