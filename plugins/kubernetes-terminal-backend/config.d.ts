@@ -1,7 +1,7 @@
 export interface Config {
   /**
    * Settings of the kubernetes-terminal backend. Clusters and their credentials are read from the
-   * standard `kubernetes` section (`clusterLocatorMethods` of type `config`).
+   * standard `kubernetes` section (`clusterLocatorMethods` of type `config` and `localKubectlProxy`).
    */
   kubernetesTerminal?: {
     /**
@@ -45,6 +45,29 @@ export interface Config {
     maxSessionsPerUser?: number;
     /** Clusters whose API server is not reachable from the internet, shown as such in the audit log. */
     privateClusters?: string[];
+    /** Settings per cluster name (as in `kubernetes.clusterLocatorMethods`). */
+    clusters?: {
+      [clusterName: string]: {
+        /**
+         * Act as the person in this cluster: the backend's credential plus `Impersonate-User` and one
+         * `Impersonate-Group` per group, on every call made for them (listing pods, exec). `true` takes
+         * the defaults. The backend's identity needs the `impersonate` verb on users and groups. Not
+         * with `oidc`, `google` or `aks` clusters, whose credential is already the person's.
+         */
+        impersonate?:
+          | boolean
+          | {
+              /** What the Kubernetes user name is: `entityRef` (default), `email` (spec.profile.email) or `name`. */
+              user?: 'entityRef' | 'email' | 'name';
+              /** Prepended to the user name. Default none. */
+              userPrefix?: string;
+              /** The person's catalog groups as `entityRef` (default) or `name`, or `none`. */
+              groups?: 'entityRef' | 'name' | 'none';
+              /** Prepended to each group. Default none. */
+              groupPrefix?: string;
+            };
+      };
+    };
     audit?: {
       /**
        * Refuse new sessions while the audit log cannot be written. Default true.
