@@ -2,68 +2,36 @@
 // driven by Playwright in Debian's Chromium. Run by scripts/test.sh after `yarn workspace app build`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browser.mjs';
+import {
+  Processes,
+  assertFree,
+  typeLine,
+  waitForHttp,
+  waitForScreen,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BASE_URL = 'http://localhost:7017';
 const SANDBOX_PORT = 7020;
-const logDir = path.join(ROOT, '.cache', 'test-results');
 
-const children = [];
+const processes = new Processes();
 let browser;
-
-function start(name, command, args, options = {}) {
-  fs.mkdirSync(logDir, { recursive: true });
-  const log = fs.openSync(path.join(logDir, `e2e-${name}.log`), 'w');
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    stdio: ['ignore', log, log],
-    detached: true,
-    ...options,
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitForHttp(url, timeoutMs, accept = status => status < 500) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (accept(res.status)) return;
-      last = `HTTP ${res.status}`;
-    } catch (error) {
-      last = error.message;
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
-}
-
-async function assertFree(url) {
-  const answered = await fetch(url).then(() => true, () => false);
-  if (answered) {
-    throw new Error(`${url} already answers: stop the other portal first, or these tests would drive it`);
-  }
-}
 
 before(async () => {
   await assertFree(BASE_URL);
   await assertFree(`http://127.0.0.1:${SANDBOX_PORT}/version`);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-e2e-sandbox-'));
-  start('sandbox', process.execPath, [
+  processes.start('sandbox', process.execPath, [
     'packages/kube-sandbox/bin/kube-sandbox',
     '--port', String(SANDBOX_PORT),
     '--seed', 'examples/sandbox-seed.yaml',
     '--state-dir', stateDir,
   ]);
-  start('backend', 'yarn', [
+  processes.start('backend', 'yarn', [
     'workspace', 'backend', 'start',
     '--config', '../../app-config.yaml',
     '--config', '../../app-config.e2e.yaml',
@@ -76,61 +44,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  const exited = children.map(
-    child =>
-      new Promise(resolve => {
-        if (child.exitCode !== null || child.signalCode !== null) resolve();
-        else child.once('exit', resolve);
-      }),
-  );
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
   // A backend whose shutdown does not finish must not hold the test run open (seen once: SIGTERM
-  // after the session pod test left it running); it is killed, and the log says so.
-  let timer;
-  const late = new Promise(resolve => {
-    timer = setTimeout(resolve, 20_000, 'timeout');
-  });
-  const outcome = await Promise.race([Promise.all(exited), late]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    console.error('e2e: a process did not stop within 20 s of SIGTERM; killing it');
-    for (const child of children) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
+  // after the session pod test left it running).
+  await processes.stopAll();
 });
-
-async function screenText(page) {
-  return page.locator('[data-testid=terminal] .xterm-rows').innerText();
-}
-
-async function waitForScreen(page, pattern, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await screenText(page);
-    const match = pattern.exec(text);
-    if (match) return match;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`terminal never showed ${pattern}; screen:\n${text}`);
-}
-
-async function typeLine(page, line) {
-  await page.locator('[data-testid=terminal] .xterm-helper-textarea').focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
 
 test('open the demo service terminal, echo, resize, exit', async t => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

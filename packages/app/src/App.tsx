@@ -5,6 +5,7 @@ import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
 import kubernetesTerminalPlugin from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal/alpha';
 import { navModule } from './modules/nav';
+import { kubernetesAuthModule, signInModule } from './modules/signIn';
 
 export default createApp({
   features: [
@@ -15,5 +16,7 @@ export default createApp({
     kubernetesPlugin,
     kubernetesTerminalPlugin,
     navModule,
+    signInModule,
+    kubernetesAuthModule,
   ],
 });

@@ -204,7 +204,13 @@ export function useTerminalSession(options: {
         if (exited || terminated) {
           return;
         }
-        const text = reason || lastError || describeCloseCode(code, kind);
+        // A close frame's reason holds 123 bytes: the error message before it has the whole text.
+        const truncated =
+          reason.endsWith('…') && lastError?.startsWith(reason.slice(0, -1));
+        const text =
+          (truncated ? lastError : reason) ||
+          lastError ||
+          describeCloseCode(code, kind);
         terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
         setState({
           status: 'closed',

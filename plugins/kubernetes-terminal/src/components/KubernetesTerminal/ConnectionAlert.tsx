@@ -16,6 +16,28 @@ import type {
 /** Close reasons are human-readable but may or may not end with a full stop. */
 const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
 
+/** The cluster's own RBAC refused the person (their token, or impersonation): not the portal's word. */
+function isClusterRefusal(
+  state: TerminalConnectionState,
+): state is Extract<TerminalConnectionState, { status: 'closed' }> {
+  return (
+    state.status === 'closed' &&
+    state.code === TerminalCloseCode.Forbidden &&
+    state.reason.startsWith('the cluster refused')
+  );
+}
+
+function ClusterRefusal(props: { reason: string }) {
+  return (
+    <Alert severity="error">
+      <AlertTitle>The cluster refused</AlertTitle>
+      {sentence(props.reason.replace(/^the cluster refused:\s*/, ''))} The
+      cluster's own access rules (Kubernetes RBAC) decide this for you, not the
+      portal's permissions: ask the cluster's administrators for access.
+    </Alert>
+  );
+}
+
 /**
  * Explains why a session is not running; the toolbar's Reconnect button is the way out.
  *
@@ -64,6 +86,10 @@ export function ConnectionAlert(props: {
 
   if (state.status !== 'closed') {
     return null;
+  }
+
+  if (isClusterRefusal(state)) {
+    return <ClusterRefusal reason={state.reason} />;
   }
 
   switch (state.code) {

@@ -299,6 +299,24 @@ describe('KubernetesTerminal', () => {
     );
   });
 
+  it("says when the cluster itself refused, in full, not as the portal's permission", async () => {
+    const { sockets } = await renderTerminal();
+    const socket = await connectedSocket(sockets);
+    const message =
+      'the cluster refused: pods "web-1" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "shop"';
+    act(() => {
+      socket.receiveControl({ type: 'error', reason: 'Forbidden', message });
+      // The close frame's reason is cut at 123 bytes.
+      socket.serverClose(4403, `${message.slice(0, 110)}…`);
+    });
+    const alert = await screen.findByText('The cluster refused');
+    expect(alert.parentElement).toHaveTextContent(
+      'pods "web-1" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "shop". The cluster\'s own access rules (Kubernetes RBAC) decide this for you',
+    );
+    expect(screen.queryByText('Permission denied')).not.toBeInTheDocument();
+    expect(status()).toHaveTextContent(`Disconnected: ${message}`);
+  });
+
   it('explains a denied session', async () => {
     const error = await responseError(
       403,
