@@ -6,3 +6,7 @@
  */
 
 export { kubernetesTerminalPlugin as default } from './plugin';
+export {
+  kubernetesTerminalClustersExtensionPoint,
+  type KubernetesTerminalClustersExtensionPoint,
+} from './extensions';

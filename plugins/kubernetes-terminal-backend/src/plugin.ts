@@ -6,6 +6,12 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { kubernetesTerminalPermissions } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { readTerminalConfig } from './config';
 import { ClusterRegistry } from './kubernetes/ClusterRegistry';
+import { defaultStrategies } from './kubernetes/clusterAuth';
+import { kubernetesTerminalClustersExtensionPoint } from './extensions';
+import type {
+  AuthenticationStrategy,
+  KubernetesClustersSupplier,
+} from '@backstage/plugin-kubernetes-node';
 import { PodLister } from './kubernetes/PodLister';
 import { ClusterCallers } from './kubernetes/impersonation';
 import { SessionRegistry } from './service/SessionRegistry';
@@ -33,6 +39,19 @@ import { createRecordings } from './recording/createRecordings';
 export const kubernetesTerminalPlugin = createBackendPlugin({
   pluginId: 'kubernetes-terminal',
   register(env) {
+    const addedStrategies = new Map<string, AuthenticationStrategy>();
+    const addedSuppliers: KubernetesClustersSupplier[] = [];
+    env.registerExtensionPoint(kubernetesTerminalClustersExtensionPoint, {
+      addAuthStrategy(key, strategy) {
+        if (!key || /\s/.test(key)) {
+          throw new Error(`auth strategy key must be a word, not '${key}'`);
+        }
+        addedStrategies.set(key, strategy);
+      },
+      addClusterSupplier(supplier) {
+        addedSuppliers.push(supplier);
+      },
+    });
     env.registerInit({
       deps: {
         config: coreServices.rootConfig,
@@ -68,10 +87,33 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
       }) {
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
         const terminalConfig = readTerminalConfig(config);
-        const clusters = ClusterRegistry.fromConfig(config, { logger });
+        const clusters = ClusterRegistry.fromConfig(config, {
+          logger,
+          strategies: new Map([
+            ...defaultStrategies({ config, logger }),
+            ...addedStrategies,
+          ]),
+          catalog,
+          auth,
+          suppliers: addedSuppliers,
+        });
         for (const skipped of clusters.skipped) {
           logger.warn(skipped);
         }
+        // The catalog may not answer yet at start: the clusters it supplies come with the first
+        // refresh that reaches it, at the latest a minute later.
+        await clusters
+          .refresh()
+          .catch(error =>
+            logger.warn(`could not read the supplied clusters yet: ${error}`),
+          );
+        await scheduler.scheduleTask({
+          id: 'kubernetes-terminal-cluster-refresh',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          scope: 'local',
+          fn: () => clusters.refresh(),
+        });
         for (const cluster of clusters.list()) {
           if (cluster.unsupported) {
             logger.warn(cluster.unsupported);

@@ -1,6 +1,11 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import type { AuthenticationStrategy } from '@backstage/plugin-kubernetes-node';
+import type {
+  AuthenticationStrategy,
+  ClusterDetails,
+} from '@backstage/plugin-kubernetes-node';
+import type { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createSelfSignedCertificate } from '@internal/kube-sandbox';
 import http from 'node:http';
@@ -244,6 +249,7 @@ describe('ClusterRegistry', () => {
     for (const name of ['o', 'u', 'g']) {
       expect(registry.get(name)!.access).toBeUndefined();
     }
+    // Without the catalog service the catalog locator cannot be read.
     expect(registry.skipped).toEqual([
       expect.stringMatching(/'catalog' cluster locator/),
       'kubernetesTerminal.clusters.gone.impersonate names no cluster of kubernetes.clusterLocatorMethods',
@@ -389,5 +395,147 @@ describe('ClusterRegistry', () => {
       "cluster 's' is misconfigured: needs a role",
     );
     expect(registry.get('s')!.kubeConfig).toBeUndefined();
+  });
+});
+
+describe('ClusterRegistry with the catalog locator', () => {
+  const cluster = (
+    name: string,
+    annotations: Record<string, string>,
+  ): Entity => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name,
+      title: `Cluster ${name}`,
+      annotations: {
+        'kubernetes.io/api-server-certificate-authority': 'Q0E=',
+        ...annotations,
+      },
+    },
+    spec: { type: 'kubernetes-cluster', owner: 'platform' },
+  });
+
+  async function catalogRegistry(
+    entities: Entity[],
+    locator: Record<string, unknown> = {},
+  ) {
+    const logger = mockServices.logger.mock();
+    const registry = ClusterRegistry.fromConfig(
+      new ConfigReader({
+        kubernetes: {
+          clusterLocatorMethods: [{ type: 'catalog', ...locator }],
+        },
+      }),
+      {
+        logger,
+        catalog: catalogServiceMock({ entities }),
+        auth: mockServices.auth(),
+      },
+    );
+    await registry.refresh();
+    return { registry, logger };
+  }
+
+  it('reads kubernetes-cluster Resources as the Kubernetes plugin does, with its safeguards', async () => {
+    const { registry, logger } = await catalogRegistry([
+      cluster('public', {
+        'kubernetes.io/api-server': 'https://93.184.216.34:6443',
+        'kubernetes.io/auth-provider': 'oidc',
+        'kubernetes.io/oidc-token-provider': 'okta',
+        'kubernetes.io/skip-tls-verify': 'true',
+      }),
+      cluster('private', {
+        'kubernetes.io/api-server': 'https://10.0.0.1',
+        'kubernetes.io/auth-provider': 'aws',
+      }),
+      cluster('with-token', {
+        'kubernetes.io/api-server': 'https://93.184.216.34',
+        'kubernetes.io/auth-provider': 'serviceAccount',
+      }),
+      cluster('credentials-in-url', {
+        'kubernetes.io/api-server': 'https://user:pw@93.184.216.34',
+        'kubernetes.io/auth-provider': 'aws',
+      }),
+    ]);
+    expect(registry.list().map(c => c.name)).toEqual(['public']);
+    expect(registry.get('public')).toMatchObject({
+      title: 'Cluster public',
+      url: 'https://93.184.216.34:6443',
+      authProvider: 'oidc',
+      browserAuthProvider: 'oidc.okta',
+      caData: 'Q0E=',
+    });
+    // skip-tls-verify is honoured only with dangerouslyAllowSkipTLSVerify.
+    expect(JSON.parse(registry.get('public')!.source!).skipTLSVerify).toBe(
+      false,
+    );
+    const warnings = logger.warn.mock.calls.map(c => c[0]);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /"private": .*resolves to a non-public address \(allow it with dangerouslyAllowClusterUrls\)/,
+        ),
+        expect.stringMatching(
+          /"with-token": the catalog cluster locator does not support the serviceAccount auth provider/,
+        ),
+        expect.stringMatching(
+          /"credentials-in-url": .*must not contain credentials/,
+        ),
+      ]),
+    );
+  });
+
+  it("reaches a catalog cluster the locator allows, with the person's token", async () => {
+    const api = await apiServer();
+    try {
+      const { registry } = await catalogRegistry(
+        [
+          cluster('local', {
+            'kubernetes.io/api-server': api.url,
+            'kubernetes.io/auth-provider': 'google',
+            'kubernetes.io/skip-tls-verify': 'true',
+          }),
+        ],
+        {
+          dangerouslyAllowClusterUrls: ['127.0.0.1'],
+          dangerouslyAllowSkipTLSVerify: true,
+        },
+      );
+      await registry.get('local')!.access!({ auth: { google: 'google-token' } })
+        .api(CoreV1Api)
+        .listNamespacedPod({ namespace: 'demo' });
+      expect(api.seen).toEqual(['Bearer google-token']);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('keeps what a supplier gave last when it fails, and an unchanged cluster as it was', async () => {
+    let answer: () => Promise<ClusterDetails[]> = async () => [
+      {
+        name: 'supplied',
+        url: 'https://93.184.216.34',
+        authMetadata: { 'kubernetes.io/auth-provider': 'aws' },
+      },
+    ];
+    const logger = mockServices.logger.mock();
+    const registry = ClusterRegistry.fromConfig(new ConfigReader({}), {
+      logger,
+      suppliers: [{ getClusters: () => answer() }],
+    });
+    await registry.refresh();
+    const first = registry.get('supplied');
+    expect(first?.kubeConfig).toBeDefined();
+    await registry.refresh();
+    expect(registry.get('supplied')).toBe(first);
+    answer = async () => {
+      throw new Error('the cloud API is down');
+    };
+    await registry.refresh();
+    expect(registry.get('supplied')).toBe(first);
+    expect(logger.warn).toHaveBeenCalledWith(
+      'cluster supplier 1 failed; its clusters are as they were: the cloud API is down',
+    );
   });
 });

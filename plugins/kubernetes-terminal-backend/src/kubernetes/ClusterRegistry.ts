@@ -1,4 +1,5 @@
-import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { Config } from '@backstage/config';
 import {
   ANNOTATION_KUBERNETES_AUTH_PROVIDER,
@@ -9,7 +10,9 @@ import {
 import type {
   AuthenticationStrategy,
   ClusterDetails,
+  KubernetesClustersSupplier,
 } from '@backstage/plugin-kubernetes-node';
+import { CatalogClusterSupplier } from './catalogClusters';
 import { KubeConfig, type createConfiguration } from '@kubernetes/client-node';
 import {
   BROWSER_SIDE_PROVIDERS,
@@ -68,91 +71,60 @@ export interface TerminalClusterDetails {
   kubeConfig?: KubeConfig;
   /** Present when usable: the cluster as one person reaches it. */
   access?: (caller: ClusterCaller) => ClusterAccess;
+  /** The cluster as its locator gave it (JSON): a refresh keeps an unchanged cluster, and its pool. */
+  source?: string;
+}
+
+/** A source of clusters beyond the config: the `catalog` locator, a backend module's supplier. */
+interface NamedSupplier {
+  name: string;
+  supplier: KubernetesClustersSupplier;
+  /** What it supplied last; kept when a refresh of it fails. */
+  last: ClusterDetails[];
 }
 
 /**
- * Reads the clusters the Kubernetes plugin is configured with, as its config locator reads them, and
- * builds a client-node `KubeConfig` for each one the terminal can act on with a credential the backend
- * obtains itself (the Kubernetes plugin's strategies: serviceAccount, aws, azure, googleServiceAccount,
- * localKubectlProxy).
+ * Reads the clusters the Kubernetes plugin is configured with, as its locators read them (`config`,
+ * `localKubectlProxy`, `catalog`) plus those of suppliers added by backend modules, and builds for each a
+ * client-node `KubeConfig` whose credential comes from the cluster's auth strategy at every request (the
+ * Kubernetes plugin's strategies and those added by modules).
+ *
+ * Clusters of suppliers are read at `refresh()` (at start, then periodically); `list()` and `get()` answer
+ * from the last refresh.
  *
  * @internal
  */
 export class ClusterRegistry {
-  private readonly clusters: Map<string, TerminalClusterDetails>;
+  private clusters = new Map<string, TerminalClusterDetails>();
   /** Locator methods whose clusters the terminal does not read, with why: logged at start. */
   readonly skipped: string[];
+  private refreshedAt = 0;
 
   static fromConfig(
     config: Config,
     options: {
       logger: LoggerService;
-      /** The strategies by auth provider; the Kubernetes plugin's server-side ones by default. */
+      /** The strategies by auth provider; the Kubernetes plugin's by default. */
       strategies?: Map<string, AuthenticationStrategy>;
+      /** For the `catalog` locator, and the credentials suppliers are asked with. */
+      catalog?: CatalogService;
+      auth?: AuthService;
+      /** Suppliers of backend modules (kubernetesTerminalClustersExtensionPoint). */
+      suppliers?: KubernetesClustersSupplier[];
     },
   ): ClusterRegistry {
     const strategies =
       options.strategies ??
       defaultStrategies({ config, logger: options.logger });
-    const impersonation = readImpersonationSettings(config);
-    const clusters = new Map<string, TerminalClusterDetails>();
     const skipped: string[] = [];
-    const add = (cluster: ClusterDetails) => {
-      if (clusters.has(cluster.name)) {
-        throw new Error(`Duplicate cluster name '${cluster.name}'`);
-      }
-      const authProvider =
-        cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
-      const details: TerminalClusterDetails = {
-        name: cluster.name,
-        title: cluster.title,
-        url: cluster.url,
-        authProvider,
-        caData: cluster.caData,
-      };
-      const strategy = strategies.get(authProvider);
-      const invalid = strategy
-        ?.validateCluster(cluster.authMetadata)
-        .map(e => e.message);
-      const personal = BROWSER_SIDE_PROVIDERS.includes(authProvider);
-      const impersonate = impersonation.get(cluster.name);
-      impersonation.delete(cluster.name);
-      if (!strategy) {
-        details.unsupported = `cluster '${
-          cluster.name
-        }' uses the auth provider '${
-          authProvider || 'none'
-        }', which the kubernetes-terminal plugin does not know`;
-      } else if (invalid?.length) {
-        details.unsupported = `cluster '${
-          cluster.name
-        }' is misconfigured: ${invalid.join(', ')}`;
-      } else if (impersonate && personal) {
-        details.unsupported = `cluster '${cluster.name}' is misconfigured: kubernetesTerminal.clusters.${cluster.name}.impersonate needs a credential of the backend's own, but the '${authProvider}' auth provider's credential is the person's`;
-      } else {
-        if (personal) {
-          details.browserAuthProvider =
-            authProvider === 'oidc'
-              ? `oidc.${cluster.authMetadata[ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER]}`
-              : authProvider;
-        } else {
-          details.kubeConfig = buildKubeConfig(cluster, strategy, {});
-        }
-        if (impersonate) {
-          details.impersonate = impersonate;
-        }
-        const connection = new ClusterConnection();
-        details.access = caller => {
-          const kubeConfig = buildKubeConfig(cluster, strategy, caller);
-          return {
-            kubeConfig,
-            api: ApiClient =>
-              connection.apiClient(kubeConfig, ApiClient, caller.impersonate),
-          };
-        };
-      }
-      clusters.set(cluster.name, details);
-    };
+    const fixed: ClusterDetails[] = [];
+    const suppliers: NamedSupplier[] = (options.suppliers ?? []).map(
+      (supplier, i) => ({
+        name: `cluster supplier ${i + 1}`,
+        supplier,
+        last: [],
+      }),
+    );
     const methods =
       config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
     for (const method of methods) {
@@ -160,7 +132,7 @@ export class ClusterRegistry {
       if (type === 'localKubectlProxy') {
         // As the Kubernetes plugin's locator: one cluster, `local`, behind `kubectl proxy` on this host.
         // Plain HTTP on loopback, which client-node allows only with TLS verification off.
-        add({
+        fixed.push({
           name: 'local',
           url: 'http://127.0.0.1:8001',
           skipTLSVerify: true,
@@ -169,32 +141,170 @@ export class ClusterRegistry {
             [ANNOTATION_KUBERNETES_AUTH_PROVIDER]: 'localKubectlProxy',
           },
         });
-        continue;
-      }
-      if (type !== 'config') {
+      } else if (type === 'config') {
+        for (const c of method.getOptionalConfigArray('clusters') ?? []) {
+          fixed.push(clusterDetailsOf(c));
+        }
+      } else if (type === 'catalog' && options.catalog && options.auth) {
+        suppliers.push({
+          name: "the 'catalog' cluster locator",
+          supplier: CatalogClusterSupplier.fromConfig(method, {
+            catalog: options.catalog,
+            auth: options.auth,
+            logger: options.logger,
+          }),
+          last: [],
+        });
+      } else {
         skipped.push(
-          `the kubernetes-terminal plugin does not read clusters of the '${type}' cluster locator yet; only 'config' and 'localKubectlProxy'`,
+          `the kubernetes-terminal plugin does not read clusters of the '${type}' cluster locator; only 'config', 'catalog' and 'localKubectlProxy' (add others with the kubernetesTerminalClustersExtensionPoint)`,
+        );
+      }
+    }
+    const seen = new Set<string>();
+    for (const cluster of fixed) {
+      if (seen.has(cluster.name)) {
+        throw new Error(`Duplicate cluster name '${cluster.name}'`);
+      }
+      seen.add(cluster.name);
+    }
+    const impersonation = readImpersonationSettings(config);
+    if (suppliers.length === 0) {
+      const names = new Set(fixed.map(c => c.name));
+      for (const name of impersonation.keys()) {
+        if (!names.has(name)) {
+          skipped.push(
+            `kubernetesTerminal.clusters.${name}.impersonate names no cluster of kubernetes.clusterLocatorMethods`,
+          );
+        }
+      }
+    }
+    const registry = new ClusterRegistry(
+      { strategies, impersonation, fixed, suppliers, options },
+      skipped,
+    );
+    registry.rebuild();
+    return registry;
+  }
+
+  private constructor(
+    private readonly sources: {
+      strategies: Map<string, AuthenticationStrategy>;
+      impersonation: Map<string, ImpersonationSettings>;
+      fixed: ClusterDetails[];
+      suppliers: NamedSupplier[];
+      options: { logger: LoggerService; auth?: AuthService };
+    },
+    skipped: string[],
+  ) {
+    this.skipped = skipped;
+  }
+
+  /** Asks every supplier for its clusters again; one that fails keeps what it supplied last. */
+  async refresh(): Promise<void> {
+    const { suppliers, options } = this.sources;
+    if (suppliers.length === 0) return;
+    const credentials = options.auth
+      ? await options.auth.getOwnServiceCredentials()
+      : undefined;
+    await Promise.all(
+      suppliers.map(async s => {
+        try {
+          s.last = await s.supplier.getClusters({ credentials: credentials! });
+        } catch (error) {
+          options.logger.warn(
+            `${s.name} failed; its clusters are as they were: ${
+              (error as Error)?.message ?? error
+            }`,
+          );
+        }
+      }),
+    );
+    this.rebuild();
+    this.refreshedAt = Date.now();
+  }
+
+  /** Refreshes when the last refresh is older than this: before answering which clusters there are. */
+  async refreshIfOlderThan(ms: number): Promise<void> {
+    if (Date.now() - this.refreshedAt > ms) await this.refresh();
+  }
+
+  /** The map from the config's clusters and the suppliers' last answers; unchanged clusters are kept. */
+  private rebuild() {
+    const { fixed, suppliers, options } = this.sources;
+    const next = new Map<string, TerminalClusterDetails>();
+    for (const cluster of [...fixed, ...suppliers.flatMap(s => s.last)]) {
+      if (next.has(cluster.name)) {
+        options.logger.warn(
+          `Duplicate cluster name '${cluster.name}': the first one is used`,
         );
         continue;
       }
-      for (const c of method.getOptionalConfigArray('clusters') ?? []) {
-        add(clusterDetailsOf(c));
-      }
-    }
-    for (const name of impersonation.keys()) {
-      skipped.push(
-        `kubernetesTerminal.clusters.${name}.impersonate names no cluster of kubernetes.clusterLocatorMethods`,
+      const previous = this.clusters.get(cluster.name);
+      next.set(
+        cluster.name,
+        previous && previous.source === JSON.stringify(cluster)
+          ? previous
+          : this.describe(cluster),
       );
     }
-    return new ClusterRegistry(clusters, skipped);
+    this.clusters = next;
   }
 
-  constructor(
-    clusters: Map<string, TerminalClusterDetails>,
-    skipped: string[] = [],
-  ) {
-    this.clusters = clusters;
-    this.skipped = skipped;
+  /** What the terminal makes of one cluster: how it is reached, or why it cannot be. */
+  private describe(cluster: ClusterDetails): TerminalClusterDetails {
+    const { strategies, impersonation } = this.sources;
+    const authProvider =
+      cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
+    const details: TerminalClusterDetails = {
+      name: cluster.name,
+      title: cluster.title,
+      url: cluster.url,
+      authProvider,
+      caData: cluster.caData,
+      source: JSON.stringify(cluster),
+    };
+    const strategy = strategies.get(authProvider);
+    const invalid = strategy
+      ?.validateCluster(cluster.authMetadata)
+      .map(e => e.message);
+    const personal = BROWSER_SIDE_PROVIDERS.includes(authProvider);
+    const impersonate = impersonation.get(cluster.name);
+    if (!strategy) {
+      details.unsupported = `cluster '${
+        cluster.name
+      }' uses the auth provider '${
+        authProvider || 'none'
+      }', which the kubernetes-terminal plugin does not know (add its strategy with the kubernetesTerminalClustersExtensionPoint)`;
+    } else if (invalid?.length) {
+      details.unsupported = `cluster '${
+        cluster.name
+      }' is misconfigured: ${invalid.join(', ')}`;
+    } else if (impersonate && personal) {
+      details.unsupported = `cluster '${cluster.name}' is misconfigured: kubernetesTerminal.clusters.${cluster.name}.impersonate needs a credential of the backend's own, but the '${authProvider}' auth provider's credential is the person's`;
+    } else {
+      if (personal) {
+        details.browserAuthProvider =
+          authProvider === 'oidc'
+            ? `oidc.${cluster.authMetadata[ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER]}`
+            : authProvider;
+      } else {
+        details.kubeConfig = buildKubeConfig(cluster, strategy, {});
+      }
+      if (impersonate) {
+        details.impersonate = impersonate;
+      }
+      const connection = new ClusterConnection();
+      details.access = caller => {
+        const kubeConfig = buildKubeConfig(cluster, strategy, caller);
+        return {
+          kubeConfig,
+          api: ApiClient =>
+            connection.apiClient(kubeConfig, ApiClient, caller.impersonate),
+        };
+      };
+    }
+    return details;
   }
 
   list(): TerminalClusterDetails[] {

@@ -1,11 +1,16 @@
 import {
   coreServices,
+  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import type { AuthenticationStrategy } from '@backstage/plugin-kubernetes-node';
+import { kubernetesTerminalClustersExtensionPoint } from '../extensions';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  createCertificateAuthority,
+  issueClientCertificate,
   startTestOpenIdIssuer,
   type SandboxCluster,
   type TestOpenIdIssuer,
@@ -55,6 +60,52 @@ const userInfoFactory = createServiceFactory({
   }),
 });
 
+/** The client CA the sandbox trusts, and the certificate a module's strategy presents. */
+const clientCa = createCertificateAuthority();
+const portalCertificate = issueClientCertificate(clientCa, {
+  name: 'portal-by-certificate',
+  groups: ['system:masters'],
+});
+
+/**
+ * A platform team's backend module: its own auth strategy (an x509 client certificate) and a supplier
+ * of one more cluster that uses it, through the plugin's extension point.
+ */
+const certificateModule = (sandboxHttpsUrl: () => string, ca: () => string) =>
+  createBackendModule({
+    pluginId: 'kubernetes-terminal',
+    moduleId: 'certificate-clusters',
+    register(env) {
+      env.registerInit({
+        deps: { clusters: kubernetesTerminalClustersExtensionPoint },
+        async init({ clusters }) {
+          const strategy: AuthenticationStrategy = {
+            getCredential: async () => ({
+              type: 'x509 client certificate',
+              cert: portalCertificate.cert,
+              key: portalCertificate.key,
+            }),
+            validateCluster: () => [],
+            presentAuthMetadata: () => ({}),
+          };
+          clusters.addAuthStrategy('platformCertificate', strategy);
+          clusters.addClusterSupplier({
+            getClusters: async () => [
+              {
+                name: 'by-certificate',
+                url: sandboxHttpsUrl(),
+                caData: Buffer.from(ca()).toString('base64'),
+                authMetadata: {
+                  'kubernetes.io/auth-provider': 'platformCertificate',
+                },
+              },
+            ],
+          });
+        },
+      });
+    },
+  });
+
 describe('clusters that know the person', () => {
   let issuer: TestOpenIdIssuer;
   let sandbox: SandboxCluster;
@@ -73,6 +124,7 @@ describe('clusters that know the person', () => {
         usernameClaim: 'email',
         usernamePrefix: 'oidc:',
       },
+      clientCaPem: clientCa.cert,
     });
     // Alice may open shells in `demo`, in both identities; Bob may only look.
     sandbox.apply([
@@ -136,7 +188,14 @@ describe('clusters that know the person', () => {
     env = await startTerminalTestEnv({
       sandbox,
       decide: () => AuthorizeResult.ALLOW,
-      features: [userInfoFactory, ...logs.factories()],
+      features: [
+        userInfoFactory,
+        ...logs.factories(),
+        certificateModule(
+          () => sandbox.httpsUrl,
+          () => sandbox.caCertificate,
+        ),
+      ],
       extraClusters: s => [
         {
           name: 'as-person',
@@ -203,6 +262,7 @@ describe('clusters that know the person', () => {
       { name: 'sandbox' },
       { name: 'as-person' },
       { name: 'oidc', authProvider: 'oidc.test' },
+      { name: 'by-certificate' },
     ]);
   });
 
@@ -347,6 +407,23 @@ describe('clusters that know the person', () => {
     ).toEqual({
       reason: 'FORBIDDEN',
       message: `the cluster refused: cluster 'as-person' does not allow you to list pods: pods is forbidden: User "carol" cannot list resource "pods" in API group "" at the cluster scope`,
+    });
+  });
+
+  it("opens a shell on a cluster of a module's supplier, with its strategy's client certificate", async () => {
+    const { client } = await openTerminal(env.backend.server, ALICE, {
+      ...DEMO_TARGET,
+      cluster: 'by-certificate',
+    });
+    clients.push(client);
+    client.type('echo by-$((6*7))\r');
+    await client.waitForOutput(/by-42/);
+    expect(lastExec()).toMatchObject({
+      user: {
+        username: 'portal-by-certificate',
+        groups: ['system:masters', 'system:authenticated'],
+      },
+      responseStatus: { code: 101 },
     });
   });
 

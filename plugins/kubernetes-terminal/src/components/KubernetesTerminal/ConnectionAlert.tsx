@@ -17,14 +17,12 @@ import type {
 const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
 
 /** The cluster's own RBAC refused the person (their token, or impersonation): not the portal's word. */
-function isClusterRefusal(
-  state: TerminalConnectionState,
-): state is Extract<TerminalConnectionState, { status: 'closed' }> {
-  return (
-    state.status === 'closed' &&
+function clusterRefusal(state: TerminalConnectionState): string | undefined {
+  return state.status === 'closed' &&
     state.code === TerminalCloseCode.Forbidden &&
     state.reason.startsWith('the cluster refused')
-  );
+    ? state.reason
+    : undefined;
 }
 
 function ClusterRefusal(props: { reason: string }) {
@@ -88,8 +86,9 @@ export function ConnectionAlert(props: {
     return null;
   }
 
-  if (isClusterRefusal(state)) {
-    return <ClusterRefusal reason={state.reason} />;
+  const refusal = clusterRefusal(state);
+  if (refusal) {
+    return <ClusterRefusal reason={refusal} />;
   }
 
   switch (state.code) {
