@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { JsonObject } from '@backstage/types';
 import type { Knex } from 'knex';
 import type {
+  BackendFeature,
   SchedulerService,
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
@@ -74,8 +75,8 @@ export interface TerminalBackendOptions {
   knex?: Knex;
   /** Tasks run only when triggered, not once at start-up. */
   skipTaskRunOnStartup?: boolean;
-  /** More service factories, e.g. loggers that capture what is logged; they win over the defaults. */
-  features?: ServiceFactory[];
+  /** More features: service factories (e.g. loggers that capture what is logged; they win over the defaults), backend modules. */
+  features?: Array<ServiceFactory | BackendFeature>;
 }
 
 /**
