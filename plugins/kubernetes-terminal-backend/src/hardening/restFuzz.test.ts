@@ -41,6 +41,7 @@ const FIELDS = [
   'kind',
   'shell',
   'command',
+  'auth',
 ];
 const QUERY_KEYS = [
   'user',
@@ -64,6 +65,7 @@ const QUERY_KEYS = [
   'limit[$gt]',
 ];
 const LIST_ROUTES = [
+  '/clusters',
   '/sessions',
   '/audit-events',
   '/audit-events/export',
@@ -108,7 +110,12 @@ function makeCase(random: Random): Case {
       if (random.chance(0.15)) delete body[field];
       else body[field] = hostileValue(random);
     }
-    return { method: 'post', path: '/sessions', body };
+    // The same hostile bodies at POST /targets, which reads `entityRef` and `auth` only.
+    return {
+      method: 'post',
+      path: random.chance(0.2) ? '/targets' : '/sessions',
+      body,
+    };
   }
   if (kind === 3) {
     const raws: Array<Case['raw']> = [
