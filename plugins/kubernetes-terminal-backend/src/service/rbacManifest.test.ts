@@ -19,6 +19,10 @@ jest.setTimeout(90_000);
 
 /** The manifest the README tells platform teams to apply, as the package ships it. */
 const MANIFEST = path.resolve(__dirname, '../../manifests/rbac.yaml');
+const IMPERSONATION = path.resolve(
+  __dirname,
+  '../../manifests/impersonation.yaml',
+);
 const ALICE = 'user:default/alice';
 
 /**
@@ -69,6 +73,39 @@ metadata:
   name: readonly
   namespace: backstage
 ---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: impersonator
+  namespace: backstage
+---
+# The third account gets impersonation.yaml only.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: impersonator-only
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: backstage-kubernetes-terminal-impersonator
+subjects:
+  - kind: ServiceAccount
+    name: impersonator
+    namespace: backstage
+---
+# Alice, as the cluster knows her, may open terminals herself; Bob may not.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: alice-terminals
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: backstage-kubernetes-terminal
+subjects:
+  - kind: User
+    name: alice
+---
 # The second account gets the first part only: the same ClusterRole, bound to it as well.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -86,7 +123,8 @@ subjects:
     );
     await kubectl(kubeconfig, 'apply', '-f', accounts);
     await kubectl(kubeconfig, 'apply', '-f', MANIFEST);
-    for (const account of ['backstage', 'readonly']) {
+    await kubectl(kubeconfig, 'apply', '-f', IMPERSONATION);
+    for (const account of ['backstage', 'readonly', 'impersonator']) {
       const token = await kubectl(
         kubeconfig,
         '-n',
@@ -111,8 +149,10 @@ subjects:
       extraClusters: [
         cluster('granted', tokens.backstage),
         cluster('readonly', tokens.readonly),
+        cluster('impersonating', tokens.impersonator),
       ],
       terminalConfig: {
+        clusters: { impersonating: { impersonate: { user: 'name' } } },
         sessionPods: {
           enabled: true,
           image: 'kubectl-shell',
@@ -175,6 +215,34 @@ subjects:
     expect(readonly.client.message('error')).toMatchObject({
       message: expect.stringMatching(
         /not allowed to set up your session pod: .*serviceaccounts/s,
+      ),
+    });
+  });
+
+  it('lets a backend that may only impersonate open the shells of people the cluster lets in (impersonation.yaml)', async () => {
+    const listed = async (user: string) =>
+      (
+        await request(env.backend.server)
+          .get(`/api/kubernetes-terminal/targets?entityRef=${ENTITY}`)
+          .set('Authorization', mockCredentials.user.header(user))
+      ).body.clusters.find((c: { name: string }) => c.name === 'impersonating');
+    const alice = await listed(ALICE);
+    expect(alice.error).toBeUndefined();
+    expect(alice.pods.map((p: { name: string }) => p.name)).toContain(
+      DEMO_TARGET.pod,
+    );
+    const { client } = await openTerminal(env.backend.server, ALICE, {
+      ...DEMO_TARGET,
+      cluster: 'impersonating',
+    });
+    client.type('echo as-alice-$((6*7))\r');
+    await client.waitFor(() => /as-alice-42/.test(client.output), 'echo');
+    client.close();
+    // Bob has no RBAC of his own in the cluster, and the backend's identity has none beyond impersonation.
+    expect((await listed('user:default/bob')).error).toEqual({
+      reason: 'FORBIDDEN',
+      message: expect.stringContaining(
+        'User "bob" cannot list resource "pods" in API group "" at the cluster scope',
       ),
     });
   });
