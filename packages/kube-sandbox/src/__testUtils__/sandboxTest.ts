@@ -140,3 +140,32 @@ export async function waitFor<T>(
 export function findKubectl(): string | undefined {
   return findHostBinary('kubectl');
 }
+
+/** RBAC letting a user impersonate any user and group: a ClusterRole and its binding. */
+export function impersonatorRbac(user: string, role = 'impersonator') {
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: role },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['users', 'groups'],
+          verbs: ['impersonate'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `${user}-impersonates` },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: role,
+      },
+      subjects: [{ kind: 'User', name: user }],
+    },
+  ];
+}

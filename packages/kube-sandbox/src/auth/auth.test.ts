@@ -1,4 +1,9 @@
-import { api, podManifest, TEST_SEED } from '../__testUtils__/sandboxTest';
+import {
+  api,
+  impersonatorRbac,
+  podManifest,
+  TEST_SEED,
+} from '../__testUtils__/sandboxTest';
 import { SandboxCluster, startSandbox } from '../index';
 
 describe('authentication and authorization over HTTP', () => {
@@ -16,29 +21,7 @@ describe('authentication and authorization over HTTP', () => {
         kind: 'ServiceAccount',
         metadata: { name: 'robot', namespace: 'demo' },
       },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: { name: 'impersonator' },
-        rules: [
-          {
-            apiGroups: [''],
-            resources: ['users', 'groups'],
-            verbs: ['impersonate'],
-          },
-        ],
-      },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: 'proxy-impersonates' },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'ClusterRole',
-          name: 'impersonator',
-        },
-        subjects: [{ kind: 'User', name: 'proxy' }],
-      },
+      ...impersonatorRbac('proxy', 'impersonator'),
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',

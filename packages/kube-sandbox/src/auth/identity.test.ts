@@ -4,7 +4,12 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { generateKeyPair } from 'jose';
-import { api, findKubectl, TEST_SEED } from '../__testUtils__/sandboxTest';
+import {
+  api,
+  findKubectl,
+  impersonatorRbac,
+  TEST_SEED,
+} from '../__testUtils__/sandboxTest';
 import {
   createCertificateAuthority,
   issueClientCertificate,
@@ -285,31 +290,7 @@ describe('identities the sandbox knows, as the API server does', () => {
   describe('the audit log', () => {
     it('names the user who made each request and whom they impersonated, in memory and in the file', async () => {
       sandbox.addUser({ name: 'portal', token: 'portal-token' });
-      sandbox.apply([
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRole',
-          metadata: { name: 'impersonate-users' },
-          rules: [
-            {
-              apiGroups: [''],
-              resources: ['users', 'groups'],
-              verbs: ['impersonate'],
-            },
-          ],
-        },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: 'portal-impersonates' },
-          roleRef: {
-            apiGroup: 'rbac.authorization.k8s.io',
-            kind: 'ClusterRole',
-            name: 'impersonate-users',
-          },
-          subjects: [{ kind: 'User', name: 'portal' }],
-        },
-      ]);
+      sandbox.apply([...impersonatorRbac('portal', 'impersonate-users')]);
       const res = await api(sandbox, 'GET', '/api/v1/namespaces/demo/pods', {
         token: 'portal-token',
         headers: {
