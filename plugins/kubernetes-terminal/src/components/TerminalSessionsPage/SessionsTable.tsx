@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
 import Box from '@material-ui/core/Box';
@@ -18,7 +18,10 @@ import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugi
 import { kubernetesTerminalApiRef } from '../../api';
 import { RelativeTime } from '../common/RelativeTime';
 import { SessionStatusChip } from '../common/SessionStatusChip';
-import { TerminateSessionButton } from '../common/TerminateSessionButton';
+import {
+  TerminateSessionButton,
+  TerminateSessionDialog,
+} from '../common/TerminateSessionButton';
 import { SESSION_KIND_LABELS, formatTarget } from '../common/format';
 import {
   isLive,
@@ -73,6 +76,8 @@ export function SessionsTable(props: {
     [api, query],
   );
   useInterval(retry, refreshIntervalMs > 0 ? refreshIntervalMs : null);
+  // Outside the table: its rows are made anew at each refresh, and a dialog of theirs with them.
+  const [confirming, setConfirming] = useState<TerminalSessionRecord>();
 
   const title = filters.includeEnded ? 'Sessions' : 'Live sessions';
 
@@ -140,6 +145,7 @@ export function SessionsTable(props: {
             session={session}
             deniedReason={permissions.terminateDeniedReason(session)}
             onTerminated={retry}
+            onRequest={setConfirming}
           />
         ) : null,
     },
@@ -190,6 +196,11 @@ export function SessionsTable(props: {
           }
         />
       )}
+      <TerminateSessionDialog
+        session={confirming}
+        onClose={() => setConfirming(undefined)}
+        onTerminated={retry}
+      />
       {value?.nextCursor && (
         <Typography variant="caption" color="textSecondary">
           Showing the {LIVE_SESSIONS_LIMIT} most recent sessions; narrow the

@@ -348,6 +348,27 @@ describe('TerminalSessionsContent', () => {
       ).toBeInTheDocument();
     });
 
+    it('keeps the confirmation open while the list refreshes behind it', async () => {
+      // A fresh copy of the session at each refresh, as the backend answers.
+      const api = fakeSessionsApi({
+        listSessions: jest.fn(async () => ({ items: [sessionRecord()] })),
+      });
+      await renderPage({ api, refreshIntervalMs: 400 });
+      await screen.findByText('prod/shop/web-1/app');
+      // At once: the rows are made anew at each refresh, and a slow click could miss its row.
+      fireEvent.click(screen.getByRole('button', { name: 'Terminate' }));
+      expect(screen.getByRole('dialog')).toBeInTheDocument();
+      const calls = api.listSessions.mock.calls.length;
+      await waitFor(
+        () =>
+          expect(api.listSessions.mock.calls.length).toBeGreaterThan(calls + 2),
+        { timeout: 3000 },
+      );
+      expect(
+        within(screen.getByRole('dialog')).getByText('Terminate session?'),
+      ).toBeInTheDocument();
+    });
+
     it('does nothing when the confirmation is cancelled', async () => {
       const api = fakeSessionsApi({
         listSessions: jest.fn().mockResolvedValue({ items: [sessionRecord()] }),

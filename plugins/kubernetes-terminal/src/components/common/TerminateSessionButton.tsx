@@ -21,42 +21,42 @@ function errorMessage(error: Error): string {
 }
 
 /**
- * A Terminate button that asks for confirmation, ends the session, and reports back. Disabled,
- * with the reason in a tooltip, when `deniedReason` is given.
+ * The confirmation of a termination: ends the session on confirm and reports back. Kept outside
+ * tables that refresh, so that a refresh does not close it while someone reads it.
  *
  * @internal
  */
-export function TerminateSessionButton(props: {
-  session: TerminalSessionRecord;
-  deniedReason?: string;
+export function TerminateSessionDialog(props: {
+  /** The session to end; the dialog is open while one is given. */
+  session: TerminalSessionRecord | undefined;
+  onClose: () => void;
   onTerminated: () => void;
-  variant?: 'text' | 'outlined' | 'contained';
 }) {
-  const { session, deniedReason, onTerminated, variant = 'outlined' } = props;
+  const { session, onClose, onTerminated } = props;
   const api = useApi(kubernetesTerminalApiRef);
   const alertApi = useApi(alertApiRef);
-  const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error>();
 
   const close = () => {
     if (!busy) {
-      setOpen(false);
       setError(undefined);
+      onClose();
     }
   };
 
   const confirm = async () => {
+    if (!session) return;
     setBusy(true);
     setError(undefined);
     try {
       await api.terminateSession(session.id);
-      setOpen(false);
       alertApi.post({
         message: `Terminated the session of ${session.userEntityRef}`,
         severity: 'success',
         display: 'transient',
       });
+      onClose();
       onTerminated();
     } catch (e) {
       setError(toError(e));
@@ -64,6 +64,60 @@ export function TerminateSessionButton(props: {
       setBusy(false);
     }
   };
+
+  const titleId = `terminate-${session?.id ?? 'none'}-title`;
+  return (
+    <Dialog open={Boolean(session)} onClose={close} aria-labelledby={titleId}>
+      <DialogTitle id={titleId}>Terminate session?</DialogTitle>
+      <DialogContent>
+        {session && (
+          <DialogContentText>
+            The shell of {session.userEntityRef} in{' '}
+            <code>{formatTarget(session)}</code> is closed at once; they see who
+            ended it. The termination is recorded in the audit log.
+          </DialogContentText>
+        )}
+        {error && <Alert severity="error">{errorMessage(error)}</Alert>}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={close} disabled={busy}>
+          Cancel
+        </Button>
+        <Button
+          onClick={confirm}
+          color="secondary"
+          variant="contained"
+          disabled={busy}
+        >
+          Terminate session
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+/**
+ * A Terminate button. With `onRequest` it only asks for the termination (the caller shows the
+ * TerminateSessionDialog, e.g. outside a table that refreshes); without, it has its own dialog.
+ * Disabled, with the reason in a tooltip, when `deniedReason` is given.
+ *
+ * @internal
+ */
+export function TerminateSessionButton(props: {
+  session: TerminalSessionRecord;
+  deniedReason?: string;
+  onTerminated: () => void;
+  onRequest?: (session: TerminalSessionRecord) => void;
+  variant?: 'text' | 'outlined' | 'contained';
+}) {
+  const {
+    session,
+    deniedReason,
+    onTerminated,
+    onRequest,
+    variant = 'outlined',
+  } = props;
+  const [confirming, setConfirming] = useState<TerminalSessionRecord>();
 
   return (
     <>
@@ -73,41 +127,20 @@ export function TerminateSessionButton(props: {
           color="secondary"
           variant={variant}
           disabled={Boolean(deniedReason)}
-          onClick={() => setOpen(true)}
+          onClick={() =>
+            onRequest ? onRequest(session) : setConfirming(session)
+          }
         >
           Terminate
         </Button>
       </DisabledReason>
-      <Dialog
-        open={open}
-        onClose={close}
-        aria-labelledby={`terminate-${session.id}-title`}
-      >
-        <DialogTitle id={`terminate-${session.id}-title`}>
-          Terminate session?
-        </DialogTitle>
-        <DialogContent>
-          <DialogContentText>
-            The shell of {session.userEntityRef} in{' '}
-            <code>{formatTarget(session)}</code> is closed at once; they see who
-            ended it. The termination is recorded in the audit log.
-          </DialogContentText>
-          {error && <Alert severity="error">{errorMessage(error)}</Alert>}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={close} disabled={busy}>
-            Cancel
-          </Button>
-          <Button
-            onClick={confirm}
-            color="secondary"
-            variant="contained"
-            disabled={busy}
-          >
-            Terminate session
-          </Button>
-        </DialogActions>
-      </Dialog>
+      {!onRequest && (
+        <TerminateSessionDialog
+          session={confirming}
+          onClose={() => setConfirming(undefined)}
+          onTerminated={onTerminated}
+        />
+      )}
     </>
   );
 }
