@@ -132,7 +132,13 @@ test('the demo policy refuses a terminal on an entity the user does not own', as
   // Owned by group:default/payments; the guest belongs to guests and platform-admins only.
   await page.goto(`${BASE_URL}/catalog/default/component/billing-worker/terminal`);
   await page.getByText('Permission denied').waitFor();
-  await page.getByText('You are not allowed to open a terminal on this entity.').waitFor();
+  // Why, and whom to ask: the permission the policy did not grant, and the entity's owner.
+  const denial = page.getByTestId('terminal-permission-denied');
+  await denial.getByRole('link', { name: 'payments' }).waitFor();
+  assert.match(
+    await denial.innerText(),
+    /You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes\.terminal\.exec or kubernetes\.terminal\.sessionPod\.create on it\. Policies usually grant it to the entity's owner, payments: ask them/,
+  );
   assert.equal(await page.getByRole('button', { name: 'Connect' }).count(), 0);
 });
 

@@ -118,7 +118,25 @@ export interface TerminalTargetsResponse {
   labelSelector?: string;
   /** Whether the caller may open a terminal on this entity. */
   canExec: boolean;
+  /**
+   * The entity's clusters and pods; empty when the caller may neither open a terminal nor start a
+   * session pod on the entity (then `denied` says why).
+   */
   clusters: TerminalCluster[];
+  /** Set when the caller may do nothing here: what it would take, for the page to explain. */
+  denied?: TerminalDenial;
+}
+
+/**
+ * Why a person may not open a terminal on an entity, as far as the backend can tell.
+ *
+ * @public
+ */
+export interface TerminalDenial {
+  /** The permissions the portal's policy did not grant, e.g. `kubernetes.terminal.exec`. */
+  permissions: string[];
+  /** The entity's owner (`spec.owner`, as an entity ref), whom policies often grant it to. */
+  owner?: string;
 }
 
 /**

@@ -256,6 +256,27 @@ export async function createRouter(
       canExec,
       clusters: [],
     };
+    if (!canExec && !canCreateSessionPod) {
+      // Nothing to open: no inventory of the entity's pods, only what explains the refusal.
+      const owner = entity.spec?.owner;
+      response.denied = {
+        permissions: [
+          kubernetesTerminalExecPermission.name,
+          ...(sessionPods?.config.anyEnabled
+            ? [kubernetesTerminalSessionPodCreatePermission.name]
+            : []),
+        ],
+        ...(typeof owner === 'string' && {
+          owner: stringifyEntityRef(
+            parseEntityRef(owner, {
+              defaultKind: 'group',
+              defaultNamespace: entity.metadata.namespace ?? 'default',
+            }),
+          ),
+        }),
+      };
+      return response;
+    }
     if (selector.annotated) {
       response.labelSelector = selector.labelSelector;
       response.clusters = await pods.listForEntity(selector, cluster =>

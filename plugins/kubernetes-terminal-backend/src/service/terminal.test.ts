@@ -227,7 +227,17 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
       .get('/api/kubernetes-terminal/targets')
       .query({ entityRef: 'component:default/demo-service' })
       .set('Authorization', mockCredentials.user.header());
-    expect(targets.body.canExec).toBe(false);
+    // No inventory of the entity's pods for someone who may open none; what explains the refusal.
+    expect(targets.body).toEqual({
+      entityRef: 'component:default/demo-service',
+      annotated: true,
+      canExec: false,
+      clusters: [],
+      denied: {
+        permissions: ['kubernetes.terminal.exec'],
+        owner: 'group:default/guests',
+      },
+    });
   });
 
   it('refuses pods that are not the entity workloads, and invalid names', async () => {

@@ -2,7 +2,10 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Entity } from '@backstage/catalog-model';
 import { storageApiRef } from '@backstage/core-plugin-api';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import {
   TestApiProvider,
   mockApis,
@@ -69,6 +72,7 @@ async function renderPage(options: {
         <EntityTerminalPage />
       </EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
   return { api };
 }
@@ -104,6 +108,27 @@ describe('EntityTerminalPage', () => {
     expect(
       screen.queryByRole('button', { name: 'Connect' }),
     ).not.toBeInTheDocument();
+  });
+
+  it('says which permission is missing and who to ask, as the backend tells', async () => {
+    await renderPage({
+      targets: targetsResponse({
+        canExec: false,
+        clusters: [],
+        denied: {
+          permissions: [
+            'kubernetes.terminal.exec',
+            'kubernetes.terminal.sessionPod.create',
+          ],
+          owner: 'group:default/payments',
+        },
+      }),
+    });
+    const alert = await screen.findByTestId('terminal-permission-denied');
+    expect(alert).toHaveTextContent(
+      "You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes.terminal.exec or kubernetes.terminal.sessionPod.create on it. Policies usually grant it to the entity's owner, payments: ask them, or your Backstage administrators, for access.",
+    );
+    expect(screen.getByRole('link', { name: 'payments' })).toBeInTheDocument();
   });
 
   it('says when the targets are forbidden', async () => {

@@ -9,9 +9,10 @@ import AlertTitle from '@material-ui/lab/AlertTitle';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { EntityRefLink, useEntity } from '@backstage/plugin-catalog-react';
 import type {
   TerminalCluster,
+  TerminalDenial,
   TerminalTargetsResponse,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
@@ -105,11 +106,36 @@ function hint(modes: TerminalModes): string {
     : 'Choose a namespace and press Start session pod to get a short-lived pod with kubectl next to the workloads.';
 }
 
-function PermissionDenied() {
+/** Why the person may not open a terminal here, and whom to ask: as far as the backend could say. */
+function PermissionDenied(props: { denied?: TerminalDenial }) {
+  const { denied } = props;
   return (
-    <Alert severity="error">
+    <Alert severity="error" data-testid="terminal-permission-denied">
       <AlertTitle>Permission denied</AlertTitle>
-      {NOT_ALLOWED_MESSAGE}.
+      {NOT_ALLOWED_MESSAGE}
+      {denied ? (
+        <>
+          : the portal's permission policy does not give you{' '}
+          {denied.permissions.map((permission, i) => (
+            <span key={permission}>
+              {i > 0 && ' or '}
+              <code>{permission}</code>
+            </span>
+          ))}{' '}
+          on it.{' '}
+          {denied.owner ? (
+            <>
+              Policies usually grant it to the entity's owner,{' '}
+              <EntityRefLink entityRef={denied.owner} />: ask them, or your
+              Backstage administrators, for access.
+            </>
+          ) : (
+            <>Ask your Backstage administrators for access.</>
+          )}
+        </>
+      ) : (
+        '.'
+      )}
     </Alert>
   );
 }
@@ -152,7 +178,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   const modes = terminalModes(value.clusters, value.canExec);
   const sessionPodUsable = isModeUsable(modes, 'session-pod');
   if (!value.canExec && !sessionPodUsable) {
-    return <PermissionDenied />;
+    return <PermissionDenied denied={value.denied} />;
   }
 
   const failedClusters = value.clusters.filter(c => c.error);
