@@ -108,7 +108,7 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   );
 
   await typeLine(page, 'exit 3');
-  await state.filter({ hasText: 'Exited with code 3' }).waitFor();
+  await state.filter({ hasText: "Exited with status 3 (the last command's)" }).waitFor();
   await waitForScreen(page, /\[process exited with code 3\]/);
   await page.getByRole('button', { name: 'Reconnect' }).waitFor();
 
@@ -209,7 +209,7 @@ test('replay a session from its page: jump to a command, play on, download the .
   await typeLine(page, `echo second-${word}`);
   await waitForScreen(page, new RegExp(`^second-${word}\\s*$`, 'm'));
   await typeLine(page, 'exit');
-  await state.filter({ hasText: 'Exited with code 0' }).waitFor();
+  await state.filter({ hasText: /^Exited$/ }).waitFor();
 
   await page.goto(`${BASE_URL}/kubernetes-terminal/sessions/${sessionId}`);
   await page.getByRole('heading', { name: 'Recording' }).waitFor();

@@ -142,7 +142,10 @@ export function describeConnectionState(
     case 'connected':
       return `Connected (${state.shell})`;
     case 'exited':
-      return `Exited with code ${state.code}`;
+      // A shell exits with its last command's status: a failed `ls` before `exit` is no alarm.
+      return state.code === 0
+        ? 'Exited'
+        : `Exited with status ${state.code} (the last command's)`;
     case 'terminated':
       return describeTermination(state.by, state.reason);
     case 'closed':

@@ -120,7 +120,9 @@ describe('KubernetesTerminal', () => {
       socket.receiveControl({ type: 'exit', code: 3 });
       socket.serverClose(1000, 'process exited');
     });
-    expect(status()).toHaveTextContent('Exited with code 3');
+    expect(status()).toHaveTextContent(
+      "Exited with status 3 (the last command's)",
+    );
     await waitFor(() =>
       expect(screenText()).toContain('[process exited with code 3]'),
     );

@@ -62,13 +62,8 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
         <HourglassEmptyIcon className={`${classes.icon} ${classes.pending}`} />
       );
     case 'exited':
-      return (
-        <StopIcon
-          className={`${classes.icon} ${
-            props.state.code === 0 ? classes.pending : classes.error
-          }`}
-        />
-      );
+      // The status is the shell's last command's: shown, but not as a failure.
+      return <StopIcon className={`${classes.icon} ${classes.pending}`} />;
     default:
       return <ErrorIcon className={`${classes.icon} ${classes.error}`} />;
   }
