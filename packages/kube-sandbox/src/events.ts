@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Registry } from './registry/Registry';
 import { nowTimestamp, SANDBOX_NODE } from './registry/podStrategy';
 import { RESOURCE_TYPES } from './resources';
@@ -6,6 +5,15 @@ import { KubeObject } from './types';
 
 /** Core v1 Events as the kubelet writes them, so `kubectl describe` / `get events` look familiar. */
 export class EventRecorder {
+  private lastNanos = 0n;
+
+  /** Unix time in nanoseconds, in hex, strictly increasing (two events in one millisecond differ). */
+  private nextSuffix(): string {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.lastNanos = now > this.lastNanos ? now : this.lastNanos + 1n;
+    return this.lastNanos.toString(16);
+  }
+
   constructor(
     private readonly registry: Registry,
     private readonly onError: (e: unknown) => void,
@@ -23,7 +31,9 @@ export class EventRecorder {
     try {
       this.registry.create(RESOURCE_TYPES.events, involved.metadata.namespace, {
         metadata: {
-          name: `${involved.metadata.name}.${randomBytes(8).toString('hex')}`,
+          // As client-go's recorder names them: the object, then the time in hex nanoseconds, so that
+          // a list (in name order) is in the order the events happened.
+          name: `${involved.metadata.name}.${this.nextSuffix()}`,
           namespace: involved.metadata.namespace,
         },
         involvedObject: {

@@ -133,6 +133,11 @@ describe('kubectl session pods', () => {
         ),
       ]),
     );
+    // The kubelet's events in the order they happened, though they share a second.
+    const events = messagesOf(client, 'progress')
+      .filter(m => m.step === 'event')
+      .map(m => m.message.split(':')[0]);
+    expect(events).toEqual(['Pulled', 'Created', 'Started']);
     const types = client.messages.map(m => m.type);
     expect(types.indexOf('expiry')).toBeGreaterThan(
       types.lastIndexOf('progress'),

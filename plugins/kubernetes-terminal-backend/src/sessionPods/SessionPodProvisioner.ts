@@ -316,8 +316,12 @@ export class SessionPodProvisioner {
       }
       try {
         const events = await kube.listPodEvents(target.namespace, uid);
+        // Events of one second share a timestamp: their names (the time in hex nanoseconds, as
+        // the kubelet's recorder makes them) keep the order they happened in.
         for (const event of events.sort(
-          (a, b) => eventTime(a) - eventTime(b),
+          (a, b) =>
+            eventTime(a) - eventTime(b) ||
+            (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
         )) {
           const key = `${event.metadata?.uid ?? event.metadata?.name}/${
             event.count ?? 1
