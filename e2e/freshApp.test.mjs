@@ -9,12 +9,13 @@
 // app-config.local.yaml points the app at a sandbox cluster with one annotated entity.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browser.mjs';
+import { Processes, waitForHttp } from './harness.mjs';
 import { applyInsert, readInstallSteps } from './install/readmeSteps.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,7 +50,7 @@ const READMES = [
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-fresh-app-'));
 const appDir = path.join(work, 'app');
-const children = [];
+const processes = new Processes();
 const timings = [];
 let browser;
 
@@ -87,48 +88,12 @@ function run(name, command, args, { cwd = ROOT, input } = {}) {
 }
 
 function start(name, command, args, cwd) {
-  const log = fs.openSync(path.join(logDir, `install-${name}.log`), 'w');
-  const child = spawn(command, args, {
-    cwd,
-    stdio: ['ignore', log, log],
-    detached: true,
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitForHttp(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (error) {
-      last = error.message;
-    }
-    await new Promise(r => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
+  return processes.start(name, command, args, { cwd, logName: `install-${name}` });
 }
 
 after(async () => {
   await browser?.close();
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all(
-    children.map(c =>
-      c.exitCode === null && c.signalCode === null
-        ? new Promise(r => c.once('exit', r))
-        : null,
-    ),
-  );
+  await processes.stopAll();
   console.log(`install test: ${timings.join(', ')}`);
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -325,8 +290,8 @@ catalog:
   );
   const startedAt = Date.now();
   start('app-backend', 'yarn', ['workspace', 'backend', 'start'], appDir);
-  await waitForHttp(`${BASE_URL}/api/kubernetes-terminal/health`, 180_000);
-  await waitForHttp(`${BASE_URL}/`, 60_000);
+  await waitForHttp(`${BASE_URL}/api/kubernetes-terminal/health`, 180_000, s => s === 200);
+  await waitForHttp(`${BASE_URL}/`, 60_000, s => s === 200);
   timings.push(`app start ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 
   browser = await launchChromium();

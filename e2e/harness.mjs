@@ -11,9 +11,10 @@ const logDir = path.join(ROOT, '.cache', 'test-results');
 export class Processes {
   children = [];
 
-  start(name, command, args, options = {}) {
+  /** Starts a process in a group of its own; its output goes to `<logName>.log` (`e2e-<name>` by default). */
+  start(name, command, args, { logName = `e2e-${name}`, ...options } = {}) {
     fs.mkdirSync(logDir, { recursive: true });
-    const log = fs.openSync(path.join(logDir, `e2e-${name}.log`), 'w');
+    const log = fs.openSync(path.join(logDir, `${logName}.log`), 'w');
     const child = spawn(command, args, {
       cwd: ROOT,
       stdio: ['ignore', log, log],
@@ -24,35 +25,40 @@ export class Processes {
     return child;
   }
 
-  /** SIGTERM to every process group; one that does not stop within 20 s is killed, and that is said. */
+  /**
+   * SIGTERM to every process group, then SIGKILL to what is left of a group after 15 s. The whole
+   * group is waited for, not only the child: `yarn workspace backend start` runs the backend under
+   * backstage-cli, and a backend whose parent died first hangs in its shutdown (its dev data store
+   * asks the dead parent over IPC, then its database pool times out) and would live on unseen.
+   */
   async stopAll() {
-    const { children } = this;
-    const exited = children.map(
-      child =>
-        new Promise(resolve => {
-          if (child.exitCode !== null || child.signalCode !== null) resolve();
-          else child.once('exit', resolve);
-        }),
-    );
-    const signal = sig => {
-      for (const child of children) {
+    const groups = this.children.map(child => child.pid).filter(Boolean);
+    const alive = pid => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const signal = (pids, sig) => {
+      for (const pid of pids) {
         try {
-          process.kill(-child.pid, sig);
+          process.kill(-pid, sig);
         } catch {
           // already gone
         }
       }
     };
-    signal('SIGTERM');
-    let timer;
-    const late = new Promise(resolve => {
-      timer = setTimeout(resolve, 20_000, 'timeout');
-    });
-    const outcome = await Promise.race([Promise.all(exited), late]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      console.error('e2e: a process did not stop within 20 s of SIGTERM; killing it');
-      signal('SIGKILL');
+    signal(groups, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && groups.some(alive)) {
+      await new Promise(r => setTimeout(r, 200));
+    }
+    const left = groups.filter(alive);
+    if (left.length > 0) {
+      console.error(`e2e: ${left.length} process group(s) still running 15 s after SIGTERM; killing them`);
+      signal(left, 'SIGKILL');
     }
   }
 }
