@@ -128,7 +128,7 @@ describe('kubectl session pods', () => {
         expect.stringMatching(/^Pulled: Container image "kubectl-shell"/),
         expect.stringMatching(
           new RegExp(
-            `^session pod ${name} is ready; it expires at \\d\\d:\\d\\d UTC`,
+            `^session pod ${name} is ready; it expires in \\d+ (s|min) and can be extended to \\d+ (s|min|h)( \\d+ min)? from now$`,
           ),
         ),
       ]),
@@ -614,7 +614,7 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     const capped = await api('post', `/sessions/${sessionId}/extend`);
     expect(capped.status).toBe(409);
     expect(capped.body.error.message).toMatch(
-      /^your session pod has reached its maximum lifetime of 8 s and ends at \d\d:\d\d UTC$/,
+      /^your session pod has reached its maximum lifetime of 8 s and ends in \d+ s$/,
     );
     const before = messagesOf(client, 'expiry').length;
     client.ws.send(JSON.stringify({ type: 'extend' }));
@@ -638,7 +638,7 @@ describe('kubectl session pod lifetime (durations in seconds)', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(first.maxExpiresAt));
     expect(closed.code).toBe(4412);
     expect(closed.reason).toMatch(
-      /^the session pod expired at \d\d:\d\d UTC; its objects were deleted$/,
+      /^the session pod expired; its objects were deleted$/,
     );
     const o = objectsOf(env.sandbox, ALICE);
     expect([

@@ -14,7 +14,6 @@ import {
   SESSION_POD_CONTAINER,
   SESSION_POD_LABEL,
   USER_ANNOTATION,
-  clockTime,
 } from './names';
 import { readExpiry } from './podStatus';
 import { SESSION_OBJECT_KINDS } from './SessionPodKube';
@@ -144,9 +143,9 @@ export class SessionPodJanitor {
     podReason?: string,
   ) {
     const { store, record } = this.options;
-    const endReason = `the session pod expired at ${clockTime(
-      expiresAt,
-    )}; its objects were deleted by the clean-up janitor`;
+    // When is in the event's details (expiresAt) and shown in the reader's own time.
+    const endReason =
+      'the session pod expired; its objects were deleted by the clean-up janitor';
     const details = {
       by: 'janitor',
       expiresAt: expiresAt.toISOString(),

@@ -6,7 +6,6 @@ import {
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { NewAuditEvent } from '../database/SessionStore';
 import type { RelayControl } from '../sessions/SessionTracker';
-import { clockTime } from './names';
 import type { SessionPodExpiryState } from './podStatus';
 import { SessionPodCapError } from './SessionPodObjects';
 import type { SessionPodsConfig } from './sessionPodsConfig';
@@ -191,7 +190,6 @@ export class SessionPodLifetime {
         }`,
       );
     }
-    const at = deletedEarly ? new Date(this.now()) : state.expiresAt;
     this.options.record({
       eventType: 'expire',
       details: {
@@ -202,10 +200,8 @@ export class SessionPodLifetime {
     this.options.relay.close(
       TerminalCloseCode.Expired,
       deletedEarly
-        ? `the session pod was deleted at ${clockTime(at)}`
-        : `the session pod expired at ${clockTime(
-            at,
-          )}; its objects were deleted`,
+        ? 'the session pod was deleted before it expired'
+        : 'the session pod expired; its objects were deleted',
     );
   }
 }

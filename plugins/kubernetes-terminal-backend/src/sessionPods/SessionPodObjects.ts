@@ -16,13 +16,13 @@ import {
   EXPIRES_AT_LABEL,
   KUBECONFIG_KEY,
   USER_ANNOTATION,
-  clockTime,
   expiresAtLabelValue,
   kubeconfigSecretName,
 } from './names';
 import {
   type SessionPodExpiryState,
   humanDuration,
+  humanSpan,
   readExpiry,
 } from './podStatus';
 import {
@@ -205,7 +205,9 @@ export class SessionPodObjects {
         throw new SessionPodCapError(
           `your session pod has reached its maximum lifetime of ${humanDuration(
             maxLifetimeMs,
-          )} and ends at ${clockTime(state.maxExpiresAt)}`,
+          )} and ends in ${humanSpan(
+            state.maxExpiresAt.getTime() - this.now(),
+          )}`,
           state,
         );
       }

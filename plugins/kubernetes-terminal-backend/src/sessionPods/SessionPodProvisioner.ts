@@ -10,11 +10,12 @@ import {
   roleBindingManifest,
   serviceAccountManifest,
 } from './manifests';
-import { clockTime, kubeconfigSecretName } from './names';
+import { kubeconfigSecretName } from './names';
 import {
   type SessionPodExpiryState,
   eventTime,
   humanDuration,
+  humanSpan,
   podProgress,
   readExpiry,
 } from './podStatus';
@@ -110,19 +111,21 @@ export class SessionPodProvisioner {
       let ended: string | undefined;
       if (!state) ended = 'has no readable expiry';
       else if (state.expiresAt.getTime() <= this.now())
-        ended = `expired at ${clockTime(state.expiresAt)}`;
+        ended = `expired ${humanSpan(
+          this.now() - state.expiresAt.getTime(),
+        )} ago`;
       else if (progressState.failure)
         ended = `cannot run (${progressState.description})`;
       if (!ended) {
         progress(
           'pod',
-          `reusing your session pod ${name} in ${namespace} (expires at ${clockTime(
-            state!.expiresAt,
+          `reusing your session pod ${name} in ${namespace} (it expires in ${humanSpan(
+            state!.expiresAt.getTime() - this.now(),
           )})`,
         );
         await this.waitUntilRunning(request, existing, progress, deadline);
         await this.waitForKubeconfig(request, deadline);
-        progress('ready', readyMessage(name, state!));
+        progress('ready', readyMessage(name, state!, this.now()));
         return { ...state!, reused: true };
       }
       progress(
@@ -277,12 +280,12 @@ export class SessionPodProvisioner {
       );
       progress(
         'token',
-        `issued a token for ${name}, bound to the pod and valid until ${clockTime(
-          token.expiresAt,
+        `issued a token for ${name}, bound to the pod and valid for ${humanSpan(
+          token.expiresAt.getTime() - this.now(),
         )}, mounted as its kubeconfig`,
       );
       await this.waitUntilRunning(request, pod, progress, deadline);
-      progress('ready', readyMessage(name, id));
+      progress('ready', readyMessage(name, id, this.now()));
       return { expiresAt: id.expiresAt, maxExpiresAt: id.maxExpiresAt };
     } catch (error) {
       await this.objects.deleteAll(request);
@@ -401,10 +404,16 @@ export class SessionPodProvisioner {
   }
 }
 
-function readyMessage(name: string, state: SessionPodExpiryState): string {
-  return `session pod ${name} is ready; it expires at ${clockTime(
-    state.expiresAt,
-  )} and can be extended until ${clockTime(state.maxExpiresAt)}`;
+function readyMessage(
+  name: string,
+  state: SessionPodExpiryState,
+  now: number,
+): string {
+  return `session pod ${name} is ready; it expires in ${humanSpan(
+    state.expiresAt.getTime() - now,
+  )} and can be extended to ${humanSpan(
+    state.maxExpiresAt.getTime() - now,
+  )} from now`;
 }
 
 function toSessionPodError(error: unknown): Error {

@@ -91,8 +91,3 @@ export function userLabelValue(userEntityRef: string): string {
 export function expiresAtLabelValue(expiresAt: Date): string {
   return String(Math.floor(expiresAt.getTime() / 1000));
 }
-
-/** `12:34 UTC`, as shown to users. @internal */
-export function clockTime(date: Date): string {
-  return `${date.toISOString().slice(11, 16)} UTC`;
-}

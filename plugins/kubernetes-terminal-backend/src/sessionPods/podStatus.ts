@@ -102,6 +102,21 @@ export function eventTime(event: CoreV1Event): number {
   return at ? new Date(at as unknown as string).getTime() : 0;
 }
 
+/**
+ * How long until (or since) a moment, as shown in the terminal: `45 s`, `29 min`, `7 h 30 min`. A span
+ * rather than a clock time, which would be in the server's zone, not the person's.
+ *
+ * @internal
+ */
+export function humanSpan(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
+
 /** `2 min`, `30 s`, `8 h`, as shown to users. @internal */
 export function humanDuration(ms: number): string {
   if (ms % 3600_000 === 0) return `${ms / 3600_000} h`;
