@@ -160,6 +160,10 @@ test('start a kubectl session pod, see its progress, run kubectl, extend it', as
   await waitForScreen(page, /\[pod\]/, 30_000);
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 60_000 });
+  // One time format on the page: the terminal's lines say spans; only the banner says clock times,
+  // in the browser's own format (the server's UTC clock times were beside them before).
+  await waitForScreen(page, /is ready; it expires in \d+ (s|min) and can be extended to/, 10_000, { unwrap: true });
+  assert.doesNotMatch(await page.locator('[data-testid=terminal] .xterm-rows').innerText(), /UTC/);
 
   // kubectl inside the pod acts with the session's own credentials, bound to `view` in demo.
   await typeLine(page, 'kubectl get pods -o name');
