@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './browser.mjs';
-import { Processes, waitForHttp } from './harness.mjs';
+import { Processes, openTab, waitForHttp } from './harness.mjs';
 import { applyInsert, readInstallSteps } from './install/readmeSteps.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -304,13 +304,7 @@ catalog:
   await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
   await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
   await page.getByText('demo-service', { exact: true }).first().waitFor();
-  // The tab is in the entity page's Deployment group, beside Backstage's Kubernetes tab.
-  const tab = page.getByRole('tab', { name: 'Terminal', exact: true });
-  if (await tab.count()) await tab.click();
-  else {
-    await page.getByText('Deployment', { exact: true }).click();
-    await page.getByRole('menu').getByText('Terminal', { exact: true }).click();
-  }
+  await openTab(page, 'Terminal');
   const pods = page.getByLabel('Pod', { exact: true });
   await pods.waitFor();
   const pod = (await pods.locator('option').allInnerTexts()).find(o =>

@@ -110,3 +110,24 @@ export async function typeLine(page, line) {
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Opens a tab of the entity page and checks that the page shows it as the selected one: the new
+ * frontend system draws tabs as links (`aria-current="page"`), the legacy one as tabs (`aria-selected`).
+ */
+export async function openTab(page, name) {
+  const tab = page.getByRole('tab', { name, exact: true });
+  const link = page.getByRole('link', { name, exact: true });
+  await tab.or(link).first().waitFor();
+  await ((await tab.count()) ? tab : link).first().click();
+  await page.waitForFunction(
+    tabName =>
+      [...document.querySelectorAll('[role=tab], a')].some(
+        t =>
+          t.textContent.trim() === tabName &&
+          (t.getAttribute('aria-selected') === 'true' || t.getAttribute('aria-current') === 'page'),
+      ),
+    name,
+    { timeout: 10_000 },
+  );
+}

@@ -12,6 +12,7 @@ import {
   Processes,
   ROOT,
   assertFree,
+  openTab,
   typeLine,
   waitForHttp,
   waitForScreen,
@@ -141,8 +142,7 @@ async function signIn(context, login) {
 /** The demo service's Terminal tab, with the cluster chosen and the demo pod's app container. */
 async function openTerminalTab(page, clusterTitle) {
   await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
-  await page.getByText('Deployment', { exact: true }).click();
-  await page.getByRole('menu').getByText('Terminal', { exact: true }).click();
+  await openTab(page, 'Terminal');
   const clusters = page.getByLabel('Cluster', { exact: true });
   await clusters.waitFor();
   const cluster = (await clusters.locator('option').allInnerTexts()).find(o => o.startsWith(clusterTitle));

@@ -10,6 +10,7 @@ import { launchChromium } from './browser.mjs';
 import {
   Processes,
   assertFree,
+  openTab,
   typeLine,
   waitForHttp,
   waitForScreen,
@@ -58,9 +59,8 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await page.getByRole('button', { name: 'Enter' }).click();
   await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
   await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
-  // The Terminal tab sits beside Backstage's Kubernetes tab in the entity page's Deployment group.
-  await page.getByText('Deployment', { exact: true }).click();
-  await page.getByRole('menu').getByText('Terminal', { exact: true }).click();
+  // The Terminal tab is a tab of its own, shown as the selected one once opened.
+  await openTab(page, 'Terminal');
 
   const pods = page.getByLabel('Pod', { exact: true });
   await pods.waitFor();

@@ -64,7 +64,8 @@ export const entityKubernetesTerminalContent = EntityContentBlueprint.make({
   params: {
     path: '/terminal',
     title: 'Terminal',
-    group: 'deployment',
+    // A tab of its own, beside Backstage's Kubernetes tab: inside the Deployment group it was hard to
+    // find, and the page showed only "Deployment" as selected. An app can still put it there (README).
     filter: hasKubernetesAnnotations,
     loader: () =>
       import('./components/EntityTerminalPage').then(m => (
