@@ -8,29 +8,11 @@ import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createSelfSignedCertificate } from '@internal/kube-sandbox';
-import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { standInApiServer } from '../__testUtils__/standInApiServer';
 import { ClusterRegistry } from './ClusterRegistry';
-
-/**
- * A stand-in API server that answers every pod list and keeps each request's Authorization header;
- * on a free port unless given one.
- */
-async function apiServer(port = 0) {
-  const seen: (string | undefined)[] = [];
-  const headers: NodeJS.Dict<string[]>[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push(req.headers.authorization);
-    headers.push(req.headersDistinct);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
-  });
-  await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, headers, close: () => server.close() };
-}
 
 const registryOf = (
   clusters: object[],
@@ -54,7 +36,7 @@ const listPods = (registry: ClusterRegistry, name: string) =>
 
 describe('ClusterRegistry', () => {
   it('puts the service account token of the Kubernetes plugin strategy on every request', async () => {
-    const api = await apiServer();
+    const api = await standInApiServer();
     try {
       const registry = registryOf([
         {
@@ -77,7 +59,7 @@ describe('ClusterRegistry', () => {
   });
 
   it('asks the strategy again at every request, so rotating credentials stay fresh', async () => {
-    const api = await apiServer();
+    const api = await standInApiServer();
     let n = 0;
     const rotating: AuthenticationStrategy = {
       getCredential: async () => ({ type: 'bearer token', token: `t${++n}` }),
@@ -114,7 +96,7 @@ describe('ClusterRegistry', () => {
       validateCluster: () => [],
       presentAuthMetadata: () => ({}),
     };
-    const api = await apiServer();
+    const api = await standInApiServer();
     try {
       const registry = registryOf(
         [
@@ -195,7 +177,7 @@ describe('ClusterRegistry', () => {
 
   it("reaches the localKubectlProxy locator's cluster on 127.0.0.1:8001 without a credential", async () => {
     // kubectl proxy's port: this test fails if something else holds it.
-    const proxy = await apiServer(8001);
+    const proxy = await standInApiServer(8001);
     try {
       const registry = registryOf([], undefined, [
         { type: 'localKubectlProxy' },
@@ -257,7 +239,7 @@ describe('ClusterRegistry', () => {
   });
 
   it("reaches google, oidc and aks clusters with the person's token from the request, and no other", async () => {
-    const api = await apiServer();
+    const api = await standInApiServer();
     try {
       const registry = registryOf([
         {
@@ -313,7 +295,7 @@ describe('ClusterRegistry', () => {
   });
 
   it("impersonates the person with the backend's credential: one Impersonate-Group header per group", async () => {
-    const api = await apiServer();
+    const api = await standInApiServer();
     try {
       const registry = ClusterRegistry.fromConfig(
         new ConfigReader({
@@ -487,7 +469,7 @@ describe('ClusterRegistry with the catalog locator', () => {
   });
 
   it("reaches a catalog cluster the locator allows, with the person's token", async () => {
-    const api = await apiServer();
+    const api = await standInApiServer();
     try {
       const { registry } = await catalogRegistry(
         [

@@ -2,8 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { AzureIdentityStrategy } from '@backstage/plugin-kubernetes-backend';
 import { CoreV1Api } from '@kubernetes/client-node';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { standInApiServer } from '../__testUtils__/standInApiServer';
 import { ClusterRegistry } from './ClusterRegistry';
 import { defaultStrategies } from './clusterAuth';
 
@@ -13,18 +12,6 @@ import { defaultStrategies } from './clusterAuth';
  * needs none: its token is a presigned STS request, made locally from the credentials), and the
  * credential must land on the request to the cluster.
  */
-
-async function apiServer() {
-  const seen: (string | undefined)[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push(req.headers.authorization);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }));
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => server.close() };
-}
 
 function registry(
   cluster: Record<string, unknown>,
@@ -51,10 +38,10 @@ const listPods = (r: ClusterRegistry, name: string) =>
     .listNamespacedPod({ namespace: 'demo' });
 
 describe("the cloud providers' strategies", () => {
-  let api: Awaited<ReturnType<typeof apiServer>>;
+  let api: Awaited<ReturnType<typeof standInApiServer>>;
 
   beforeEach(async () => {
-    api = await apiServer();
+    api = await standInApiServer();
   });
   afterEach(() => api.close());
 
