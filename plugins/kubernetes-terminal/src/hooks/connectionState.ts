@@ -1,9 +1,15 @@
-import {
-  TerminalCloseCode,
-  type TerminalSessionExpiry,
-  type TerminalSessionKind,
+import type {
+  TerminalSessionExpiry,
+  TerminalSessionKind,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { ResponseError } from '@backstage/errors';
+import { closeCodeText, notAllowedMessage } from './closeCodes';
+
+export {
+  NOT_ALLOWED_MESSAGE,
+  SESSION_POD_NOT_ALLOWED_MESSAGE,
+  notAllowedMessage,
+} from './closeCodes';
 
 /**
  * Where a terminal session stands, as shown in the status line.
@@ -19,6 +25,8 @@ export type TerminalConnectionState =
   | { status: 'terminated'; by: string; reason?: string }
   /** `whileStarting`: the socket closed before the shell was connected. */
   | { status: 'closed'; code: number; reason: string; whileStarting?: boolean }
+  /** The person pressed Disconnect. */
+  | { status: 'disconnected' }
   | { status: 'failed'; error: Error };
 
 /**
@@ -39,50 +47,6 @@ export interface TerminalIdleWarning {
  */
 export type TerminalExpiry = TerminalSessionExpiry & { warning: boolean };
 
-/** @internal */
-export const NOT_ALLOWED_MESSAGE =
-  'You are not allowed to open a terminal on this entity';
-
-/** @internal */
-export const SESSION_POD_NOT_ALLOWED_MESSAGE =
-  'You are not allowed to start a session pod for this entity';
-
-/** @internal */
-export function notAllowedMessage(kind: TerminalSessionKind = 'exec'): string {
-  return kind === 'session-pod'
-    ? SESSION_POD_NOT_ALLOWED_MESSAGE
-    : NOT_ALLOWED_MESSAGE;
-}
-
-const closeCodeDescriptions: Record<number, string> = {
-  [TerminalCloseCode.Normal]: 'the session ended',
-  [TerminalCloseCode.GoingAway]: 'the server is shutting down',
-  1006: 'the connection was lost',
-  [TerminalCloseCode.MessageTooBig]: 'a message was too big',
-  [TerminalCloseCode.ProtocolError]: 'protocol error',
-  [TerminalCloseCode.Unauthorized]:
-    'the session ticket was rejected (expired or already used)',
-  [TerminalCloseCode.Forbidden]: NOT_ALLOWED_MESSAGE,
-  [TerminalCloseCode.NotFound]: 'the pod or container no longer exists',
-  [TerminalCloseCode.Timeout]: 'the session timed out',
-  [TerminalCloseCode.NoShell]: 'no shell found in the container',
-  [TerminalCloseCode.UpstreamError]: 'the Kubernetes API connection failed',
-  [TerminalCloseCode.Terminated]: 'the session was terminated',
-  [TerminalCloseCode.IdleTimeout]: 'the session was idle for too long',
-  [TerminalCloseCode.Expired]: 'the session reached its maximum duration',
-  [TerminalCloseCode.TooManySessions]:
-    'you have too many open terminal sessions',
-  [TerminalCloseCode.AuditUnavailable]:
-    'the audit log is unavailable, and sessions are not allowed without it',
-};
-
-const sessionPodCloseCodeDescriptions: Record<number, string> = {
-  [TerminalCloseCode.Forbidden]: SESSION_POD_NOT_ALLOWED_MESSAGE,
-  [TerminalCloseCode.NotFound]: 'the session pod no longer exists',
-  [TerminalCloseCode.Expired]:
-    'the session pod expired and its credentials were deleted',
-};
-
 /**
  * A fallback for close frames without a reason.
  *
@@ -92,13 +56,7 @@ export function describeCloseCode(
   code: number,
   kind: TerminalSessionKind = 'exec',
 ): string {
-  return (
-    (kind === 'session-pod'
-      ? sessionPodCloseCodeDescriptions[code]
-      : undefined) ??
-    closeCodeDescriptions[code] ??
-    `connection closed (code ${code})`
-  );
+  return closeCodeText(code, kind).description;
 }
 
 /** @internal */
@@ -150,6 +108,8 @@ export function describeConnectionState(
       return describeTermination(state.by, state.reason);
     case 'closed':
       return `Disconnected: ${state.reason}`;
+    case 'disconnected':
+      return 'Disconnected';
     case 'failed':
       return `Failed: ${describeError(state.error, kind)}`;
     default:

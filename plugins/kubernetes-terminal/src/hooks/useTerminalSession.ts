@@ -1,5 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useApi } from '@backstage/core-plugin-api';
+import { useApi, useApiHolder } from '@backstage/core-plugin-api';
+import {
+  type EntityPresentationApi,
+  defaultEntityPresentation,
+  entityPresentationApiRef,
+} from '@backstage/plugin-catalog-react';
 import { toError } from '@backstage/errors';
 import type { Terminal } from '@xterm/xterm';
 import type {
@@ -47,6 +52,8 @@ export function useTerminalSession(options: {
   extending: boolean;
   extend: () => void;
   reconnect: () => void;
+  /** Ends the session at once, as the person's own choice. */
+  disconnect: () => void;
 } {
   const { terminal, entityRef, target } = options;
   const { cluster, namespace } = target;
@@ -67,6 +74,9 @@ export function useTerminalSession(options: {
   const [extending, setExtending] = useState(false);
   const [attempt, setAttempt] = useState(0);
   const addonRef = useRef<TerminalSessionAddon>();
+  const disconnectRef = useRef<() => void>(() => {});
+  // The catalog's names for people, where the app has the API (an instance: stable across renders).
+  const presentationApi = useApiHolder().get(entityPresentationApiRef);
 
   useEffect(() => {
     if (!terminal) {
@@ -79,6 +89,8 @@ export function useTerminalSession(options: {
     let terminated = false;
     let connected = false;
     let lastError: string | undefined;
+    // The person pressed Disconnect: what follows is their choice, not a failure.
+    let stopped = false;
     // Typing is what the backend counts as activity, so it ends an idle warning.
     const inputListener = terminal.onData(() => setIdle(undefined));
 
@@ -113,11 +125,11 @@ export function useTerminalSession(options: {
               ...(credentials && { auth: credentials.auth }),
             };
       const session = await api.createSession(request);
-      if (cancelled) {
+      if (cancelled || stopped) {
         return;
       }
       socket = await api.openStream(session);
-      if (cancelled) {
+      if (cancelled || stopped) {
         socket.close(1000, 'closed by the user');
         return;
       }
@@ -167,8 +179,13 @@ export function useTerminalSession(options: {
           case 'terminated': {
             terminated = true;
             setIdle(undefined);
-            const text = describeTermination(message.by, message.reason);
-            terminal.write(`\r\n${yellow(`[${text}]`)}\r\n`);
+            // Said with the person's name from the catalog, not their ref.
+            void displayName(presentationApi, message.by).then(name => {
+              if (!cancelled) {
+                const text = describeTermination(name, message.reason);
+                terminal.write(`\r\n${yellow(`[${text}]`)}\r\n`);
+              }
+            });
             setState({
               status: 'terminated',
               by: message.by,
@@ -201,7 +218,7 @@ export function useTerminalSession(options: {
         setIdle(undefined);
         setExpiry(undefined);
         setExtending(false);
-        if (exited || terminated) {
+        if (exited || terminated || stopped) {
           return;
         }
         // A close frame's reason holds 123 bytes: the error message before it has the whole text.
@@ -222,8 +239,25 @@ export function useTerminalSession(options: {
       terminal.loadAddon(addon);
     };
 
+    disconnectRef.current = () => {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      setIdle(undefined);
+      setExpiry(undefined);
+      terminal.write(`\r\n${dim('[disconnected]')}\r\n`);
+      setState({ status: 'disconnected' });
+      if (
+        socket &&
+        (socket.readyState === CONNECTING || socket.readyState === OPEN)
+      ) {
+        socket.close(1000, 'closed by the user');
+      }
+    };
+
     start().catch(e => {
-      if (cancelled) {
+      if (cancelled || stopped) {
         return;
       }
       const error = toError(e);
@@ -234,6 +268,7 @@ export function useTerminalSession(options: {
 
     return () => {
       cancelled = true;
+      disconnectRef.current = () => {};
       inputListener.dispose();
       addon?.dispose();
       addonRef.current = undefined;
@@ -256,6 +291,7 @@ export function useTerminalSession(options: {
     authProvider,
     clusterCredentials,
     attempt,
+    presentationApi,
   ]);
 
   const extend = useCallback(() => {
@@ -264,7 +300,31 @@ export function useTerminalSession(options: {
     }
   }, []);
   const reconnect = useCallback(() => setAttempt(a => a + 1), []);
-  return { state, idle, expiry, extending, extend, reconnect };
+  const disconnect = useCallback(() => disconnectRef.current(), []);
+  return { state, idle, expiry, extending, extend, reconnect, disconnect };
+}
+
+/** The catalog's name for a person, or their ref when the catalog does not answer within 2 s. */
+async function displayName(
+  presentation: EntityPresentationApi | undefined,
+  entityRef: string,
+): Promise<string> {
+  const fallback = defaultEntityPresentation(entityRef, {
+    defaultKind: 'user',
+  }).primaryTitle;
+  if (!presentation) {
+    return fallback;
+  }
+  const timeout = new Promise<string>(resolve =>
+    setTimeout(() => resolve(fallback), 2000),
+  );
+  return Promise.race([
+    presentation
+      .forEntity(entityRef, { defaultKind: 'user' })
+      .promise.then(p => p.primaryTitle)
+      .catch(() => fallback),
+    timeout,
+  ]);
 }
 
 function initialState(kind: TerminalSessionKind): TerminalConnectionState {

@@ -36,6 +36,8 @@ export function useXterm(theme: ITheme) {
         'ui-monospace, SFMono-Regular, Menlo, Monaco, Consolas, "Liberation Mono", "Courier New", monospace',
       fontSize: 13,
       scrollback: 5000,
+      // The search addon's match highlighting draws decorations, still a proposed API in xterm.js 6.
+      allowProposedApi: true,
       theme: initialTheme.current,
     });
     const fitAddon = new FitAddon();

@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Entity } from '@backstage/catalog-model';
 import { storageApiRef } from '@backstage/core-plugin-api';
@@ -25,6 +25,7 @@ import {
   responseError,
   session,
   sessionPodClusters,
+  singleContainer,
   targetsResponse,
   twoClusters,
 } from '../../__testUtils__/fixtures';
@@ -47,6 +48,7 @@ async function renderPage(options: {
   /** The Kubernetes plugin's auth providers API, when the app has one. */
   authProviders?: KubernetesAuthProvidersApi;
 }) {
+  const sockets: FakeWebSocket[] = [];
   const api = {
     getClusters: jest.fn(async () => ({ items: options.clusters ?? [] })),
     getTargets: jest.fn(async () => {
@@ -56,7 +58,11 @@ async function renderPage(options: {
       return options.targets ?? targetsResponse();
     }),
     createSession: jest.fn().mockResolvedValue(session),
-    openStream: jest.fn(async () => new FakeWebSocket().asWebSocket()),
+    openStream: jest.fn(async () => {
+      const socket = new FakeWebSocket();
+      sockets.push(socket);
+      return socket.asWebSocket();
+    }),
   };
   await renderInTestApp(
     <TestApiProvider
@@ -74,7 +80,7 @@ async function renderPage(options: {
     </TestApiProvider>,
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
-  return { api };
+  return { api, sockets };
 }
 
 describe('EntityTerminalPage', () => {
@@ -254,6 +260,81 @@ describe('EntityTerminalPage', () => {
     expect(screen.getByTestId('terminal-status')).toHaveTextContent(
       'local/default/web-1/app',
     );
+  });
+
+  it('asks before a new target ends the running session, and reconnects on the same terminal', async () => {
+    const twoContainers = targetsResponse({
+      clusters: [
+        {
+          ...singleContainer[0],
+          pods: [
+            {
+              ...singleContainer[0].pods[0],
+              containers: [
+                { name: 'app', ready: true, state: 'running' },
+                { name: 'sidecar', ready: true, state: 'running' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const { api, sockets } = await renderPage({ targets: twoContainers });
+    await userEvent.selectOptions(
+      await screen.findByLabelText('Container'),
+      'app',
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await waitFor(() => expect(sockets).toHaveLength(1));
+    act(() => sockets[0].open());
+    // The running session's own target: nothing to do.
+    expect(screen.getByRole('button', { name: 'Connected' })).toBeDisabled();
+
+    await userEvent.selectOptions(
+      screen.getByLabelText('Container'),
+      'sidecar',
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    const dialog = await screen.findByRole('dialog', {
+      name: 'End the running session?',
+    });
+    expect(dialog).toHaveTextContent('local/default/web-1/app');
+    expect(dialog).toHaveTextContent('local/default/web-1/sidecar');
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Keep the session' }),
+    );
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(api.createSession).toHaveBeenCalledTimes(1);
+    expect(sockets[0].readyState).toBe(WebSocket.OPEN);
+
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'End it and connect' }),
+    );
+    await waitFor(() => expect(api.createSession).toHaveBeenCalledTimes(2));
+    expect(api.createSession).toHaveBeenLastCalledWith(
+      expect.objectContaining({ container: 'sidecar' }),
+    );
+    expect(sockets[0].readyState).toBe(WebSocket.CLOSED);
+
+    // Disconnect ends it at once; the picker's button is then Reconnect, the only one.
+    await waitFor(() => expect(sockets).toHaveLength(2));
+    act(() => sockets[1].open());
+    await userEvent.click(screen.getByRole('button', { name: 'Disconnect' }));
+    expect(sockets[1].readyState).toBe(WebSocket.CLOSED);
+    expect(screen.getByTestId('terminal-status-state')).toHaveTextContent(
+      /^Disconnected$/,
+    );
+    expect(screen.getAllByRole('button', { name: 'Reconnect' })).toHaveLength(
+      1,
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Reconnect' }));
+    await waitFor(() => expect(api.createSession).toHaveBeenCalledTimes(3));
+    expect(api.createSession).toHaveBeenLastCalledWith(
+      expect.objectContaining({ container: 'sidecar' }),
+    );
+    // The same terminal: its scrollback says where the last session ended.
+    expect(screen.getByTestId('terminal')).toHaveTextContent('[disconnected]');
   });
 
   describe("clusters reached with the person's own credential", () => {

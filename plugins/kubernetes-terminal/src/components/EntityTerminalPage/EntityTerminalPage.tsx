@@ -1,7 +1,12 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
@@ -28,6 +33,8 @@ import {
 import type { TerminalSessionTarget } from '../../types';
 import { KubernetesTerminal } from '../KubernetesTerminal';
 import { TerminalTargetPicker } from '../TerminalTargetPicker';
+import { sameTarget } from '../TerminalTargetPicker/TerminalTargetPicker';
+import { formatTarget } from '../common/format';
 import {
   isModeUsable,
   terminalModes,
@@ -157,7 +164,28 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   const [connection, setConnection] = useState<{
     id: number;
     target: TerminalSessionTarget;
+    /** Bumped by the picker's Reconnect: a new session on the same terminal. */
+    attempt: number;
   }>();
+  const [live, setLive] = useState(false);
+  // A target chosen while another session runs: it replaces that session only once confirmed.
+  const [replacing, setReplacing] = useState<TerminalSessionTarget>();
+
+  const open = useCallback(
+    (target: TerminalSessionTarget, clusters: TerminalCluster[]) => {
+      setReplacing(undefined);
+      setConnection(previous =>
+        previous && sameTarget(previous.target, target)
+          ? { ...previous, attempt: previous.attempt + 1 }
+          : {
+              id: (previous?.id ?? 0) + 1,
+              target: withAuthProvider(target, clusters),
+              attempt: 0,
+            },
+      );
+    },
+    [],
+  );
 
   if (loading && !value) {
     return <Progress />;
@@ -223,18 +251,50 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             entityRef={entityRef}
             clusters={value.clusters}
             canExec={value.canExec}
+            current={connection && { target: connection.target, live }}
             onConnect={target =>
-              setConnection(previous => ({
-                id: (previous?.id ?? 0) + 1,
-                target: withAuthProvider(target, value.clusters),
-              }))
+              connection && live && !sameTarget(connection.target, target)
+                ? setReplacing(target)
+                : open(target, value.clusters)
             }
           />
+          {connection && replacing && (
+            <Dialog
+              open
+              onClose={() => setReplacing(undefined)}
+              aria-labelledby="kubernetes-terminal-replace-title"
+            >
+              <DialogTitle id="kubernetes-terminal-replace-title">
+                End the running session?
+              </DialogTitle>
+              <DialogContent>
+                <DialogContentText>
+                  The shell in <code>{formatTarget(connection.target)}</code> is
+                  still running. Opening <code>{formatTarget(replacing)}</code>{' '}
+                  ends it, and whatever runs in it.
+                </DialogContentText>
+              </DialogContent>
+              <DialogActions>
+                <Button onClick={() => setReplacing(undefined)}>
+                  Keep the session
+                </Button>
+                <Button
+                  color="primary"
+                  variant="contained"
+                  onClick={() => open(replacing, value.clusters)}
+                >
+                  End it and connect
+                </Button>
+              </DialogActions>
+            </Dialog>
+          )}
           {connection ? (
             <KubernetesTerminal
               key={connection.id}
               entityRef={entityRef}
               target={connection.target}
+              onLiveChange={setLive}
+              reconnectKey={connection.attempt}
             />
           ) : (
             <Typography variant="body2" color="textSecondary">

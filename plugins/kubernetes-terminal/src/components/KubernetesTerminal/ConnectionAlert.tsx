@@ -3,15 +3,17 @@ import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { TerminalCloseCode } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
+  closeCodeText,
+  notAllowedMessage,
+  textFor,
+} from '../../hooks/closeCodes';
+import {
   describeError,
   isNotAllowedError,
-  notAllowedMessage,
   type TerminalConnectionState,
 } from '../../hooks/connectionState';
-import type {
-  TerminalSessionPodTarget,
-  TerminalSessionTarget,
-} from '../../types';
+import type { TerminalSessionTarget } from '../../types';
+import { PersonName } from '../common/PersonName';
 
 /** Close reasons are human-readable but may or may not end with a full stop. */
 const sentence = (text: string) => `${text.replace(/[.\s]+$/, '')}.`;
@@ -37,7 +39,9 @@ function ClusterRefusal(props: { reason: string }) {
 }
 
 /**
- * Explains why a session is not running; the toolbar's Reconnect button is the way out.
+ * Explains why a session is not running, in the words `closeCodeText` gives each close code; the
+ * picker's Reconnect (or the toolbar's) is the way out, and for a session pod's own failures the
+ * alert offers a new one.
  *
  * @internal
  */
@@ -47,27 +51,33 @@ export function ConnectionAlert(props: {
   onReconnect: () => void;
 }) {
   const { state, target, onReconnect } = props;
-
-  if (target.kind === 'session-pod') {
-    const alert = sessionPodAlert(state, target, onReconnect);
-    if (alert) {
-      return alert;
-    }
-  }
+  const kind = target.kind ?? 'exec';
+  const startNew = (
+    <Button color="inherit" size="small" onClick={onReconnect}>
+      Start a new session pod
+    </Button>
+  );
 
   if (state.status === 'failed') {
     if (isNotAllowedError(state.error)) {
       return (
         <Alert severity="error">
           <AlertTitle>Permission denied</AlertTitle>
-          {notAllowedMessage()}.
+          {notAllowedMessage(kind)}.
         </Alert>
       );
     }
     return (
-      <Alert severity="error">
-        <AlertTitle>Could not start the terminal session</AlertTitle>
-        {describeError(state.error)}
+      <Alert
+        severity="error"
+        action={kind === 'session-pod' ? startNew : undefined}
+      >
+        <AlertTitle>
+          {kind === 'session-pod'
+            ? 'Could not start the session pod'
+            : 'Could not start the terminal session'}
+        </AlertTitle>
+        {describeError(state.error, kind)}
       </Alert>
     );
   }
@@ -76,7 +86,7 @@ export function ConnectionAlert(props: {
     return (
       <Alert severity="warning">
         <AlertTitle>Session terminated</AlertTitle>
-        {state.by} ended this session
+        <PersonName entityRef={state.by} /> ended this session
         {state.reason ? `: ${state.reason}` : ''}. Reconnect to start a new one.
       </Alert>
     );
@@ -91,156 +101,29 @@ export function ConnectionAlert(props: {
     return <ClusterRefusal reason={refusal} />;
   }
 
-  switch (state.code) {
-    case TerminalCloseCode.Forbidden:
-      return (
-        <Alert severity="error">
-          <AlertTitle>Permission denied</AlertTitle>
-          {notAllowedMessage()}.{' '}
-          {state.reason !== notAllowedMessage() && state.reason}
-        </Alert>
-      );
-    case TerminalCloseCode.NoShell:
-      return (
-        <Alert severity="warning">
-          <AlertTitle>
-            No shell in container {'container' in target && target.container}
-          </AlertTitle>
-          The container has none of the shells the terminal tries (such as bash
-          and sh); minimal images like distroless ones have no shell. Pick
-          another container. ({state.reason})
-        </Alert>
-      );
-    case TerminalCloseCode.NotFound:
-      return (
-        <Alert severity="warning">
-          <AlertTitle>Pod or container not found</AlertTitle>
-          {'pod' in target && `${target.pod}/${target.container}`} no longer
-          exists; it may have been restarted or rescheduled. Reload the page to
-          refresh the list of pods. ({state.reason})
-        </Alert>
-      );
-    case TerminalCloseCode.Terminated:
-      return (
-        <Alert severity="warning">
-          <AlertTitle>Session terminated</AlertTitle>
-          {sentence(state.reason)} Reconnect to start a new one.
-        </Alert>
-      );
-    case TerminalCloseCode.IdleTimeout:
-      return (
-        <Alert severity="info">
-          <AlertTitle>Disconnected after inactivity</AlertTitle>
-          {sentence(state.reason)} Reconnect to start a new session.
-        </Alert>
-      );
-    case TerminalCloseCode.Expired:
-      return (
-        <Alert severity="info">
-          <AlertTitle>Session expired</AlertTitle>
-          {sentence(state.reason)} Sessions have a maximum duration; reconnect
-          to start a new one.
-        </Alert>
-      );
-    case TerminalCloseCode.TooManySessions:
-      return (
-        <Alert severity="warning">
-          <AlertTitle>Too many terminal sessions</AlertTitle>
-          {sentence(state.reason)} Close a terminal you no longer need (in
-          another tab, or from the Terminal sessions page), then reconnect.
-        </Alert>
-      );
-    case TerminalCloseCode.AuditUnavailable:
-      return (
-        <Alert severity="error">
-          <AlertTitle>Audit log unavailable</AlertTitle>
-          {sentence(state.reason)} The portal opens no terminal it cannot
-          record; try again later, and tell the platform team if it persists.
-        </Alert>
-      );
-    case TerminalCloseCode.Normal:
-      return (
-        <Alert severity="info">
-          <AlertTitle>Session ended</AlertTitle>
-          {state.reason}
-        </Alert>
-      );
-    default:
-      return (
-        <Alert severity="warning">
-          <AlertTitle>Connection lost</AlertTitle>
-          {state.reason}
-        </Alert>
-      );
+  const text = closeCodeText(state.code, kind, state.whileStarting);
+  const title = textFor(text.title, target);
+  if (!title) {
+    return null;
   }
-}
-
-/**
- * What differs for a session pod: the permission, expiry with a way to start a new pod, and a
- * provisioning failure (timeout, image pull error, quota) told as such. Undefined for the rest.
- */
-function sessionPodAlert(
-  state: TerminalConnectionState,
-  target: TerminalSessionPodTarget,
-  onReconnect: () => void,
-) {
-  const startNew = (
-    <Button color="inherit" size="small" onClick={onReconnect}>
-      Start a new session pod
-    </Button>
+  const notAllowed = notAllowedMessage(kind);
+  const reason =
+    state.code === TerminalCloseCode.Forbidden
+      ? // The portal's own denial says the same words as the title's sentence; say them once.
+        `${notAllowed}.${
+          state.reason !== notAllowed ? ` ${sentence(state.reason)}` : ''
+        }`
+      : sentence(state.reason);
+  const advice = textFor(text.advice, target);
+  return (
+    <Alert
+      severity={text.severity}
+      action={text.startNew ? startNew : undefined}
+      data-testid="terminal-connection-alert"
+    >
+      <AlertTitle>{title}</AlertTitle>
+      {reason}
+      {advice && ` ${advice}`}
+    </Alert>
   );
-  if (state.status === 'failed') {
-    return isNotAllowedError(state.error) ? (
-      <Alert severity="error">
-        <AlertTitle>Permission denied</AlertTitle>
-        {notAllowedMessage('session-pod')}.
-      </Alert>
-    ) : (
-      <Alert severity="error" action={startNew}>
-        <AlertTitle>Could not start the session pod</AlertTitle>
-        {describeError(state.error, 'session-pod')}
-      </Alert>
-    );
-  }
-  if (state.status !== 'closed') {
-    return undefined;
-  }
-  switch (state.code) {
-    case TerminalCloseCode.Forbidden:
-      return (
-        <Alert severity="error">
-          <AlertTitle>Permission denied</AlertTitle>
-          {notAllowedMessage('session-pod')}.{' '}
-          {state.reason !== notAllowedMessage('session-pod') && state.reason}
-        </Alert>
-      );
-    case TerminalCloseCode.Expired:
-      return (
-        <Alert severity="info" action={startNew}>
-          <AlertTitle>Session expired</AlertTitle>
-          {sentence(state.reason)} The session pod and its credentials in{' '}
-          {target.namespace} were deleted.
-        </Alert>
-      );
-    case TerminalCloseCode.NotFound:
-      return (
-        <Alert severity="warning" action={startNew}>
-          <AlertTitle>Session pod gone</AlertTitle>
-          {sentence(state.reason)}
-        </Alert>
-      );
-    case TerminalCloseCode.Normal:
-    case TerminalCloseCode.Terminated:
-    case TerminalCloseCode.IdleTimeout:
-    case TerminalCloseCode.TooManySessions:
-    case TerminalCloseCode.AuditUnavailable:
-      return undefined;
-    default:
-      return state.whileStarting ? (
-        <Alert severity="error" action={startNew}>
-          <AlertTitle>Could not start the session pod</AlertTitle>
-          {state.reason}
-        </Alert>
-      ) : undefined;
-  }
 }

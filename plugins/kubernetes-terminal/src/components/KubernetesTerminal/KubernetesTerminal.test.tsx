@@ -11,7 +11,20 @@ import {
   responseError,
   session,
 } from '../../__testUtils__/fixtures';
+import { entityPresentationApiRef } from '@backstage/plugin-catalog-react';
 import { KubernetesTerminal } from './KubernetesTerminal';
+
+/** The catalog's names: Alice has a display name; others show as their ref. */
+const presentationApi = {
+  forEntity: (entityRef: string) => {
+    const snapshot = {
+      entityRef,
+      primaryTitle:
+        entityRef === 'user:default/alice' ? 'Alice Example' : entityRef,
+    };
+    return { snapshot, promise: Promise.resolve(snapshot) };
+  },
+};
 
 const target = {
   cluster: 'local',
@@ -33,7 +46,12 @@ async function renderTerminal(overrides: Partial<KubernetesTerminalApi> = {}) {
     ...overrides,
   };
   const rendered = await renderInTestApp(
-    <TestApiProvider apis={[[kubernetesTerminalApiRef, api]]}>
+    <TestApiProvider
+      apis={[
+        [kubernetesTerminalApiRef, api],
+        [entityPresentationApiRef, presentationApi],
+      ]}
+    >
       <KubernetesTerminal entityRef={entityRef} target={target} />
     </TestApiProvider>,
   );
@@ -182,7 +200,7 @@ describe('KubernetesTerminal', () => {
     expect(status()).toHaveTextContent('Disconnected: exec stream was cut');
   });
 
-  it('shows who terminated the session, in the terminal and the status line', async () => {
+  it('shows who terminated the session by their catalog name, in the terminal and the status line', async () => {
     const { api, sockets } = await renderTerminal();
     const socket = await connectedSocket(sockets);
     act(() => {
@@ -194,19 +212,18 @@ describe('KubernetesTerminal', () => {
       socket.serverClose(4410, 'terminated by user:default/alice');
     });
     expect(status()).toHaveTextContent(
-      'Terminated by user:default/alice — maintenance window',
+      'Terminated by Alice Example — maintenance window',
     );
     expect(screen.getByText('Session terminated')).toBeInTheDocument();
     expect(
-      screen.getByText(
-        /user:default\/alice ended this session: maintenance window/,
-      ),
+      screen.getByText(/Alice Example ended this session: maintenance window/),
     ).toBeInTheDocument();
     await waitFor(() =>
       expect(screenText()).toContain(
-        '[Terminated by user:default/alice — maintenance window]',
+        '[Terminated by Alice Example — maintenance window]',
       ),
     );
+    expect(document.body.textContent).not.toContain('user:default/alice');
     expect(screenText()).not.toContain('[disconnected');
 
     await userEvent.click(screen.getByRole('button', { name: 'Reconnect' }));

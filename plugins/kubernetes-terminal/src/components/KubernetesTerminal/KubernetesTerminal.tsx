@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import '@xterm/xterm/css/xterm.css';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -8,6 +8,8 @@ import { makeStyles, useTheme } from '@material-ui/core/styles';
 import FileCopyIcon from '@material-ui/icons/FileCopy';
 import AssignmentIcon from '@material-ui/icons/Assignment';
 import SearchIcon from '@material-ui/icons/Search';
+import Typography from '@material-ui/core/Typography';
+import { useAvailableHeight } from '../../hooks/useAvailableHeight';
 import { useTerminalSession } from '../../hooks/useTerminalSession';
 import { useXterm } from '../../hooks/useXterm';
 import type { TerminalSessionTarget } from '../../types';
@@ -18,6 +20,11 @@ import { TerminalStatus } from './TerminalStatus';
 import { terminalThemeFromMui } from './terminalTheme';
 
 const useStyles = makeStyles(theme => ({
+  // A column filling the page's height: search, alerts and the screen share it, the screen the rest.
+  root: {
+    display: 'flex',
+    flexDirection: 'column',
+  },
   toolbar: {
     display: 'flex',
     alignItems: 'center',
@@ -33,17 +40,30 @@ const useStyles = makeStyles(theme => ({
     flexShrink: 0,
   },
   screen: {
+    flex: '1 1 0',
+    minHeight: 0,
+    display: 'flex',
+    flexDirection: 'column',
     padding: theme.spacing(1),
     backgroundColor: theme.palette.background.paper,
   },
   // xterm measures this element to fit, so it carries no padding of its own.
   terminal: {
-    // The rest of the window below the entity header, picker and status line.
-    height: 'calc(100vh - 420px)',
-    minHeight: 240,
+    flex: '1 1 0',
+    minHeight: 0,
     overflow: 'hidden',
   },
+  note: {
+    whiteSpace: 'nowrap',
+  },
 }));
+
+/** The least height of the whole terminal (toolbar and screen); below it the page scrolls. */
+const MIN_HEIGHT = 320;
+/** Room left under the terminal: the page content's own bottom padding. */
+const BOTTOM_GAP = 24;
+/** How long "Copied" stays beside the copy button. */
+const COPY_NOTE_MS = 2500;
 
 /** @public */
 export interface KubernetesTerminalProps {
@@ -51,6 +71,13 @@ export interface KubernetesTerminalProps {
   entityRef: string;
   /** A container, or (`kind: 'session-pod'`) the namespace of a kubectl session pod. */
   target: TerminalSessionTarget;
+  /** Told when the session starts or stops running (connecting, starting or connected). */
+  onLiveChange?: (live: boolean) => void;
+  /**
+   * For a parent that offers Reconnect itself (like the Terminal tab's picker): each change starts a
+   * new session on the same terminal, and the toolbar shows no Reconnect button of its own.
+   */
+  reconnectKey?: number;
 }
 
 /**
@@ -60,26 +87,53 @@ export interface KubernetesTerminalProps {
  * @public
  */
 export function KubernetesTerminal(props: KubernetesTerminalProps) {
-  const { entityRef, target } = props;
+  const { entityRef, target, onLiveChange, reconnectKey } = props;
   const classes = useStyles();
+  const rootRef = useRef<HTMLDivElement>(null);
+  const height = useAvailableHeight(rootRef, {
+    min: MIN_HEIGHT,
+    gap: BOTTOM_GAP,
+  });
   const muiTheme = useTheme();
   const theme = useMemo(() => terminalThemeFromMui(muiTheme), [muiTheme]);
   const { containerRef, xterm } = useXterm(theme);
-  const { state, idle, expiry, extending, extend, reconnect } =
+  const { state, idle, expiry, extending, extend, reconnect, disconnect } =
     useTerminalSession({
       terminal: xterm?.terminal,
       entityRef,
       target,
     });
   const [searchOpen, setSearchOpen] = useState(false);
+  const [copyNote, setCopyNote] = useState<string>();
+
+  useEffect(() => {
+    if (!copyNote) {
+      return undefined;
+    }
+    const timer = setTimeout(() => setCopyNote(undefined), COPY_NOTE_MS);
+    return () => clearTimeout(timer);
+  }, [copyNote]);
 
   const copySelection = useCallback(() => {
     const text = xterm?.terminal.getSelection();
-    if (text && navigator.clipboard) {
-      navigator.clipboard.writeText(text).catch(() => {
-        // Clipboard access may be denied; the selection is still there for the browser's own copy.
-      });
+    if (!text) {
+      setCopyNote('Select text to copy first');
+      return;
     }
+    if (!navigator.clipboard) {
+      setCopyNote('The browser gives no clipboard here');
+      return;
+    }
+    navigator.clipboard.writeText(text).then(
+      () =>
+        setCopyNote(
+          text.length === 1
+            ? 'Copied 1 character'
+            : `Copied ${text.length} characters`,
+        ),
+      // Clipboard access may be denied; the selection is still there for the browser's own copy.
+      () => setCopyNote('Copy was refused by the browser; use its own copy'),
+    );
   }, [xterm]);
 
   const paste = useCallback(() => {
@@ -135,8 +189,33 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
     state.status === 'provisioning' ||
     state.status === 'connected';
 
+  useEffect(() => onLiveChange?.(active), [active, onLiveChange]);
+
+  // The parent's Reconnect: a new session on this terminal, its scrollback kept.
+  const firstReconnectKey = useRef(reconnectKey);
+  useEffect(() => {
+    if (reconnectKey !== firstReconnectKey.current) {
+      reconnect();
+    }
+  }, [reconnectKey, reconnect]);
+
+  // Once connected, the whole terminal is brought into view: on a small window the prompt would
+  // otherwise start below the fold.
+  const connected = state.status === 'connected';
+  useEffect(() => {
+    if (connected) {
+      rootRef.current?.scrollIntoView?.({ block: 'nearest' });
+    }
+  }, [connected]);
+
   return (
-    <Paper variant="outlined">
+    <Paper
+      variant="outlined"
+      ref={rootRef}
+      className={classes.root}
+      style={{ height }}
+      data-testid="terminal-panel"
+    >
       <Box className={classes.toolbar}>
         <TerminalStatus
           target={target}
@@ -172,7 +251,28 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
           >
             <AssignmentIcon fontSize="small" />
           </IconButton>
-          {!active && (
+          {copyNote && (
+            <Typography
+              variant="caption"
+              color="textSecondary"
+              role="status"
+              className={classes.note}
+              data-testid="terminal-copy-note"
+            >
+              {copyNote}
+            </Typography>
+          )}
+          {active && (
+            <Button
+              size="small"
+              variant="outlined"
+              onClick={disconnect}
+              title="End this session now"
+            >
+              Disconnect
+            </Button>
+          )}
+          {!active && reconnectKey === undefined && (
             <Button
               size="small"
               variant="outlined"

@@ -6,7 +6,33 @@ import Typography from '@material-ui/core/Typography';
 import CloseIcon from '@material-ui/icons/Close';
 import KeyboardArrowDownIcon from '@material-ui/icons/KeyboardArrowDown';
 import KeyboardArrowUpIcon from '@material-ui/icons/KeyboardArrowUp';
-import type { SearchAddon } from '@xterm/addon-search';
+import type { ISearchOptions, SearchAddon } from '@xterm/addon-search';
+
+// Outlines only: a filled match would put the theme's text colour on a background it was not chosen for.
+const SEARCH_OPTIONS: ISearchOptions = {
+  decorations: {
+    matchBorder: '#f9a825',
+    matchOverviewRuler: '#f9a825',
+    activeMatchBorder: '#ff6d00',
+    activeMatchColorOverviewRuler: '#ff6d00',
+  },
+};
+
+/** "3 of 12", "12 matches" past the addon's highlight limit, "No matches". @internal */
+export function describeMatches(result: {
+  resultIndex: number;
+  resultCount: number;
+}): string {
+  if (result.resultCount === 0) {
+    return 'No matches';
+  }
+  if (result.resultIndex < 0) {
+    return result.resultCount === 1
+      ? '1 match'
+      : `${result.resultCount} matches`;
+  }
+  return `${result.resultIndex + 1} of ${result.resultCount}`;
+}
 
 /** @internal */
 export function TerminalSearchBar(props: {
@@ -16,22 +42,36 @@ export function TerminalSearchBar(props: {
   const { searchAddon, onClose } = props;
   const [term, setTerm] = useState('');
   const [found, setFound] = useState(true);
+  const [results, setResults] = useState<{
+    resultIndex: number;
+    resultCount: number;
+  }>();
 
   const inputRef = useRef<HTMLInputElement>(null);
 
   // The bar opens on the user's request (button or Ctrl+Shift+F), so typing goes straight into it.
   useEffect(() => inputRef.current?.focus(), []);
   useEffect(() => () => searchAddon.clearDecorations(), [searchAddon]);
+  useEffect(() => {
+    const subscription = searchAddon.onDidChangeResults(setResults);
+    return () => subscription.dispose();
+  }, [searchAddon]);
 
-  const find = (direction: 'next' | 'previous', incremental = false) => {
-    if (!term) {
+  const find = (
+    direction: 'next' | 'previous',
+    incremental = false,
+    text = term,
+  ) => {
+    if (!text) {
       setFound(true);
+      setResults(undefined);
+      searchAddon.clearDecorations();
       return;
     }
     const result =
       direction === 'next'
-        ? searchAddon.findNext(term, { incremental })
-        : searchAddon.findPrevious(term);
+        ? searchAddon.findNext(text, { ...SEARCH_OPTIONS, incremental })
+        : searchAddon.findPrevious(text, SEARCH_OPTIONS);
     setFound(result);
   };
 
@@ -54,7 +94,11 @@ export function TerminalSearchBar(props: {
         label="Search terminal"
         value={term}
         inputRef={inputRef}
-        onChange={event => setTerm(event.target.value)}
+        onChange={event => {
+          // Found as it is typed, from the current match on.
+          setTerm(event.target.value);
+          find('next', true, event.target.value);
+        }}
         onKeyDown={handleKeyDown}
         error={!found}
       />
@@ -74,9 +118,14 @@ export function TerminalSearchBar(props: {
       >
         <KeyboardArrowDownIcon fontSize="small" />
       </IconButton>
-      {!found && (
-        <Typography variant="body2" color="error">
-          No matches
+      {term && (results || !found) && (
+        <Typography
+          variant="body2"
+          color={found ? 'textSecondary' : 'error'}
+          role="status"
+          data-testid="terminal-search-count"
+        >
+          {found && results ? describeMatches(results) : 'No matches'}
         </Typography>
       )}
       <IconButton

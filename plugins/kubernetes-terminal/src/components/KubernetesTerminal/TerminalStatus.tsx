@@ -18,6 +18,7 @@ import {
 import { useNow } from '../../hooks/useNow';
 import type { TerminalSessionTarget } from '../../types';
 import { formatTarget } from '../common/format';
+import { PersonName } from '../common/PersonName';
 
 const useStyles = makeStyles(theme => ({
   icon: { fontSize: 16 },
@@ -62,6 +63,7 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
         <HourglassEmptyIcon className={`${classes.icon} ${classes.pending}`} />
       );
     case 'exited':
+    case 'disconnected':
       // The status is the shell's last command's: shown, but not as a failure.
       return <StopIcon className={`${classes.icon} ${classes.pending}`} />;
     default:
@@ -150,7 +152,14 @@ export function TerminalStatus(props: {
         component="span"
         data-testid="terminal-status-state"
       >
-        {describeConnectionState(state, kind)}
+        {state.status === 'terminated' ? (
+          <>
+            Terminated by <PersonName entityRef={state.by} />
+            {state.reason && ` — ${state.reason}`}
+          </>
+        ) : (
+          describeConnectionState(state, kind)
+        )}
       </Typography>
       {expiry && running && (
         <>

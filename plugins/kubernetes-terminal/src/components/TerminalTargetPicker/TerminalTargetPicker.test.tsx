@@ -56,14 +56,14 @@ describe('TerminalTargetPicker', () => {
     expect(select('Pod')).toBeDisabled();
 
     await userEvent.selectOptions(select('Namespace'), 'shop');
-    expect(
-      screen.getByRole('option', { name: 'web-1 (Running, ready)' }),
-    ).toBeInTheDocument();
+    // A running, ready pod is its name alone, so that long names fit the field.
+    expect(screen.getByRole('option', { name: 'web-1' })).toBeInTheDocument();
     expect(
       screen.getByRole('option', { name: 'web-2 (Pending, not ready)' }),
     ).toBeInTheDocument();
 
     await userEvent.selectOptions(select('Pod'), 'web-1');
+    expect(select('Pod')).toHaveAttribute('title', 'web-1');
     expect(
       screen.getByRole('option', {
         name: 'sidecar (waiting: CrashLoopBackOff, not ready)',
@@ -168,5 +168,37 @@ describe('TerminalTargetPicker', () => {
     expect(select('Namespace').value).toBe('shop');
     expect(select('Pod').value).toBe('');
     expect(screen.getByRole('button', { name: 'Connect' })).toBeDisabled();
+  });
+
+  it('says what its button does for the terminal beside it: Connected, Reconnect, or Connect', async () => {
+    const onConnect = jest.fn();
+    const chosen = {
+      cluster: 'prod',
+      namespace: 'shop',
+      pod: 'web-1',
+      container: 'app',
+    };
+    const storage = await rememberedStorage(chosen);
+    const picker = (current?: { live: boolean }) => (
+      <TestApiProvider apis={[[storageApiRef, storage]]}>
+        <TerminalTargetPicker
+          entityRef={entityRef}
+          clusters={twoClusters}
+          onConnect={onConnect}
+          current={current && { target: chosen, live: current.live }}
+        />
+      </TestApiProvider>
+    );
+    const { rerender } = await renderInTestApp(picker({ live: true }));
+    expect(screen.getByRole('button', { name: 'Connected' })).toBeDisabled();
+
+    rerender(picker({ live: false }));
+    await userEvent.click(screen.getByRole('button', { name: 'Reconnect' }));
+    expect(onConnect).toHaveBeenCalledWith(chosen);
+
+    // Another container is a new connection, live session or not.
+    rerender(picker({ live: true }));
+    await userEvent.selectOptions(select('Container'), 'sidecar');
+    expect(screen.getByRole('button', { name: 'Connect' })).toBeEnabled();
   });
 });

@@ -38,9 +38,15 @@ const useStyles = makeStyles(theme => ({
     alignItems: 'center',
     gap: theme.spacing(2),
   },
+  // Fields share the row and the button stays on it where the window allows.
   field: {
-    minWidth: 180,
+    flex: '1 1 160px',
+    minWidth: 160,
     maxWidth: 360,
+  },
+  button: {
+    flexShrink: 0,
+    whiteSpace: 'nowrap',
   },
 }));
 
@@ -54,7 +60,45 @@ export interface TerminalTargetPickerProps {
   disabled?: boolean;
   /** A container, or a session pod's cluster and namespace (`kind: 'session-pod'`). */
   onConnect: (target: TerminalSessionTarget) => void;
+  /**
+   * The terminal shown beside the picker, if any. When the chosen target is its target, the button
+   * says what it would do there: nothing while the session runs ("Connected"), Reconnect after it
+   * ended.
+   */
+  current?: { target: TerminalSessionTarget; live: boolean };
 }
+
+/** Whether two targets name the same container, or the same session pod namespace. @internal */
+export function sameTarget(
+  a: TerminalSessionTarget,
+  b: TerminalSessionTarget,
+): boolean {
+  if ((a.kind ?? 'exec') !== (b.kind ?? 'exec')) {
+    return false;
+  }
+  if (a.cluster !== b.cluster || a.namespace !== b.namespace) {
+    return false;
+  }
+  return a.kind === 'session-pod' || b.kind === 'session-pod'
+    ? true
+    : a.pod === b.pod && a.container === b.container;
+}
+
+function buttonLabel(
+  target: TerminalSessionTarget | undefined,
+  current: CurrentTerminal | undefined,
+  sessionPod: boolean,
+): string {
+  if (target && current && sameTarget(target, current.target)) {
+    if (current.live) {
+      return sessionPod ? 'Session pod running' : 'Connected';
+    }
+    return sessionPod ? 'Start a new session pod' : 'Reconnect';
+  }
+  return sessionPod ? 'Start session pod' : 'Connect';
+}
+
+type CurrentTerminal = NonNullable<TerminalTargetPickerProps['current']>;
 
 const clusterErrorLabels: Record<TerminalClusterErrorReason, string> = {
   SIGN_IN_REQUIRED: 'sign in needed',
@@ -93,8 +137,11 @@ function sessionPodCaption(resolved: ResolvedSessionPodSelection): string {
     : `A short-lived pod with kubectl, limited to ${namespace}`;
 }
 
+/** The pod's name, with its state only when it is not running and ready: long names fit the field. */
 function podLabel(pod: TerminalPod): string {
-  return `${pod.name} (${pod.phase}, ${pod.ready ? 'ready' : 'not ready'})`;
+  return pod.phase === 'Running' && pod.ready
+    ? pod.name
+    : `${pod.name} (${pod.phase}, ${pod.ready ? 'ready' : 'not ready'})`;
 }
 
 function containerLabel(container: TerminalContainer): string {
@@ -108,12 +155,23 @@ function PickerSelect(props: {
   label: string;
   placeholder: string;
   value: string | undefined;
+  /** The chosen option's whole text, shown on hover where the field cuts it. */
+  valueTitle?: string;
   disabled?: boolean;
   onChange: (value: string) => void;
   children: ReactNode;
 }) {
   const classes = useStyles();
-  const { id, label, placeholder, value, disabled, onChange, children } = props;
+  const {
+    id,
+    label,
+    placeholder,
+    value,
+    valueTitle,
+    disabled,
+    onChange,
+    children,
+  } = props;
   return (
     <FormControl
       variant="outlined"
@@ -128,7 +186,7 @@ function PickerSelect(props: {
         native
         input={<OutlinedInput notched label={label} />}
         value={value ?? ''}
-        inputProps={{ id, name: id }}
+        inputProps={{ id, name: id, title: valueTitle }}
         onChange={(event: ChangeEvent<{ value: unknown }>) =>
           onChange(String(event.target.value))
         }
@@ -149,7 +207,14 @@ function PickerSelect(props: {
  * @public
  */
 export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
-  const { entityRef, clusters, canExec = true, disabled, onConnect } = props;
+  const {
+    entityRef,
+    clusters,
+    canExec = true,
+    disabled,
+    onConnect,
+    current,
+  } = props;
   const classes = useStyles();
   const { remembered, remember } = useRememberedTarget(entityRef);
   const modes = useMemo(
@@ -176,6 +241,12 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
   const target: TerminalSessionTarget | undefined = sessionPod
     ? resolvedSessionPod.target
     : resolved.target;
+
+  const label = buttonLabel(target, current, sessionPod);
+  const runningHere = Boolean(
+    target && current?.live && sameTarget(target, current.target),
+  );
+  const chosenPod = resolved.pods.find(p => p.name === resolved.selection.pod);
 
   const handleConnect = () => {
     if (target) {
@@ -248,6 +319,7 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
               label="Pod"
               placeholder="Select a pod"
               value={resolved.selection.pod}
+              valueTitle={chosenPod && podLabel(chosenPod)}
               disabled={disabled || !resolved.selection.namespace}
               onChange={pod =>
                 setWanted({
@@ -284,10 +356,11 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
         <Button
           variant="contained"
           color="primary"
-          disabled={disabled || !target}
+          className={classes.button}
+          disabled={disabled || !target || runningHere}
           onClick={handleConnect}
         >
-          {sessionPod ? 'Start session pod' : 'Connect'}
+          {label}
         </Button>
       </Box>
       {sessionPod && resolvedSessionPod.target && (
