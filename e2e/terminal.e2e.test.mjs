@@ -113,7 +113,7 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await page.getByRole('button', { name: 'Reconnect' }).waitFor();
 
   // The Terminal sessions page shows what was run, as the shell saw it, in the audit log.
-  await page.getByRole('link', { name: 'Terminal sessions' }).first().click();
+  await page.getByRole('link', { name: 'Terminals' }).first().click();
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   await page.getByLabel('Command contains').fill(word);
   await page.getByRole('button', { name: 'Apply filters' }).click();

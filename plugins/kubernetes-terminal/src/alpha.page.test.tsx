@@ -28,12 +28,12 @@ describe('Terminal sessions page in the new frontend system', () => {
       screen.getByRole('heading', { name: 'Audit log' }),
     ).toBeInTheDocument();
     expect(
-      screen.getByRole('heading', { name: 'Terminal sessions', level: 1 }),
+      screen.getByRole('heading', { name: 'Terminals', level: 1 }),
     ).toBeInTheDocument();
     expect(
       within(screen.getByRole('navigation', { name: 'sidebar nav' })).getByRole(
         'link',
-        { name: 'Terminal sessions' },
+        { name: 'Terminals' },
       ),
     ).toHaveAttribute('href', '/kubernetes-terminal');
     expect(api.listSessions).toHaveBeenCalled();

@@ -44,7 +44,7 @@ describe('alpha', () => {
     expect(tester.get(coreExtensionData.routePath)).toBe(
       '/kubernetes-terminal',
     );
-    expect(tester.get(coreExtensionData.title)).toBe('Terminal sessions');
+    expect(tester.get(coreExtensionData.title)).toBe('Terminals');
     expect(tester.get(coreExtensionData.icon)).toBeDefined();
     expect(tester.get(coreExtensionData.routeRef)).toBe(
       terminalSessionsRouteRef,

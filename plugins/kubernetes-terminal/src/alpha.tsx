@@ -75,7 +75,7 @@ export const entityKubernetesTerminalContent = EntityContentBlueprint.make({
 });
 
 /**
- * The Terminal sessions page at `/kubernetes-terminal`, with its item in the sidebar: live
+ * The Terminals page at `/kubernetes-terminal`, with its item in the sidebar: live
  * sessions, the audit log, and one page per session.
  *
  * @alpha
@@ -84,7 +84,8 @@ export const kubernetesTerminalSessionsPage = PageBlueprint.make({
   params: {
     path: '/kubernetes-terminal',
     routeRef: terminalSessionsRouteRef,
-    title: 'Terminal sessions',
+    // Also the sidebar item's label, which cut "Terminal sessions" to "Terminal sessi…".
+    title: 'Terminals',
     icon: <DvrIcon fontSize="inherit" />,
     loader: async () => {
       const [{ Content }, m] = await Promise.all([

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { terminalSessionRouteRef, terminalSessionsRouteRef } from '../routes';
 
@@ -30,13 +31,18 @@ export function useSessionLinks(): {
   }
   const pageLink = sessionsPage;
   const sessionLink = session;
-  return {
-    sessionsPage:
-      pageLink &&
-      (filters => {
-        const search = new URLSearchParams(filters).toString();
-        return search ? `${pageLink()}?${search}` : pageLink();
-      }),
-    session: sessionLink && (sessionId => sessionLink({ sessionId })),
-  };
+  // The same object while the routes are the same: tables make their columns from it once.
+  return useMemo(
+    () => ({
+      sessionsPage:
+        pageLink &&
+        ((filters?: Record<string, string>) => {
+          const search = new URLSearchParams(filters).toString();
+          return search ? `${pageLink()}?${search}` : pageLink();
+        }),
+      session:
+        sessionLink && ((sessionId: string) => sessionLink({ sessionId })),
+    }),
+    [pageLink, sessionLink],
+  );
 }

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { identityApiRef, useApi } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
@@ -68,22 +69,30 @@ export function useSessionPermissions(): SessionPermissions {
   const userEntityRef = identity.value?.userEntityRef;
   const canTerminateAny = terminate.allowed;
 
-  return {
-    loading: auditRead.loading || terminate.loading || identity.loading,
-    canReadAudit: auditRead.allowed,
-    canTerminateAny,
-    userEntityRef,
-    terminateDeniedReason(session) {
-      if (!isLive(session)) {
-        return NOT_LIVE_REASON;
-      }
-      if (terminate.loading || identity.loading) {
-        return CHECKING_PERMISSIONS;
-      }
-      if (canTerminateAny || session.userEntityRef === userEntityRef) {
-        return undefined;
-      }
-      return TERMINATE_DENIED_REASON;
-    },
-  };
+  const loading = auditRead.loading || terminate.loading || identity.loading;
+  const checking = terminate.loading || identity.loading;
+  const canReadAudit = auditRead.allowed;
+
+  // The same object while the answers are the same: tables make their columns from it once.
+  return useMemo(
+    () => ({
+      loading,
+      canReadAudit,
+      canTerminateAny,
+      userEntityRef,
+      terminateDeniedReason(session: TerminalSessionRecord) {
+        if (!isLive(session)) {
+          return NOT_LIVE_REASON;
+        }
+        if (checking) {
+          return CHECKING_PERMISSIONS;
+        }
+        if (canTerminateAny || session.userEntityRef === userEntityRef) {
+          return undefined;
+        }
+        return TERMINATE_DENIED_REASON;
+      },
+    }),
+    [loading, canReadAudit, canTerminateAny, userEntityRef, checking],
+  );
 }

@@ -4,12 +4,7 @@ import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import RefreshIcon from '@material-ui/icons/Refresh';
-import {
-  Link,
-  ResponseErrorPanel,
-  Table,
-  type TableColumn,
-} from '@backstage/core-components';
+import { Link, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import type { TerminalAuditEvent } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
@@ -23,6 +18,8 @@ import {
   formatDateTime,
   formatTarget,
 } from '../common/format';
+import { Truncated, columnStyles } from '../common/Truncated';
+import { PlainTable, type PlainColumn } from '../common/PlainTable';
 import { ExportButtons } from './ExportButtons';
 import {
   AUDIT_PAGE_SIZE,
@@ -40,11 +37,6 @@ const useStyles = makeStyles(theme => ({
     marginBottom: theme.spacing(1),
   },
   mono: { fontFamily: 'monospace' },
-  command: {
-    fontFamily: 'monospace',
-    whiteSpace: 'pre-wrap',
-    wordBreak: 'break-all',
-  },
   footer: {
     display: 'flex',
     alignItems: 'center',
@@ -75,74 +67,80 @@ export function AuditLogTable(props: {
   const { items, loading, error, hasMore, loadMore, reload } =
     useCursorPages(fetchPage);
 
-  const columns: TableColumn<TerminalAuditEvent>[] = [
-    {
-      title: 'Time',
-      field: 'createdAt',
-      render: event => (
-        <time dateTime={event.createdAt}>
-          {formatDateTime(event.createdAt)}
-        </time>
-      ),
-    },
-    {
-      title: 'Type',
-      field: 'type',
-      render: event => EVENT_TYPE_LABELS[event.type] ?? event.type,
-    },
-    {
-      title: 'User',
-      field: 'userEntityRef',
-      render: event => (
-        <EntityRefLink entityRef={event.userEntityRef} defaultKind="user" />
-      ),
-    },
-    {
-      title: 'Entity',
-      field: 'entityRef',
-      render: event =>
-        event.entityRef ? <EntityRefLink entityRef={event.entityRef} /> : null,
-    },
-    {
-      title: 'Target',
-      render: event => (
-        <span className={classes.mono}>{formatTarget(event)}</span>
-      ),
-    },
-    {
-      title: 'Command',
-      field: 'command',
-      render: event =>
-        event.command ? (
-          <code className={classes.command}>{event.command}</code>
-        ) : null,
-    },
-    {
-      title: 'Details',
-      render: event => describeEventDetails(event),
-    },
-    {
-      title: 'Session',
-      field: 'sessionId',
-      render: event => {
-        if (!event.sessionId) {
-          return null;
-        }
-        const short = event.sessionId.slice(0, 8);
-        return links.session ? (
-          <Link
-            to={links.session(event.sessionId)}
-            aria-label={`Session ${event.sessionId}`}
-            className={classes.mono}
-          >
-            {short}
-          </Link>
-        ) : (
-          <span className={classes.mono}>{short}</span>
-        );
+  // Made once: material-table resets its state when given new columns.
+  const columns = useMemo<PlainColumn<TerminalAuditEvent>[]>(
+    () => [
+      {
+        title: 'Time',
+        style: columnStyles.nowrap,
+        render: event => (
+          <time dateTime={event.createdAt}>
+            {formatDateTime(event.createdAt)}
+          </time>
+        ),
       },
-    },
-  ];
+      {
+        title: 'Type',
+        style: columnStyles.nowrap,
+        render: event => EVENT_TYPE_LABELS[event.type] ?? event.type,
+      },
+      {
+        title: 'User',
+        style: columnStyles.nowrap,
+        render: event => (
+          <EntityRefLink entityRef={event.userEntityRef} defaultKind="user" />
+        ),
+      },
+      {
+        title: 'Entity',
+        style: columnStyles.nowrap,
+        render: event =>
+          event.entityRef ? (
+            <EntityRefLink entityRef={event.entityRef} />
+          ) : null,
+      },
+      {
+        title: 'Target',
+        style: columnStyles.truncated(240),
+        render: event => <Truncated text={formatTarget(event)} mono />,
+      },
+      {
+        title: 'Command',
+        style: columnStyles.truncated(320),
+        render: event =>
+          event.command ? (
+            <Truncated text={event.command} mono component="code" />
+          ) : null,
+      },
+      {
+        title: 'Details',
+        style: columnStyles.truncated(200),
+        render: event => <Truncated text={describeEventDetails(event)} />,
+      },
+      {
+        title: 'Session',
+        style: columnStyles.nowrap,
+        render: event => {
+          if (!event.sessionId) {
+            return null;
+          }
+          const short = event.sessionId.slice(0, 8);
+          return links.session ? (
+            <Link
+              to={links.session(event.sessionId)}
+              aria-label={`Session ${event.sessionId}`}
+              className={classes.mono}
+            >
+              {short}
+            </Link>
+          ) : (
+            <span className={classes.mono}>{short}</span>
+          );
+        },
+      },
+    ],
+    [classes, links],
+  );
 
   return (
     <section aria-labelledby="kubernetes-terminal-audit-heading">
@@ -170,17 +168,12 @@ export function AuditLogTable(props: {
         </Box>
       </Box>
       {error && <ResponseErrorPanel error={error} />}
-      <Table<TerminalAuditEvent>
-        options={{
-          toolbar: false,
-          paging: false,
-          search: false,
-          sorting: false,
-          padding: 'dense',
-        }}
-        isLoading={loading && items.length === 0}
+      <PlainTable<TerminalAuditEvent>
+        aria-labelledby="kubernetes-terminal-audit-heading"
+        loading={loading && items.length === 0}
         columns={columns}
-        data={items}
+        rows={items}
+        rowKey={event => event.id}
         emptyContent={
           <Box p={2}>
             <Typography color="textSecondary">

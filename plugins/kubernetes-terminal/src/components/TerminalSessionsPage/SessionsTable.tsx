@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
 import Box from '@material-ui/core/Box';
@@ -6,12 +6,7 @@ import FormControlLabel from '@material-ui/core/FormControlLabel';
 import Switch from '@material-ui/core/Switch';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import {
-  Link,
-  ResponseErrorPanel,
-  Table,
-  type TableColumn,
-} from '@backstage/core-components';
+import { Link, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
@@ -23,6 +18,8 @@ import {
   TerminateSessionDialog,
 } from '../common/TerminateSessionButton';
 import { SESSION_KIND_LABELS, formatTarget } from '../common/format';
+import { Truncated, columnStyles } from '../common/Truncated';
+import { PlainTable, type PlainColumn } from '../common/PlainTable';
 import {
   isLive,
   type SessionPermissions,
@@ -81,75 +78,82 @@ export function SessionsTable(props: {
 
   const title = filters.includeEnded ? 'Sessions' : 'Live sessions';
 
-  const columns: TableColumn<TerminalSessionRecord>[] = [
-    {
-      title: 'Session',
-      field: 'id',
-      render: session =>
-        links.session ? (
-          <Link
-            to={links.session(session.id)}
-            aria-label={`Session ${session.id}`}
-            className={classes.mono}
-          >
-            {session.id.slice(0, 8)}
-          </Link>
-        ) : (
-          <span className={classes.mono}>{session.id.slice(0, 8)}</span>
+  // The latest refresh, for the Terminate button of columns made once.
+  const retryRef = useRef(retry);
+  retryRef.current = retry;
+
+  // Made once per permissions: material-table resets its state when given new columns.
+  const columns = useMemo<PlainColumn<TerminalSessionRecord>[]>(
+    () => [
+      {
+        title: 'Session',
+        style: columnStyles.nowrap,
+        render: session =>
+          links.session ? (
+            <Link
+              to={links.session(session.id)}
+              aria-label={`Session ${session.id}`}
+              className={classes.mono}
+            >
+              {session.id.slice(0, 8)}
+            </Link>
+          ) : (
+            <span className={classes.mono}>{session.id.slice(0, 8)}</span>
+          ),
+      },
+      {
+        title: 'User',
+        style: columnStyles.nowrap,
+        render: session => (
+          <EntityRefLink entityRef={session.userEntityRef} defaultKind="user" />
         ),
-    },
-    {
-      title: 'User',
-      field: 'userEntityRef',
-      render: session => (
-        <EntityRefLink entityRef={session.userEntityRef} defaultKind="user" />
-      ),
-    },
-    {
-      title: 'Entity',
-      field: 'entityRef',
-      render: session => <EntityRefLink entityRef={session.entityRef} />,
-    },
-    {
-      title: 'Target',
-      render: session => (
-        <span className={classes.mono}>{formatTarget(session)}</span>
-      ),
-    },
-    {
-      title: 'Kind',
-      field: 'kind',
-      render: session => SESSION_KIND_LABELS[session.kind] ?? session.kind,
-    },
-    {
-      title: 'Status',
-      field: 'status',
-      render: session => <SessionStatusChip status={session.status} />,
-    },
-    {
-      title: 'Started',
-      field: 'createdAt',
-      render: session => <RelativeTime value={session.createdAt} />,
-    },
-    {
-      title: 'Last activity',
-      field: 'lastActivityAt',
-      render: session => <RelativeTime value={session.lastActivityAt} />,
-    },
-    {
-      title: 'Actions',
-      sorting: false,
-      render: session =>
-        isLive(session) ? (
-          <TerminateSessionButton
-            session={session}
-            deniedReason={permissions.terminateDeniedReason(session)}
-            onTerminated={retry}
-            onRequest={setConfirming}
-          />
-        ) : null,
-    },
-  ];
+      },
+      {
+        title: 'Entity',
+        style: columnStyles.nowrap,
+        render: session => <EntityRefLink entityRef={session.entityRef} />,
+      },
+      {
+        title: 'Target',
+        style: columnStyles.truncated(280),
+        render: session => <Truncated text={formatTarget(session)} mono />,
+      },
+      {
+        title: 'Kind',
+        style: columnStyles.nowrap,
+        render: session => SESSION_KIND_LABELS[session.kind] ?? session.kind,
+      },
+      {
+        title: 'Status',
+        style: columnStyles.nowrap,
+        render: session => <SessionStatusChip status={session.status} />,
+      },
+      {
+        title: 'Started',
+        style: columnStyles.nowrap,
+        render: session => <RelativeTime value={session.createdAt} />,
+      },
+      {
+        title: 'Last activity',
+        style: columnStyles.nowrap,
+        render: session => <RelativeTime value={session.lastActivityAt} />,
+      },
+      {
+        title: 'Actions',
+        style: columnStyles.nowrap,
+        render: session =>
+          isLive(session) ? (
+            <TerminateSessionButton
+              session={session}
+              deniedReason={permissions.terminateDeniedReason(session)}
+              onTerminated={() => retryRef.current()}
+              onRequest={setConfirming}
+            />
+          ) : null,
+      },
+    ],
+    [classes, links, permissions],
+  );
 
   return (
     <section aria-labelledby="kubernetes-terminal-sessions-heading">
@@ -175,16 +179,12 @@ export function SessionsTable(props: {
       {error ? (
         <ResponseErrorPanel error={error} />
       ) : (
-        <Table<TerminalSessionRecord>
-          options={{
-            toolbar: false,
-            paging: false,
-            search: false,
-            padding: 'dense',
-          }}
-          isLoading={loading && !value}
+        <PlainTable<TerminalSessionRecord>
+          aria-labelledby="kubernetes-terminal-sessions-heading"
+          loading={loading && !value}
           columns={columns}
-          data={value?.items ?? []}
+          rows={value?.items ?? []}
+          rowKey={session => session.id}
           emptyContent={
             <Box p={2}>
               <Typography color="textSecondary">

@@ -40,9 +40,8 @@ const useStyles = makeStyles(theme => ({
   },
   // Fields share the row and the button stays on it where the window allows.
   field: {
-    flex: '1 1 160px',
-    minWidth: 160,
-    maxWidth: 360,
+    minWidth: 120,
+    maxWidth: 420,
   },
   button: {
     flexShrink: 0,
@@ -157,6 +156,8 @@ function PickerSelect(props: {
   value: string | undefined;
   /** The chosen option's whole text, shown on hover where the field cuts it. */
   valueTitle?: string;
+  /** Its share of the row (CSS `flex`): pod names are long, namespaces short. */
+  flex: string;
   disabled?: boolean;
   onChange: (value: string) => void;
   children: ReactNode;
@@ -168,6 +169,7 @@ function PickerSelect(props: {
     placeholder,
     value,
     valueTitle,
+    flex,
     disabled,
     onChange,
     children,
@@ -177,6 +179,7 @@ function PickerSelect(props: {
       variant="outlined"
       size="small"
       className={classes.field}
+      style={{ flex }}
       disabled={disabled}
     >
       <InputLabel htmlFor={id} shrink>
@@ -246,7 +249,11 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
   const runningHere = Boolean(
     target && current?.live && sameTarget(target, current.target),
   );
+  const chosenCluster = clusters.find(c => c.name === selection.cluster);
   const chosenPod = resolved.pods.find(p => p.name === resolved.selection.pod);
+  const chosenContainer = resolved.containers.find(
+    c => c.name === resolved.selection.container,
+  );
 
   const handleConnect = () => {
     if (target) {
@@ -271,6 +278,8 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
           label="Cluster"
           placeholder="Select a cluster"
           value={selection.cluster}
+          valueTitle={chosenCluster && clusterLabel(chosenCluster)}
+          flex="1 1 200px"
           disabled={disabled}
           onChange={cluster => setWanted({ cluster })}
         >
@@ -299,6 +308,8 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
           label="Namespace"
           placeholder="Select a namespace"
           value={selection.namespace}
+          valueTitle={selection.namespace}
+          flex="0 1 150px"
           disabled={disabled || !selection.cluster}
           onChange={namespace =>
             setWanted({ cluster: selection.cluster, namespace })
@@ -320,6 +331,7 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
               placeholder="Select a pod"
               value={resolved.selection.pod}
               valueTitle={chosenPod && podLabel(chosenPod)}
+              flex="2 1 280px"
               disabled={disabled || !resolved.selection.namespace}
               onChange={pod =>
                 setWanted({
@@ -340,6 +352,8 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
               label="Container"
               placeholder="Select a container"
               value={resolved.selection.container}
+              valueTitle={chosenContainer && containerLabel(chosenContainer)}
+              flex="1 1 180px"
               disabled={disabled || !resolved.selection.pod}
               onChange={container =>
                 setWanted({ ...resolved.selection, container })
