@@ -16,11 +16,11 @@ import { KubernetesTerminal } from './KubernetesTerminal';
 
 /** The catalog's names: Alice has a display name; others show as their ref. */
 const presentationApi = {
-  forEntity: (entityRef: string) => {
+  forEntity: (ref: string) => {
     const snapshot = {
-      entityRef,
+      entityRef: ref,
       primaryTitle:
-        entityRef === 'user:default/alice' ? 'Alice Example' : entityRef,
+        ref === 'user:default/alice' ? 'Alice Example' : ref,
     };
     return { snapshot, promise: Promise.resolve(snapshot) };
   },
