@@ -1,4 +1,5 @@
 import '@testing-library/jest-dom';
+import { failOnReactWarnings } from './__testUtils__/reactWarnings';
 
 // xterm.js asks for matchMedia (device pixel ratio) and a 2D canvas (glyph measurement), which jsdom lacks.
 if (!window.matchMedia) {
@@ -20,3 +21,6 @@ HTMLCanvasElement.prototype.getContext = (() =>
 // In CI every package's suites share the 2 CPUs: a test that renders MUI tables and types into a form took
 // over jest's default 5 s there (its suite 36 s), while it takes under 2 s alone.
 jest.setTimeout(30_000);
+
+// A React warning from our components fails the test that caused it (src/__testUtils__/reactWarnings.ts).
+failOnReactWarnings();

@@ -19,8 +19,7 @@ const presentationApi = {
   forEntity: (ref: string) => {
     const snapshot = {
       entityRef: ref,
-      primaryTitle:
-        ref === 'user:default/alice' ? 'Alice Example' : ref,
+      primaryTitle: ref === 'user:default/alice' ? 'Alice Example' : ref,
     };
     return { snapshot, promise: Promise.resolve(snapshot) };
   },
