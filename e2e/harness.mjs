@@ -1,5 +1,6 @@
 // What the browser tests share: their processes (started in their own process groups, logged to
 // .cache/test-results/e2e-<name>.log, stopped together) and the terminal on the page.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -130,4 +131,34 @@ export async function openTab(page, name) {
     name,
     { timeout: 10_000 },
   );
+}
+
+/**
+ * What the page logged as an error or warning, and its uncaught errors. `assertClean` fails the
+ * test on any of them but the ones Backstage's own app logs (named below) and those the test
+ * expects (`allow`). The app is a production build: React's development warnings are caught by the
+ * frontend's unit tests, which fail on them; here runtime errors, failed requests and library
+ * warnings are.
+ */
+const APP_MESSAGES = [
+  // @backstage/plugin-app registers its default icons the deprecated way.
+  /The following icons were registered as IconComponent, which is deprecated/,
+];
+
+export function watchPage(page) {
+  const problems = [];
+  page.on('console', message => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      const where = message.location()?.url ? ` (${message.location().url})` : '';
+      problems.push(`console.${message.type()}: ${message.text()}${where}`);
+    }
+  });
+  page.on('pageerror', error => problems.push(`page error: ${error.message}`));
+  return {
+    problems,
+    assertClean(allow = []) {
+      const left = problems.filter(p => ![...APP_MESSAGES, ...allow].some(pattern => pattern.test(p)));
+      assert.deepEqual(left, [], `the page logged:\n${left.join('\n')}`);
+    },
+  };
 }

@@ -7,6 +7,7 @@ import {
   describeEventDetails,
   formatDateTime,
 } from '../common/format';
+import { PersonName } from '../common/PersonName';
 
 const useStyles = makeStyles(theme => ({
   list: {
@@ -95,7 +96,7 @@ export function SessionEventTimeline(props: {
               </Typography>
               {event.userEntityRef !== sessionUser && (
                 <Typography variant="body2" component="span">
-                  by {event.userEntityRef}
+                  by <PersonName entityRef={event.userEntityRef} />
                 </Typography>
               )}
               {details && (

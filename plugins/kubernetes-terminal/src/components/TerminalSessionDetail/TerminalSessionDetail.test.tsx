@@ -94,7 +94,8 @@ describe('TerminalSessionDetail', () => {
     const command = within(events[1]).getByText('cat /etc/os-release');
     expect(command.tagName).toBe('CODE');
     expect(events[2]).toHaveTextContent('Terminate');
-    expect(events[2]).toHaveTextContent('by user:default/admin');
+    // Named as the catalog presents them (without a catalog: the ref's name).
+    expect(events[2]).toHaveTextContent('by admin');
     expect(events[2]).toHaveTextContent('reason: cleanup');
   });
 

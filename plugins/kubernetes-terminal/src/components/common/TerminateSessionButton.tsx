@@ -6,12 +6,14 @@ import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
+import { entityPresentationApiRef } from '@backstage/plugin-catalog-react';
 import { ResponseError, toError } from '@backstage/errors';
 import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { DisabledReason } from './DisabledReason';
 import { formatTarget } from './format';
+import { PersonName } from './PersonName';
 
 function errorMessage(error: Error): string {
   if (error instanceof ResponseError) {
@@ -34,6 +36,7 @@ export function TerminateSessionDialog(props: {
 }) {
   const { session, onClose, onTerminated } = props;
   const api = useApi(kubernetesTerminalApiRef);
+  const presentationApi = useApiHolder().get(entityPresentationApiRef);
   const alertApi = useApi(alertApiRef);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error>();
@@ -51,8 +54,12 @@ export function TerminateSessionDialog(props: {
     setError(undefined);
     try {
       await api.terminateSession(session.id);
+      const name =
+        presentationApi?.forEntity(session.userEntityRef, {
+          defaultKind: 'user',
+        }).snapshot.primaryTitle ?? session.userEntityRef;
       alertApi.post({
-        message: `Terminated the session of ${session.userEntityRef}`,
+        message: `Terminated the session of ${name}`,
         severity: 'success',
         display: 'transient',
       });
@@ -72,7 +79,7 @@ export function TerminateSessionDialog(props: {
       <DialogContent>
         {session && (
           <DialogContentText>
-            The shell of {session.userEntityRef} in{' '}
+            The shell of <PersonName entityRef={session.userEntityRef} /> in{' '}
             <code>{formatTarget(session)}</code> is closed at once; they see who
             ended it. The termination is recorded in the audit log.
           </DialogContentText>
