@@ -14,6 +14,7 @@ import {
   typeLine,
   waitForHttp,
   waitForScreen,
+  watchPage,
 } from './harness.mjs';
 
 const BASE_URL = 'http://localhost:7017';
@@ -53,6 +54,7 @@ after(async () => {
 test('open the demo service terminal, echo, resize, exit', async t => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   t.after(() => page.close());
+  const watched = watchPage(page);
   const word = `hello-${Math.random().toString(36).slice(2, 8)}`;
 
   await page.goto(`${BASE_URL}/`);
@@ -120,12 +122,15 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   const row = page.getByRole('row').filter({ hasText: `echo ${word}` });
   await row.first().waitFor({ timeout: 15_000 });
   assert.match(await row.first().innerText(), /Command/);
-  assert.match(await row.first().innerText(), /guest/);
+  // The person as the catalog names them.
+  assert.match(await row.first().innerText(), /Guest User/);
+  watched.assertClean();
 });
 
 test('the demo policy refuses a terminal on an entity the user does not own', async t => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   t.after(() => page.close());
+  const watched = watchPage(page);
   await page.goto(`${BASE_URL}/`);
   await page.getByRole('button', { name: 'Enter' }).click();
   await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
@@ -140,12 +145,14 @@ test('the demo policy refuses a terminal on an entity the user does not own', as
     /You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes\.terminal\.exec or kubernetes\.terminal\.sessionPod\.create on it\. Policies usually grant it to the entity's owner, payments: ask them/,
   );
   assert.equal(await page.getByRole('button', { name: 'Connect' }).count(), 0);
+  watched.assertClean();
 });
 
 
 test('start a kubectl session pod, see its progress, run kubectl, extend it', async t => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   t.after(() => page.close());
+  const watched = watchPage(page);
   await page.goto(`${BASE_URL}/`);
   await page.getByRole('button', { name: 'Enter' }).click();
   await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
@@ -182,11 +189,13 @@ test('start a kubectl session pod, see its progress, run kubectl, extend it', as
   // extendBy is 10 min in app-config.e2e.yaml.
   await expiry.filter({ hasText: /Expires in (1[0-3]) min/ }).waitFor({ timeout: 15_000 });
   assert.ok((await minutesLeft()) >= before + 9);
+  watched.assertClean();
 });
 
 test('replay a session from its page: jump to a command, play on, download the .cast', async t => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   t.after(() => page.close());
+  const watched = watchPage(page);
   const word = `rec-${Math.random().toString(36).slice(2, 8)}`;
   await page.goto(`${BASE_URL}/`);
   await page.getByRole('button', { name: 'Enter' }).click();
@@ -260,4 +269,158 @@ test('replay a session from its page: jump to a command, play on, download the .
     timeout: 30_000,
   }).toString('utf8');
   assert.equal(played, output);
+  watched.assertClean();
+});
+
+async function signIn(page) {
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
+}
+
+/** Opens the demo service's Terminal tab and chooses a container of its first pod. */
+async function chooseContainer(page, container) {
+  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
+  const pods = page.getByLabel('Pod', { exact: true });
+  await pods.waitFor();
+  await pods.selectOption({ label: 'demo-service-7d9f8b6c5-abcde' });
+  const containers = page.getByLabel('Container', { exact: true });
+  const label = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith(`${container} `));
+  await containers.selectOption({ label });
+}
+
+/** The terminal's rows, and how many of them the window shows whole. */
+function terminalRows(page) {
+  return page.evaluate(() => {
+    const rows = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')];
+    const visible = rows.filter(row => {
+      const box = row.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight;
+    });
+    const panel = document.querySelector('[data-testid=terminal-panel]').getBoundingClientRect();
+    return { rows: rows.length, visible: visible.length, panelBottom: panel.bottom, innerHeight: window.innerHeight };
+  });
+}
+
+test('the terminal fills the window at every size; its controls say what they do and ask before ending a session', async t => {
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const watched = watchPage(page);
+  await signIn(page);
+  await chooseContainer(page, 'app');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const state = page.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });
+  // The picker's one button says what it would do: nothing, this session runs.
+  assert.equal(await page.getByRole('button', { name: 'Connected' }).isDisabled(), true);
+
+  // Every row of the terminal is on screen, the prompt included, and the shell has as many.
+  for (const [width, height] of [[1400, 900], [900, 600], [1920, 1080]]) {
+    await page.setViewportSize({ width, height });
+    await page.waitForTimeout(500);
+    const tag = `w${width}`;
+    await typeLine(page, `echo ${tag}-$(stty size)`);
+    const [, rows] = await waitForScreen(page, new RegExp(`^${tag}-(\\d+) (\\d+)\\s*$`, 'm'));
+    const view = await terminalRows(page);
+    console.log(`visible terminal rows at ${width}×${height}: ${view.visible} of ${view.rows}`);
+    assert.equal(view.rows, Number(rows), `the shell's rows are the terminal's at ${width}×${height}`);
+    assert.equal(view.visible, view.rows, `every row visible at ${width}×${height}`);
+    assert.ok(view.rows >= 10, `at least 10 rows at ${width}×${height}, got ${view.rows}`);
+  }
+
+  // Search says where it is ("n of m") and, open, still leaves the whole terminal on screen.
+  await typeLine(page, 'echo findme; echo findme');
+  await waitForScreen(page, /^findme\s*\nfindme\s*$/m);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByLabel('Search terminal').pressSequentially('findme', { delay: 20 });
+  const count = page.getByTestId('terminal-search-count');
+  await count.filter({ hasText: /^\d+ of \d+$/ }).waitFor();
+  const [, total] = /of (\d+)/.exec(await count.innerText());
+  assert.ok(Number(total) >= 4, `the line and its output: 4 matches at least, got ${total}`);
+  const searching = await terminalRows(page);
+  assert.ok(searching.panelBottom <= searching.innerHeight, 'the terminal ends on screen with search open');
+  assert.equal(searching.visible, searching.rows);
+  await page.getByLabel('Search terminal').press('Escape');
+
+  // Copy says what it copied.
+  // Double-clicked where the word is drawn, as a person does (xterm's screen layer takes the click).
+  const word = await page.locator('[data-testid=terminal] .xterm-rows > div').filter({ hasText: /^findme\s*$/ }).first().boundingBox();
+  await page.mouse.dblclick(word.x + 12, word.y + word.height / 2);
+  await page.getByRole('button', { name: 'Copy selection' }).click();
+  await page.getByTestId('terminal-copy-note').filter({ hasText: 'Copied 6 characters' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'findme');
+
+  // Another container while this session runs: asked first, and kept on "Keep the session".
+  const containers = page.getByLabel('Container', { exact: true });
+  const sidecar = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('sidecar '));
+  await containers.selectOption({ label: sidecar });
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const dialog = page.getByRole('dialog', { name: 'End the running session?' });
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Keep the session' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await typeLine(page, 'echo still-$((40+2))');
+  await waitForScreen(page, /^still-42\s*$/m);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await dialog.getByRole('button', { name: 'End it and connect' }).click();
+  await page.getByTestId('terminal-status-target').filter({ hasText: /\/sidecar/ }).waitFor();
+  await state.filter({ hasText: /^Connected \(sh\)$/ }).waitFor({ timeout: 20_000 });
+
+  // Disconnect ends it at once; then one Reconnect, which opens a new shell on the same terminal.
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await state.filter({ hasText: /^Disconnected$/ }).waitFor();
+  await waitForScreen(page, /\[disconnected\]/);
+  assert.equal(await page.getByRole('button', { name: 'Reconnect' }).count(), 1);
+  await page.getByRole('button', { name: 'Reconnect' }).click();
+  await state.filter({ hasText: /^Connected \(sh\)$/ }).waitFor({ timeout: 20_000 });
+  await waitForScreen(page, /\[disconnected\][\s\S]*\[reconnecting…\]/);
+  watched.assertClean();
+});
+
+test('an admin ends a session: the Terminate dialog outlives the table\'s refreshes, and the shell says who ended it by name', async t => {
+  const user = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  t.after(() => user.close());
+  const admin = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  t.after(() => admin.close());
+  const watchedUser = watchPage(user);
+  const watchedAdmin = watchPage(admin);
+  await signIn(user);
+  await chooseContainer(user, 'app');
+  const created = user.waitForResponse(
+    r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
+  );
+  await user.getByRole('button', { name: 'Connect' }).click();
+  const { sessionId } = await (await created).json();
+  const state = user.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 20_000 });
+
+  await signIn(admin);
+  await admin.getByRole('link', { name: 'Terminals' }).first().click();
+  const row = admin.getByRole('row').filter({ has: admin.getByRole('link', { name: `Session ${sessionId}` }) });
+  await row.getByRole('button', { name: 'Terminate' }).click();
+  const dialog = admin.getByRole('dialog', { name: 'Terminate session?' });
+  await dialog.waitFor();
+  // The sessions table refreshes every 10 s: the dialog stays through two refreshes.
+  const refreshes = () =>
+    admin.waitForResponse(
+      r => r.request().method() === 'GET' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
+      { timeout: 15_000 },
+    );
+  await refreshes();
+  await refreshes();
+  await admin.waitForTimeout(300);
+  assert.equal(await dialog.isVisible(), true, 'the dialog is still open after two refreshes');
+  assert.match(await dialog.innerText(), /The shell of Guest User in/);
+  await dialog.getByRole('button', { name: 'Terminate session' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  await state.filter({ hasText: /^Terminated by Guest User$/ }).waitFor({ timeout: 15_000 });
+  await waitForScreen(user, /\[Terminated by Guest User\]/);
+  assert.doesNotMatch(await user.locator('main, body').first().innerText(), /user:default\/guest/);
+  watchedUser.assertClean();
+  watchedAdmin.assertClean();
 });

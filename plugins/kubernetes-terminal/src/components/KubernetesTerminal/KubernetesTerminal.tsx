@@ -199,14 +199,14 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
     }
   }, [reconnectKey, reconnect]);
 
-  // Once connected, the whole terminal is brought into view: on a small window the prompt would
-  // otherwise start below the fold.
+  // Once connected, and when the window changes size, the whole terminal is brought into view: on
+  // a small window the prompt would otherwise be below the fold.
   const connected = state.status === 'connected';
   useEffect(() => {
     if (connected) {
       rootRef.current?.scrollIntoView?.({ block: 'nearest' });
     }
-  }, [connected]);
+  }, [connected, height]);
 
   return (
     <Paper

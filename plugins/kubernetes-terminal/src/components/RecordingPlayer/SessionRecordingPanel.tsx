@@ -6,7 +6,7 @@ import Typography from '@material-ui/core/Typography';
 import GetAppIcon from '@material-ui/icons/GetApp';
 import Alert from '@material-ui/lab/Alert';
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import { ResponseError, toError } from '@backstage/errors';
 import {
   parseAsciicast,
@@ -15,6 +15,7 @@ import {
 import { kubernetesTerminalApiRef } from '../../api';
 import { saveBlob } from '../TerminalSessionsPage/saveBlob';
 import { RecordingPlayer } from './RecordingPlayer';
+import { useNotify } from '../../hooks/useNotify';
 
 /** Recordings larger than this load when asked, not with the page. */
 const AUTO_LOAD_BYTES = 4 * 1024 * 1024;
@@ -60,7 +61,7 @@ function ReadableRecording(props: {
 }) {
   const { sessionId, recording } = props;
   const api = useApi(kubernetesTerminalApiRef);
-  const alertApi = useApi(alertApiRef);
+  const notify = useNotify();
   const [requested, setRequested] = useState(
     recording.bytes <= AUTO_LOAD_BYTES,
   );
@@ -77,7 +78,7 @@ function ReadableRecording(props: {
       saveBlob(blob, filename);
     } catch (e) {
       const err = toError(e);
-      alertApi.post({
+      notify({
         message: `Could not download the recording: ${
           err instanceof ResponseError
             ? err.cause.message || err.message

@@ -3,7 +3,7 @@ import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import GetAppIcon from '@material-ui/icons/GetApp';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import { ResponseError, toError } from '@backstage/errors';
 import type { TerminalAuditEventQuery } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../api';
 import { DisabledReason } from '../common/DisabledReason';
 import { saveBlob } from './saveBlob';
+import { useNotify } from '../../hooks/useNotify';
 
 const FORMATS: Array<{ format: TerminalAuditExportFormat; label: string }> = [
   { format: 'csv', label: 'Export CSV' },
@@ -29,7 +30,7 @@ export function ExportButtons(props: {
 }) {
   const { query, deniedReason } = props;
   const api = useApi(kubernetesTerminalApiRef);
-  const alertApi = useApi(alertApiRef);
+  const notify = useNotify();
   const [busy, setBusy] = useState<TerminalAuditExportFormat>();
 
   const download = async (format: TerminalAuditExportFormat) => {
@@ -39,7 +40,7 @@ export function ExportButtons(props: {
       saveBlob(blob, filename);
     } catch (e) {
       const error = toError(e);
-      alertApi.post({
+      notify({
         message: `Could not export the audit log: ${
           error instanceof ResponseError
             ? error.cause.message || error.message

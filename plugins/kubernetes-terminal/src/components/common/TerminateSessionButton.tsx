@@ -6,7 +6,7 @@ import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
-import { alertApiRef, useApi, useApiHolder } from '@backstage/core-plugin-api';
+import { useApi, useApiHolder } from '@backstage/core-plugin-api';
 import { entityPresentationApiRef } from '@backstage/plugin-catalog-react';
 import { ResponseError, toError } from '@backstage/errors';
 import type { TerminalSessionRecord } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
@@ -14,6 +14,7 @@ import { kubernetesTerminalApiRef } from '../../api';
 import { DisabledReason } from './DisabledReason';
 import { formatTarget } from './format';
 import { PersonName } from './PersonName';
+import { useNotify } from '../../hooks/useNotify';
 
 function errorMessage(error: Error): string {
   if (error instanceof ResponseError) {
@@ -37,7 +38,7 @@ export function TerminateSessionDialog(props: {
   const { session, onClose, onTerminated } = props;
   const api = useApi(kubernetesTerminalApiRef);
   const presentationApi = useApiHolder().get(entityPresentationApiRef);
-  const alertApi = useApi(alertApiRef);
+  const notify = useNotify();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error>();
 
@@ -58,10 +59,10 @@ export function TerminateSessionDialog(props: {
         presentationApi?.forEntity(session.userEntityRef, {
           defaultKind: 'user',
         }).snapshot.primaryTitle ?? session.userEntityRef;
-      alertApi.post({
+      notify({
         message: `Terminated the session of ${name}`,
         severity: 'success',
-        display: 'transient',
+        transient: true,
       });
       onClose();
       onTerminated();
