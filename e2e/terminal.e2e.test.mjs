@@ -90,7 +90,7 @@ test('open the demo service terminal, echo, resize, exit', async t => {
   await openSignals();
   assert.equal(await openSignals(), 'open', 'signals serves WebSockets through its own listener');
 
-  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
 
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });
@@ -144,7 +144,7 @@ test('the demo policy refuses a terminal on an entity the user does not own', as
     (await denial.innerText()).replace(/\s+/g, ' '),
     /You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes\.terminal\.exec or kubernetes\.terminal\.sessionPod\.create on it\. Policies usually grant it to the entity's owner, payments: ask them/,
   );
-  assert.equal(await page.getByRole('button', { name: 'Connect' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Connect', exact: true }).count(), 0);
   watched.assertClean();
 });
 
@@ -212,7 +212,7 @@ test('replay a session from its page: jump to a command, play on, download the .
   const created = page.waitForResponse(
     r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
   );
-  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
   const { sessionId } = await (await created).json();
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 20_000 });
@@ -312,7 +312,7 @@ test('the terminal fills the window at every size; its controls say what they do
   const watched = watchPage(page);
   await signIn(page);
   await chooseContainer(page, 'app');
-  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });
   // The picker's one button says what it would do: nothing, this session runs.
@@ -345,27 +345,32 @@ test('the terminal fills the window at every size; its controls say what they do
   assert.ok(searching.panelBottom <= searching.innerHeight, 'the terminal ends on screen with search open');
   assert.equal(searching.visible, searching.rows);
   await page.getByLabel('Search terminal').press('Escape');
+  // Closed, the search bar gives its room back: the terminal refits.
+  await page.getByLabel('Search terminal').waitFor({ state: 'detached' });
+  await page.waitForTimeout(500);
 
   // Copy says what it copied.
   // Double-clicked where the word is drawn, as a person does (xterm's screen layer takes the click).
   const word = await page.locator('[data-testid=terminal] .xterm-rows > div').filter({ hasText: /^findme\s*$/ }).first().boundingBox();
   await page.mouse.dblclick(word.x + 12, word.y + word.height / 2);
   await page.getByRole('button', { name: 'Copy selection' }).click();
-  await page.getByTestId('terminal-copy-note').filter({ hasText: 'Copied 6 characters' }).waitFor();
+  const note = page.getByTestId('terminal-copy-note');
+  await note.waitFor();
+  assert.equal(await note.innerText(), 'Copied 6 characters');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'findme');
 
   // Another container while this session runs: asked first, and kept on "Keep the session".
   const containers = page.getByLabel('Container', { exact: true });
   const sidecar = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('sidecar '));
   await containers.selectOption({ label: sidecar });
-  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'End the running session?' });
   await dialog.waitFor();
   await dialog.getByRole('button', { name: 'Keep the session' }).click();
   await dialog.waitFor({ state: 'hidden' });
   await typeLine(page, 'echo still-$((40+2))');
   await waitForScreen(page, /^still-42\s*$/m);
-  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await dialog.getByRole('button', { name: 'End it and connect' }).click();
   await page.getByTestId('terminal-status-target').filter({ hasText: /\/sidecar/ }).waitFor();
   await state.filter({ hasText: /^Connected \(sh\)$/ }).waitFor({ timeout: 20_000 });
@@ -393,7 +398,7 @@ test('an admin ends a session: the Terminate dialog outlives the table\'s refres
   const created = user.waitForResponse(
     r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
   );
-  await user.getByRole('button', { name: 'Connect' }).click();
+  await user.getByRole('button', { name: 'Connect', exact: true }).click();
   const { sessionId } = await (await created).json();
   const state = user.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 20_000 });
