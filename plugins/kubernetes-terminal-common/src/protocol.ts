@@ -190,3 +190,14 @@ function isPlainAck(value: unknown): value is { type: 'ack'; bytes: number } {
     bytes >= 0
   );
 }
+
+/**
+ * How the terminal shows a session pod's `progress` message: one dim line. Defined once, so that
+ * the browser draws it and the session's recording holds it alike (the recording replays what the
+ * person saw, the start-up included).
+ *
+ * @public
+ */
+export function formatProgressLine(step: string, message: string): string {
+  return `\x1b[2m[${step}] ${message}\x1b[0m\r\n`;
+}

@@ -1,4 +1,8 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  formatProgressLine,
+  parseAsciicast,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { eventually } from '../__testUtils__/eventually';
 import {
   ALICE,
@@ -173,6 +177,34 @@ describe('kubectl session pods', () => {
       expiresAt: client.message('expiry')!.expiresAt,
       maxExpiresAt: client.message('expiry')!.maxExpiresAt,
     });
+  });
+
+  it('records the start-up the person saw, as their terminal drew it, before the shell', async () => {
+    const { client, sessionId } = await open();
+    await connected(client);
+    const shown = messagesOf(client, 'progress').map(m =>
+      formatProgressLine(m.step, m.message),
+    );
+    expect(shown.length).toBeGreaterThan(5);
+    const recorded = async () => {
+      const res = await api('get', `/sessions/${sessionId}/recording`)
+        .buffer(true)
+        .parse((r, done) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (c: string) => (body += c));
+          r.on('end', () => done(null, body));
+        });
+      expect(res.status).toBe(200);
+      return parseAsciicast(res.body as string)
+        .events.filter(([, code]) => code === 'o')
+        .map(([, , data]) => data)
+        .join('');
+    };
+    // Written in batches: every line, in order, at the recording's start once they are.
+    await eventually(async () =>
+      expect((await recorded()).startsWith(shown.join(''))).toBe(true),
+    );
   });
 
   it('creates the objects field by field: least privilege, limits, network policy, owner, token', async () => {

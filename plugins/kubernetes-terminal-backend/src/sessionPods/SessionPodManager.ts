@@ -3,6 +3,7 @@ import type {
   TerminalSessionExpiry,
   TerminalSessionPodAvailability,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import { formatProgressLine } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
 import type { NewAuditEvent, SessionStore } from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';
@@ -117,9 +118,11 @@ export class SessionPodManager {
     let stopped = false;
     return {
       prepare: async () => {
-        const state = await this.ensure(session, (step, message) =>
-          relay.notify({ type: 'progress', step, message }),
-        );
+        const state = await this.ensure(session, (step, message) => {
+          relay.notify({ type: 'progress', step, message });
+          // The recording replays what the person saw: the start-up too, as their terminal drew it.
+          tracker.recordShown(formatProgressLine(step, message));
+        });
         if (stopped) {
           return;
         }

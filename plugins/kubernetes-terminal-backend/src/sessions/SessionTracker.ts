@@ -142,6 +142,11 @@ export class SessionTracker implements RelayObserver {
     this.options.capture?.input(data);
   }
 
+  /** Text the browser draws in the terminal itself (not the shell's output): recorded only. */
+  recordShown(text: string) {
+    this.options.recording?.output(Buffer.from(text, 'utf8'));
+  }
+
   onOutput(data: Buffer) {
     this.options.recording?.output(data);
     this.options.capture?.output(data);

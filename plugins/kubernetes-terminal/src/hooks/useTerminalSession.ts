@@ -7,9 +7,10 @@ import {
 } from '@backstage/plugin-catalog-react';
 import { toError } from '@backstage/errors';
 import type { Terminal } from '@xterm/xterm';
-import type {
-  CreateTerminalSessionRequest,
-  TerminalSessionKind,
+import {
+  type CreateTerminalSessionRequest,
+  type TerminalSessionKind,
+  formatProgressLine,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../api';
 import { TerminalSessionAddon } from '../addons/TerminalSessionAddon';
@@ -138,9 +139,7 @@ export function useTerminalSession(options: {
       addon.onMessage(message => {
         switch (message.type) {
           case 'progress':
-            terminal.write(
-              `${dim(`[${message.step}] ${message.message}`)}\r\n`,
-            );
+            terminal.write(formatProgressLine(message.step, message.message));
             setState({ status: 'provisioning', message: message.message });
             break;
           case 'expiry': {

@@ -181,10 +181,8 @@ export function RecordingPlayer(props: { cast: Asciicast }) {
     setPlaying(p => !p);
   };
 
-  const jumpTo = (time: number) => {
-    setPlaying(false);
-    seek(time);
-  };
+  // Playing or paused, a jump keeps it so: the clock restarts from the command's time.
+  const jumpTo = (time: number) => seek(time);
 
   const marks = useMemo(
     () => timeline.markers.map(m => ({ value: m.time })),

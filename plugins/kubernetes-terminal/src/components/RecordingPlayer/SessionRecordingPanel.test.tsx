@@ -85,6 +85,24 @@ describe('SessionRecordingPanel', () => {
     await screen.findByRole('button', { name: 'Replay' });
   });
 
+  it('keeps playing after a jump made while it plays', async () => {
+    const api = fakeSessionsApi({
+      getRecording: jest.fn().mockResolvedValue(CAST),
+    });
+    await renderPanel(api);
+    const jump = await screen.findByRole('button', {
+      name: 'Jump to echo second',
+    });
+    // Slow enough that the end is not reached before the jump.
+    await userEvent.selectOptions(screen.getByLabelText('Speed'), '0.5');
+    await userEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await userEvent.click(jump);
+    expect(screen.getByRole('button', { name: 'Pause' })).toBeInTheDocument();
+    await waitFor(() => expect(screenText()).toContain('second-output'), {
+      timeout: 5000,
+    });
+  });
+
   it('downloads the .cast file', async () => {
     const api = fakeSessionsApi({
       getRecording: jest.fn().mockResolvedValue(CAST),
