@@ -257,6 +257,44 @@ describeWithKubectl('kubectl against the sandbox', () => {
     expect(await exited).toBe(3);
   });
 
+  it('exec -it adds no input of its own: a command that reads none shows its output alone', async () => {
+    // Once seen as `^@33 111`: that was `script -qc … < /dev/null`, which sends the terminal's EOF
+    // character when its own input ends, and kubectl forwarded a NUL byte on stdin (the sandbox logged
+    // the frame [0, 0] from kubectl). On a terminal of its own kubectl sends no such byte, and the
+    // sandbox, like the API server, gives the process exactly the stdin it gets.
+    const term = pty.spawn(
+      kubectl!,
+      [
+        'exec',
+        '-it',
+        '-n',
+        'demo',
+        DEMO_POD,
+        '-c',
+        'app',
+        '--',
+        'sh',
+        '-c',
+        'stty size',
+      ],
+      {
+        cols: 111,
+        rows: 33,
+        env: {
+          ...env,
+          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
+        } as Record<string, string>,
+      },
+    );
+    let output = '';
+    term.onData(d => (output += d));
+    const code = await new Promise<number>(resolve =>
+      term.onExit(e => resolve(e.exitCode)),
+    );
+    expect(code).toBe(0);
+    expect(output).toBe('33 111\r\n');
+  });
+
   it('exec without a terminal passes exit codes, stdout and stdin', async () => {
     const failing = await run([
       'exec',

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn as spawnChild } from 'node:child_process';
+import fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as pty from '@lydell/node-pty';
 import type { WebSocket } from 'ws';
@@ -222,6 +223,7 @@ export class ExecSession {
       encoding: null,
     });
     term.onData(data => this.output(STDOUT, data as unknown as Buffer));
+    keepOutputToTheEnd(term, data => this.output(STDOUT, data));
     term.onExit(({ exitCode, signal }) =>
       this.exited(signal ? 128 + signal : exitCode),
     );
@@ -330,4 +332,91 @@ export class ExecSession {
     proc.kill('SIGHUP');
     setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS).unref();
   }
+}
+
+interface PtyInternals {
+  /** The slave's path (`/dev/pts/N`). */
+  _pty?: string;
+  /** The master. */
+  _fd?: number;
+  _socket?: {
+    destroy(error?: Error): unknown;
+    pause(): unknown;
+    read(): Buffer | string | null;
+  };
+  /** Set by node-pty when it learns that the child exited. */
+  _boundClose?: boolean;
+}
+
+/**
+ * A process's last output used to be lost now and then (the soak's `exit` without its line end),
+ * most often when its client was slow: when a terminal's session leader exits, Linux hangs the
+ * terminal up, and a pseudo-terminal's hangup flushes what its master had not read yet; and
+ * node-pty, told the child exited, destroys a master that has not ended within 200 ms, as a paused
+ * one does not. A container runtime copies a process's output to the end before it reports the
+ * exit. So here, as terminal emulators do, the sandbox holds the slave open itself (no hangup
+ * flush), and when the child exits it reads the master to the end (the stream's buffer, then the
+ * kernel's until it is empty), hands it on in order, closes the slave and ends the master, so that
+ * node-pty reports the exit at once. Relies on node-pty's internal names (`_pty`, `_fd`,
+ * `_socket`, `_boundClose`), pinned by the tests in ExecSession.test.ts.
+ */
+function keepOutputToTheEnd(
+  term: pty.IPty,
+  onData: (data: Buffer) => void,
+): void {
+  const internals = term as unknown as PtyInternals;
+  const { _pty: slavePath, _fd: fd, _socket: socket } = internals;
+  if (!slavePath || typeof fd !== 'number' || !socket) {
+    return;
+  }
+  let slave: number | undefined;
+  try {
+    slave = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  } catch {
+    return;
+  }
+  const readToTheEnd = () => {
+    socket.pause();
+    for (let chunk = socket.read(); chunk !== null; chunk = socket.read()) {
+      onData(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    }
+    const buffer = Buffer.alloc(64 * 1024);
+    // Bounded: a terminal buffers a few pages; EAGAIN (the slave still held) or EIO: empty.
+    for (let i = 0; i < 1024; i++) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      } catch {
+        break;
+      }
+      if (n <= 0) break;
+      onData(Buffer.from(buffer.subarray(0, n)));
+    }
+  };
+  const release = () => {
+    if (slave !== undefined) {
+      fs.closeSync(slave);
+      slave = undefined;
+    }
+  };
+  const destroy = socket.destroy.bind(socket);
+  let ended = false;
+  socket.destroy = (error?: Error) => {
+    if (!ended) {
+      ended = true;
+      readToTheEnd();
+      release();
+    }
+    return destroy(error);
+  };
+  // node-pty sets this the moment the child exits (before its 200 ms wait): end the master now.
+  let boundClose = internals._boundClose;
+  Object.defineProperty(internals, '_boundClose', {
+    configurable: true,
+    get: () => boundClose,
+    set: value => {
+      boundClose = value;
+      if (value) socket.destroy();
+    },
+  });
 }
