@@ -226,6 +226,18 @@ export const SUBRESOURCES: SubresourceType[] = [
     kind: 'PodExecOptions',
     verbs: ['create', 'get'],
   },
+  {
+    parent: 'pods',
+    name: 'attach',
+    kind: 'PodAttachOptions',
+    verbs: ['create', 'get'],
+  },
+  {
+    parent: 'pods',
+    name: 'ephemeralcontainers',
+    kind: 'Pod',
+    verbs: ['get', 'patch', 'update'],
+  },
   { parent: 'pods', name: 'log', kind: 'Pod', verbs: ['get'] },
   {
     parent: 'pods',

@@ -205,6 +205,7 @@ export interface FieldError {
     | 'FieldValueForbidden'
     | 'FieldValueDuplicate'
     | 'FieldValueNotSupported'
+    | 'FieldValueNotFound'
     | 'FieldValueTooLong';
   value?: unknown;
   detail?: string;
@@ -218,6 +219,8 @@ function describeFieldError(e: FieldError): string {
       return `Forbidden${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueDuplicate':
       return `Duplicate value: ${JSON.stringify(e.value)}`;
+    case 'FieldValueNotFound':
+      return `Not found: ${JSON.stringify(e.value)}`;
     case 'FieldValueNotSupported':
       return `Unsupported value: ${JSON.stringify(e.value)}${
         e.detail ? `: ${e.detail}` : ''

@@ -14,6 +14,7 @@ import {
 } from '../status';
 import { KubeObject } from '../types';
 import { generateNameSuffix, validateObjectMeta } from '../validation';
+import { validateEphemeralContainers } from './ephemeralContainers';
 import { nowTimestamp } from './podStrategy';
 import { KindStrategy, strategyFor } from './strategies';
 
@@ -312,6 +313,41 @@ export class Registry {
       object,
       old,
       expectedRv,
+    );
+  }
+
+  /**
+   * The `pods/ephemeralcontainers` subresource: of the body (PUT) or the patched pod (PATCH) only
+   * `spec.ephemeralContainers` is taken, as the API server's strategy does, and checked against its
+   * rules; everything else of the pod is kept.
+   */
+  updateEphemeralContainers(
+    namespace: string,
+    name: string,
+    update: { body: unknown } | { contentType: string; patch: unknown },
+  ): KubeObject {
+    const resource = RESOURCE_TYPES.pods;
+    const old = this.store.mustGet(resource, namespace, name);
+    const next =
+      'body' in update
+        ? this.checkBody(resource, update.body)
+        : (applyPatch(update.contentType, old, update.patch) as KubeObject);
+    const list = next?.spec?.ephemeralContainers ?? [];
+    const errors = validateEphemeralContainers(old, list);
+    if (errors.length) {
+      throw invalid('Pod', '', name, errors);
+    }
+    const expectedRv =
+      'body' in update
+        ? (next.metadata?.resourceVersion as string | undefined)
+        : undefined;
+    return this.store.update(
+      resource,
+      {
+        ...old,
+        spec: { ...old.spec, ephemeralContainers: list },
+      },
+      expectedRv || undefined,
     );
   }
 

@@ -1,5 +1,5 @@
 import { createTokenRequest } from '../auth/tokenRequest';
-import { parseExecRequest } from '../exec/execRequest';
+import { parseAttachRequest, parseExecRequest } from '../exec/execRequest';
 import { findSubresource, RESOURCE_TYPES } from '../resources';
 import { badRequest, methodNotAllowed, resourceNotFound } from '../status';
 import { ApiContext, ResourceRequest } from './context';
@@ -7,7 +7,10 @@ import { sendJson } from './http';
 import { get } from './readHandlers';
 import { jsonBody, patchBody, rejectDryRun } from './requestBodies';
 
-/** pods/status, pods/log, serviceaccounts/token, and pods/exec requests that did not upgrade. */
+/**
+ * pods/status, pods/log, pods/ephemeralcontainers, serviceaccounts/token, and pods/exec and
+ * pods/attach requests that did not upgrade.
+ */
 
 export async function handleSubresource(
   ctx: ApiContext,
@@ -57,6 +60,34 @@ export async function handleSubresource(
   }
   if (sub.name === 'log' && verb === 'get') {
     return podLog(ctx, r);
+  }
+  if (sub.name === 'ephemeralcontainers') {
+    if (verb === 'get') return get(ctx, r);
+    if (verb === 'update') {
+      rejectDryRun(r.url);
+      const body = await jsonBody(r);
+      return sendJson(
+        r.res,
+        200,
+        ctx.registry.updateEphemeralContainers(namespace, name, { body }),
+      );
+    }
+    if (verb === 'patch') {
+      rejectDryRun(r.url);
+      const { type, patch } = await patchBody(r);
+      return sendJson(
+        r.res,
+        200,
+        ctx.registry.updateEphemeralContainers(namespace, name, {
+          contentType: type,
+          patch,
+        }),
+      );
+    }
+  }
+  if (sub.name === 'attach' && (verb === 'get' || verb === 'create')) {
+    parseAttachRequest(ctx.store, namespace, name, r.url);
+    throw badRequest('Upgrade request required');
   }
   if (sub.name === 'exec' && (verb === 'get' || verb === 'create')) {
     parseExecRequest(ctx.store, namespace, name, r.url);

@@ -1,17 +1,39 @@
 import { badRequest, unsupportedMediaType } from '../status';
 
 /*
- * PATCH bodies. Strategic merge patch is applied as a JSON merge patch: lists are replaced, not
- * merged by key. That is enough for labels, annotations and spec fields that kubectl label/annotate
- * and client libraries patch; `kubectl apply` on lists of containers would differ (documented).
+ * PATCH bodies. Strategic merge patch merges the lists of the core types that have a merge key
+ * (containers, ephemeral containers, volumes, env, ...) item by item, as the API server does, and
+ * honours `$patch: delete` on such an item; other lists are replaced, as in a JSON merge patch.
+ * Lists are told apart by field name, not by the object's schema, which is right for pods and the
+ * other kinds the sandbox serves.
  */
+
+/** Lists merged by key in a strategic merge patch: field name → the items' merge key. */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  env: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  ports: 'containerPort',
+  imagePullSecrets: 'name',
+  tolerations: 'key',
+  hostAliases: 'ip',
+  conditions: 'type',
+};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** RFC 7386. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
+/** RFC 7386; with `strategic`, lists with a merge key are merged by it. */
+export function mergePatch(
+  target: unknown,
+  patch: unknown,
+  strategic = false,
+): unknown {
   if (!isPlainObject(patch)) {
     return structuredClone(patch);
   }
@@ -29,8 +51,38 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     }
     if (value === null) {
       delete result[key];
+    } else if (
+      strategic &&
+      MERGE_KEYS[key] &&
+      Array.isArray(value) &&
+      Array.isArray(result[key])
+    ) {
+      result[key] = mergeList(result[key] as unknown[], value, MERGE_KEYS[key]);
     } else {
-      result[key] = mergePatch(result[key], value);
+      result[key] = mergePatch(result[key], value, strategic);
+    }
+  }
+  return result;
+}
+
+/** A list merged item by item on its merge key; new items are appended in the patch's order. */
+function mergeList(target: unknown[], patch: unknown[], mergeKey: string) {
+  const result = [...target];
+  for (const item of patch) {
+    if (!isPlainObject(item) || !(mergeKey in item)) {
+      // Not a keyed item: the list is the patch's, as in a plain merge patch.
+      return structuredClone(patch);
+    }
+    const index = result.findIndex(
+      existing =>
+        isPlainObject(existing) && existing[mergeKey] === item[mergeKey],
+    );
+    if (item.$patch === 'delete') {
+      if (index >= 0) result.splice(index, 1);
+    } else if (index >= 0) {
+      result[index] = mergePatch(result[index], item, true);
+    } else {
+      result.push(mergePatch({}, item, true));
     }
   }
   return result;
@@ -176,7 +228,11 @@ export function applyPatch(
       if (!isPlainObject(patch)) {
         throw badRequest('merge patch must be a JSON object');
       }
-      return mergePatch(target, patch);
+      return mergePatch(
+        target,
+        patch,
+        contentType === 'application/strategic-merge-patch+json',
+      );
     default:
       throw unsupportedMediaType(contentType);
   }
