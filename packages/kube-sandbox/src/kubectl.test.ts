@@ -295,6 +295,143 @@ describeWithKubectl('kubectl against the sandbox', () => {
     expect(output).toBe('33 111\r\n');
   });
 
+  it('debug -it adds an ephemeral container beside its target, with a shell on a terminal', async () => {
+    const term = pty.spawn(
+      kubectl!,
+      [
+        'debug',
+        '-it',
+        '-n',
+        'demo',
+        DEMO_POD_2,
+        '--image=busybox:1.36',
+        '--target=app',
+        '--profile=general',
+        '-c',
+        'debugger',
+        '--',
+        'sh',
+      ],
+      {
+        cols: 100,
+        rows: 30,
+        env: {
+          ...env,
+          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
+        } as Record<string, string>,
+      },
+    );
+    let output = '';
+    term.onData(d => (output += d));
+    const exited = new Promise<number>(resolve =>
+      term.onExit(e => resolve(e.exitCode)),
+    );
+    const expectOutput = (pattern: RegExp) =>
+      waitFor(() => pattern.test(output), 15000, `output ${pattern}`);
+    await expectOutput(/If you don't see a command prompt/);
+    term.write('echo hi-$((40+2))\r');
+    await expectOutput(/^hi-42\r?$/m);
+    // The target's files: all containers of a sandbox pod share its directory.
+    term.write('cat .bashrc\r');
+    await expectOutput(new RegExp(`PS1='${DEMO_POD_2}`));
+    term.write('exit\r');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(
+      /Session ended, the ephemeral container will not be restarted/,
+    );
+
+    const pod = JSON.parse(
+      (await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json']))
+        .stdout,
+    );
+    expect(pod.spec.ephemeralContainers).toEqual([
+      expect.objectContaining({
+        name: 'debugger',
+        image: 'busybox:1.36',
+        targetContainerName: 'app',
+        stdin: true,
+        tty: true,
+        securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
+      }),
+    ]);
+    await waitFor(
+      async () =>
+        JSON.parse(
+          (
+            await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json'])
+          ).stdout,
+        ).status.ephemeralContainerStatuses?.[0]?.state?.terminated?.reason ===
+        'Completed',
+      10000,
+      'the debug container terminated',
+    );
+  });
+
+  it('attach joins an ephemeral container started without attaching, and debug refuses to change it', async () => {
+    const started = await run([
+      'debug',
+      '-n',
+      'demo',
+      DEMO_POD_2,
+      '--image=busybox:1.36',
+      '-c',
+      'reader',
+      '-i',
+      '--attach=false',
+      '--',
+      'sh',
+      '-c',
+      'read line; echo got-$line',
+    ]);
+    expect(started.code).toBe(0);
+    await waitFor(
+      async () =>
+        JSON.parse(
+          (
+            await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json'])
+          ).stdout,
+        ).status.ephemeralContainerStatuses?.some(
+          (s: any) => s.name === 'reader' && s.state.running,
+        ),
+      10000,
+      'the reader running',
+    );
+    const attached = await run(
+      ['attach', '-n', 'demo', DEMO_POD_2, '-c', 'reader', '-i'],
+      { input: 'hello\n' },
+    );
+    expect(attached.stdout).toContain('got-hello');
+    expect(attached.code).toBe(0);
+
+    const again = await run([
+      'debug',
+      '-n',
+      'demo',
+      DEMO_POD_2,
+      '--image=busybox:1.37',
+      '-c',
+      'reader',
+      '--attach=false',
+    ]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain(
+      `The Pod "${DEMO_POD_2}" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "reader" may not be changed`,
+    );
+    // A regular container has no main process in the sandbox: said, not hung.
+    const regular = await run([
+      'attach',
+      '-n',
+      'demo',
+      DEMO_POD_2,
+      '-c',
+      'app',
+    ]);
+    expect(regular.code).not.toBe(0);
+    expect(regular.stderr).toContain(
+      'the sandbox runs no main process in container app',
+    );
+  });
+
   it('exec without a terminal passes exit codes, stdout and stdin', async () => {
     const failing = await run([
       'exec',

@@ -98,9 +98,11 @@ export function toolsForContainer(
   if (annotation !== undefined) {
     return annotation.split(/[\s,]+/).filter(Boolean);
   }
-  const container = (pod.spec?.containers ?? []).find(
-    (c: any) => c.name === containerName,
-  );
+  const container = [
+    ...(pod.spec?.containers ?? []),
+    ...(pod.spec?.initContainers ?? []),
+    ...(pod.spec?.ephemeralContainers ?? []),
+  ].find((c: any) => c.name === containerName);
   const keys = imageKeys(String(container?.image ?? ''));
   for (const map of [images, BUILTIN_IMAGES]) {
     for (const key of keys) {

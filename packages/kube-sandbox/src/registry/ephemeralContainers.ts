@@ -14,7 +14,8 @@ const FORBIDDEN_FIELDS = [
   'restartPolicy',
 ];
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) =>
+  JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * The API server's rules for the `pods/ephemeralcontainers` subresource: existing ephemeral

@@ -5,7 +5,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { impersonate } from '../auth/authenticate';
 import { AuthorizationAttributes } from '../auth/rbac';
-import { parseExecRequest } from '../exec/execRequest';
+import { AttachSession } from '../exec/AttachSession';
+import { parseAttachRequest, parseExecRequest } from '../exec/execRequest';
+import { MainProcesses } from '../exec/MainProcesses';
 import { ExecSession } from '../exec/ExecSession';
 import { negotiateProtocol, SUPPORTED_PROTOCOLS } from '../exec/channels';
 import { PodRuntime } from '../pods/PodRuntime';
@@ -63,6 +65,8 @@ export class SandboxServer {
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat?: NodeJS.Timeout;
   private address?: AddressInfo;
+  /** Ephemeral containers' main processes, which attach joins. */
+  private readonly mainProcesses: MainProcesses;
 
   constructor(
     private readonly ctx: ApiContext,
@@ -72,6 +76,14 @@ export class SandboxServer {
       clientCaPem?: string;
     } = {},
   ) {
+    this.mainProcesses = new MainProcesses({
+      runtime,
+      store: ctx.store,
+      apiHost: '127.0.0.1',
+      apiPort: () => this.address?.port ?? 0,
+      logger: ctx.logger,
+    });
+    runtime.mainProcesses = this.mainProcesses;
     const tls = createSelfSignedCertificate();
     this.certificate = tls.cert;
     this.server = http.createServer();
@@ -298,21 +310,31 @@ export class SandboxServer {
     ) {
       throw resourceNotFound();
     }
-    if (info.subresource !== 'exec') {
+    if (info.subresource !== 'exec' && info.subresource !== 'attach') {
       throw badRequest(
-        `the sandbox supports upgrades only for pods/exec, not ${
+        `the sandbox supports upgrades only for pods/exec and pods/attach, not ${
           info.subresource ?? 'pods'
         }`,
       );
     }
-    // Kubernetes 1.35 semantics: a WebSocket exec (a GET) needs `create` on pods/exec, like SPDY's POST.
+    // Kubernetes 1.35 semantics: a WebSocket exec or attach (a GET) needs `create` on the
+    // subresource, like SPDY's POST.
     this.authorizeRequest(user, info, 'create');
-    const params = parseExecRequest(
-      this.ctx.store,
-      info.namespace,
-      info.name,
-      url,
-    );
+    const attach =
+      info.subresource === 'attach'
+        ? parseAttachRequest(this.ctx.store, info.namespace, info.name, url)
+        : undefined;
+    if (
+      attach &&
+      !this.mainProcesses.has(attach.pod.metadata.uid!, attach.container)
+    ) {
+      throw badRequest(
+        `the sandbox runs no main process in container ${attach.container}: attach works with ephemeral containers (kubectl debug); use exec for the others`,
+      );
+    }
+    const params = attach
+      ? undefined
+      : parseExecRequest(this.ctx.store, info.namespace, info.name, url);
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       throw badRequest(
         `the sandbox serves exec over WebSocket only (${SUPPORTED_PROTOCOLS.join(
@@ -335,6 +357,23 @@ export class SandboxServer {
       this.ctx.audit?.record(req, { code: 101, ...this.audited.get(req) });
       this.alive.add(ws);
       ws.on('pong', () => this.alive.add(ws));
+      if (attach) {
+        this.ctx.logger.debug?.(
+          `attach ${user.name} ${info.namespace}/${info.name}/${attach.container}`,
+        );
+        if (
+          !new AttachSession({
+            ws,
+            params: attach,
+            processes: this.mainProcesses,
+          }).start()
+        ) {
+          // The process exited between the check and the upgrade.
+          ws.close(1000);
+        }
+        return;
+      }
+      if (!params) return;
       this.ctx.logger.debug?.(
         `exec ${user.name} ${info.namespace}/${info.name}/${
           params.container
