@@ -28,16 +28,16 @@ function openExec(
     protocols?: string[];
     token?: string;
     onOpen?: (ws: WebSocket) => void;
+    subresource?: 'exec' | 'attach';
   } = {},
 ): Promise<ExecResult> {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params))
     for (const item of [v].flat()) query.append(k, item);
   const ws = new WebSocket(
-    `${sandbox.url.replace(
-      'http',
-      'ws',
-    )}/api/v1/namespaces/demo/pods/${pod}/exec?${query}`,
+    `${sandbox.url.replace('http', 'ws')}/api/v1/namespaces/demo/pods/${pod}/${
+      options.subresource ?? 'exec'
+    }?${query}`,
     options.protocols ?? ['v5.channel.k8s.io'],
     {
       headers: {
@@ -128,6 +128,93 @@ describe('pods/exec over WebSocket', () => {
     );
     expect(r.ws.protocol).toBe('v4.channel.k8s.io');
     expect(r.status).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  describe('attach to an ephemeral container', () => {
+    async function addEphemeral(container: object) {
+      const res = await api(
+        sandbox,
+        'PATCH',
+        '/api/v1/namespaces/demo/pods/shell/ephemeralcontainers',
+        {
+          body: { spec: { ephemeralContainers: [container] } },
+          headers: {
+            'Content-Type': 'application/strategic-merge-patch+json',
+          },
+        },
+      );
+      expect(res.status).toBe(200);
+      const name = (container as { name: string }).name;
+      await waitFor(async () => {
+        const pod = await api(
+          sandbox,
+          'GET',
+          '/api/v1/namespaces/demo/pods/shell',
+        );
+        return pod.body.status.ephemeralContainerStatuses?.some(
+          (s: any) => s.name === name && s.state.running,
+        );
+      }, 10000);
+    }
+
+    it('joins its main process on pipes over v4, stdin to stdout, with its exit status', async () => {
+      await addEphemeral({
+        name: 'reader-v4',
+        image: 'busybox',
+        stdin: true,
+        command: ['sh', '-c', 'read line; echo got-$line'],
+      });
+      const r = await openExec(
+        sandbox,
+        'shell',
+        { container: 'reader-v4', stdin: 'true', stdout: 'true' },
+        {
+          subresource: 'attach',
+          protocols: ['v4.channel.k8s.io'],
+          onOpen: ws => send(ws, 0, 'hi\n'),
+        },
+      );
+      expect(r.ws.protocol).toBe('v4.channel.k8s.io');
+      expect(r.stdout).toBe('got-hi\n');
+      expect(r.status).toEqual({ metadata: {}, status: 'Success' });
+      expect(r.closeCode).toBe(1000);
+    });
+
+    it('joins its terminal, which follows resizes; leaving does not end it', async () => {
+      await addEphemeral({
+        name: 'shell-tty',
+        image: 'busybox',
+        stdin: true,
+        tty: true,
+      });
+      const params = {
+        container: 'shell-tty',
+        stdin: 'true',
+        stdout: 'true',
+        tty: 'true',
+      };
+      // The first client asks the size, then leaves with the shell still running.
+      const first = await openExec(sandbox, 'shell', params, {
+        subresource: 'attach',
+        onOpen: ws => {
+          send(ws, 4, JSON.stringify({ Width: 120, Height: 50 }));
+          send(ws, 0, 'stty size\r');
+          setTimeout(() => ws.close(), 500);
+        },
+      });
+      expect(first.stdout).toMatch(/^50 120\r?$/m);
+      expect(first.status).toBeUndefined();
+      // The second one finds it and ends it.
+      const second = await openExec(sandbox, 'shell', params, {
+        subresource: 'attach',
+        onOpen: ws => send(ws, 0, 'echo again-$((2*3)); exit 4\r'),
+      });
+      expect(second.stdout).toMatch(/^again-6\r?$/m);
+      expect(second.status).toMatchObject({
+        status: 'Failure',
+        reason: 'NonZeroExitCode',
+      });
+    });
   });
 
   it('feeds stdin and ends it on the v5 close frame', async () => {
