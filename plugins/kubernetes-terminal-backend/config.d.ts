@@ -128,6 +128,27 @@ export interface Config {
       /** Overrides per cluster name (as in `kubernetes.clusterLocatorMethods`). */
       clusters?: { [clusterName: string]: SessionPodSettings };
     };
+    /**
+     * Debug containers, for images without a shell: an ephemeral container with `image` is added
+     * beside the chosen container (`kubectl debug --target`) and the terminal attaches to it. The
+     * same person's running debug container for the same target is re-attached. Ephemeral
+     * containers cannot be removed: they stay in the pod until it is replaced.
+     */
+    debugContainers?: {
+      /** Offer debug containers. Default false. */
+      enabled?: boolean;
+      /** The debugger's image, with a shell and tools. Default busybox:1.36. */
+      image?: string;
+      /**
+       * Its security context, as kubectl debug's profiles: restricted (non-root, no privileges,
+       * no capabilities), baseline (none set), general (adds SYS_PTRACE). Default restricted.
+       */
+      profile?: 'restricted' | 'baseline' | 'general';
+      /** The most ephemeral containers a pod may collect before no more are added. Default 5. */
+      maxPerPod?: number;
+      /** A debug container not running after this long fails to open. Default 60 seconds. */
+      startTimeout?: string | { seconds?: number; minutes?: number };
+    };
   };
 }
 

@@ -2,6 +2,10 @@ import type { Config } from '@backstage/config';
 import { readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import {
+  readDebugContainersConfig,
+  type DebugContainersConfig,
+} from './debugContainers/debugContainersConfig';
+import {
   readSessionPodsConfig,
   type SessionPodsConfig,
 } from './sessionPods/sessionPodsConfig';
@@ -23,6 +27,7 @@ export interface TerminalConfig {
   /** How long a Kubernetes API request (listing pods) may take before it fails. */
   clusterRequestTimeoutMs: number;
   sessionPods: SessionPodsConfig;
+  debugContainers: DebugContainersConfig;
   recording: RecordingConfig;
 }
 
@@ -87,6 +92,7 @@ export function readTerminalConfig(config: Config): TerminalConfig {
     recordCommands: section?.getOptionalBoolean('audit.commands') ?? true,
     clusterRequestTimeoutMs: duration('clusterRequestTimeout', 10_000)!,
     sessionPods: readSessionPodsConfig(section),
+    debugContainers: readDebugContainersConfig(section),
     recording: readRecordingConfig(section),
   };
 }

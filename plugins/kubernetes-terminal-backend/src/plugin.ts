@@ -27,6 +27,7 @@ import { SessionAudit } from './sessions/SessionAudit';
 import { TerminalSessions } from './sessions/TerminalSessions';
 import { SessionPodJanitor } from './sessionPods/SessionPodJanitor';
 import { SessionPodManager } from './sessionPods/SessionPodManager';
+import { DebugContainers } from './debugContainers/DebugContainers';
 import { NotFoundError } from '@backstage/errors';
 import Router from 'express-promise-router';
 import { createRecordings } from './recording/createRecordings';
@@ -223,6 +224,9 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           clusters,
           terminalSessions,
           sessionPods,
+          debugContainers: new DebugContainers({
+            config: terminalConfig.debugContainers,
+          }),
           logger,
         });
         const sweeper = setInterval(
@@ -258,6 +262,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             tickets,
             gateway,
             terminalSessions,
+            debugContainers: terminalConfig.debugContainers,
             store,
             sessionPods,
           }),

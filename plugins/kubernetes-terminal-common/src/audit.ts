@@ -19,8 +19,13 @@ export const TERMINAL_SESSION_STATUSES: TerminalSessionStatus[] = [
   'terminated',
 ];
 
-/** `exec` enters a container of the entity's pods; `session-pod` is a kubectl session pod. @public */
-export type TerminalSessionKind = 'exec' | 'session-pod';
+/**
+ * `exec` enters a container of the entity's pods; `session-pod` is a kubectl session pod; `debug` is
+ * a debug container (an ephemeral container beside one of the entity's containers, attached to).
+ *
+ * @public
+ */
+export type TerminalSessionKind = 'exec' | 'session-pod' | 'debug';
 
 /** @public */
 export type TerminalClusterType = 'public' | 'private';
@@ -63,7 +68,9 @@ export type TerminalAuditEventType =
   | 'extend'
   | 'expire'
   | 'idle'
-  | 'terminate';
+  | 'terminate'
+  /** A debug container was added to a pod (`details`: image, profile, target, container). */
+  | 'debug_container_created';
 
 /** @public */
 export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
@@ -76,6 +83,7 @@ export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
   'expire',
   'idle',
   'terminate',
+  'debug_container_created',
 ];
 
 /**

@@ -33,6 +33,20 @@ export const kubernetesTerminalSessionPodCreatePermission: ResourcePermission<'c
   });
 
 /**
+ * Add a debug container (an ephemeral container with its own image and tools) beside a container of
+ * a catalog entity's workloads, and open a shell in it: for images without a shell. Ephemeral
+ * containers stay in the pod until it is replaced.
+ *
+ * @public
+ */
+export const kubernetesTerminalDebugContainerCreatePermission: ResourcePermission<'catalog-entity'> =
+  createPermission({
+    name: 'kubernetes.terminal.debugContainer.create',
+    attributes: { action: 'create' },
+    resourceType: 'catalog-entity',
+  });
+
+/**
  * Read every user's terminal sessions and the audit log. Users always see their own sessions.
  *
  * @public
@@ -74,6 +88,7 @@ export const kubernetesTerminalRecordingReadPermission: BasicPermission =
 export const kubernetesTerminalPermissions: Permission[] = [
   kubernetesTerminalExecPermission,
   kubernetesTerminalSessionPodCreatePermission,
+  kubernetesTerminalDebugContainerCreatePermission,
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalSessionTerminatePermission,
   kubernetesTerminalRecordingReadPermission,

@@ -66,6 +66,11 @@ export const TerminalCloseCode = {
    * crashing container); the reason names the Kubernetes reason and message.
    */
   SessionPodFailed: 4424,
+  /**
+   * A debug container cannot be added or does not start (image pull error, ephemeral containers
+   * switched off, the pod's limit of debug containers); the reason says which.
+   */
+  DebugContainerFailed: 4425,
   /** Someone with permission ended the session; a `terminated` message says who. */
   Terminated: 4410,
   /** No input for longer than the idle limit. */

@@ -119,6 +119,11 @@ export interface TerminalTargetsResponse {
   /** Whether the caller may open a terminal on this entity. */
   canExec: boolean;
   /**
+   * Whether the caller may start a debug container beside the entity's containers; absent when the
+   * portal offers no debug containers.
+   */
+  canDebug?: boolean;
+  /**
    * The entity's clusters and pods; empty when the caller may neither open a terminal nor start a
    * session pod on the entity (then `denied` says why).
    */
@@ -162,6 +167,22 @@ export type CreateTerminalSessionRequest =
        * from other input).
        */
       tty?: boolean;
+    }
+  | {
+      /**
+       * A debug container beside `container` (its target: the debugger sees its processes where the
+       * cluster shares them): an ephemeral container added to `pod` with the portal's debug image,
+       * or the same person's running one for the same target, attached to.
+       */
+      kind: 'debug';
+      entityRef: string;
+      cluster: string;
+      namespace: string;
+      pod: string;
+      container: string;
+      cols?: number;
+      rows?: number;
+      auth?: TerminalClusterAuth;
     }
   | {
       /**

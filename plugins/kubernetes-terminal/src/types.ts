@@ -4,8 +4,11 @@
  * @public
  */
 export interface TerminalTarget {
-  /** A shell in a container of the entity's pods; the default. */
-  kind?: 'exec';
+  /**
+   * `exec` (the default): a shell in a container of the entity's pods. `debug`: a debug container
+   * beside that container (for images without a shell), attached to.
+   */
+  kind?: 'exec' | 'debug';
   cluster: string;
   namespace: string;
   pod: string;

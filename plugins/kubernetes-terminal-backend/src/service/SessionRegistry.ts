@@ -25,6 +25,8 @@ export interface TerminalSession {
   userAgent?: string;
   shell?: string;
   endReason?: string;
+  /** Debug sessions: the debug container attached to, once added or found (`container` is its target). */
+  debugContainer?: string;
   /** Session pods: when the pod expires, and the cap of extensions. */
   expiresAt?: Date;
   maxExpiresAt?: Date;

@@ -19,9 +19,11 @@ import {
   type CreateTerminalSessionResponse,
   type TerminalClustersResponse,
   type TerminalTargetsResponse,
+  kubernetesTerminalDebugContainerCreatePermission,
   kubernetesTerminalExecPermission,
   kubernetesTerminalSessionPodCreatePermission,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { DebugContainersConfig } from '../debugContainers/debugContainersConfig';
 import type { ResourcePermission } from '@backstage/plugin-permission-common';
 import express from 'express';
 import Router from 'express-promise-router';
@@ -59,6 +61,8 @@ export interface RouterOptions {
   terminalSessions: TerminalSessions;
   store: SessionStore;
   sessionPods?: SessionPodManager;
+  /** Offered when `enabled`. */
+  debugContainers?: DebugContainersConfig;
 }
 
 // Kubernetes names: DNS-1123 labels for namespaces and containers, subdomains for pods.
@@ -117,6 +121,11 @@ const createSessionSchema = z
     tty: z.boolean().optional(),
     auth: clusterAuthSchema.optional(),
   })
+  .strict();
+
+const createDebugSessionSchema = createSessionSchema
+  .omit({ kind: true, tty: true })
+  .extend({ kind: z.literal('debug') })
   .strict();
 
 const createSessionPodSchema = z
@@ -244,19 +253,23 @@ export async function createRouter(
     const {
       credentials,
       entity,
-      allowed: [canExec, canCreateSessionPod],
+      allowed: [canExec, canCreateSessionPod, canDebugContainers],
     } = await loadEntity(body.entityRef, req, [
       kubernetesTerminalExecPermission,
       kubernetesTerminalSessionPodCreatePermission,
+      kubernetesTerminalDebugContainerCreatePermission,
     ]);
     const selector = entityWorkloadSelector(entity);
+    const debugOffered = Boolean(options.debugContainers?.enabled);
+    const canDebug = debugOffered && canDebugContainers;
     const response: TerminalTargetsResponse = {
       entityRef: body.entityRef,
       annotated: selector.annotated,
       canExec,
+      ...(debugOffered && { canDebug }),
       clusters: [],
     };
-    if (!canExec && !canCreateSessionPod) {
+    if (!canExec && !canCreateSessionPod && !canDebug) {
       // Nothing to open: no inventory of the entity's pods, only what explains the refusal.
       const owner = entity.spec?.owner;
       response.denied = {
@@ -264,6 +277,9 @@ export async function createRouter(
           kubernetesTerminalExecPermission.name,
           ...(sessionPods?.config.anyEnabled
             ? [kubernetesTerminalSessionPodCreatePermission.name]
+            : []),
+          ...(debugOffered
+            ? [kubernetesTerminalDebugContainerCreatePermission.name]
             : []),
         ],
         ...(typeof owner === 'string' && {
@@ -315,14 +331,21 @@ export async function createRouter(
       res.status(201).json(await createSessionPodSession(req));
       return;
     }
-    const body = parseBody(createSessionSchema, req.body);
+    const debug = req.body?.kind === 'debug';
+    if (debug && !Boolean(options.debugContainers?.enabled)) {
+      throw new InputError('debug containers are not enabled in this portal');
+    }
+    const body = debug
+      ? parseBody(createDebugSessionSchema, req.body)
+      : parseBody(createSessionSchema, req.body);
+    const permission = debug
+      ? kubernetesTerminalDebugContainerCreatePermission
+      : kubernetesTerminalExecPermission;
     const {
       credentials,
       entity,
       allowed: [canExec],
-    } = await loadEntity(body.entityRef, req, [
-      kubernetesTerminalExecPermission,
-    ]);
+    } = await loadEntity(body.entityRef, req, [permission]);
     if (!canExec) {
       terminalSessions.record({
         eventType: 'denied',
@@ -334,10 +357,15 @@ export async function createRouter(
         container: body.container,
         clientIp: req.ip,
         userAgent: req.header('user-agent'),
-        details: { permission: kubernetesTerminalExecPermission.name },
+        details: {
+          ...(debug && { kind: 'debug' }),
+          permission: permission.name,
+        },
       });
       throw new NotAllowedError(
-        `you are not allowed to open a terminal on ${body.entityRef}`,
+        debug
+          ? `you are not allowed to start a debug container on ${body.entityRef}`
+          : `you are not allowed to open a terminal on ${body.entityRef}`,
       );
     }
     const selector = entityWorkloadSelector(entity);
@@ -377,6 +405,7 @@ export async function createRouter(
     await terminalSessions.assertCanOpen(userEntityRef);
     const session = sessions.create(
       {
+        ...(debug && { kind: 'debug' as const }),
         userEntityRef,
         entityRef: body.entityRef,
         cluster: body.cluster,
@@ -387,7 +416,7 @@ export async function createRouter(
           body.cols && body.rows
             ? { cols: body.cols, rows: body.rows }
             : undefined,
-        ...(body.tty === false && { tty: false }),
+        ...('tty' in body && body.tty === false && { tty: false }),
         clientIp: req.ip,
         userAgent: req.header('user-agent'),
       },

@@ -417,7 +417,11 @@ export class SessionPodKube {
   }
 }
 
-function toKubeRequestError(what: string, error: unknown): KubeRequestError {
+/** A client-node failure as a KubeRequestError with the API server's message. @internal */
+export function toKubeRequestError(
+  what: string,
+  error: unknown,
+): KubeRequestError {
   if (error instanceof KubeRequestError) {
     return error;
   }

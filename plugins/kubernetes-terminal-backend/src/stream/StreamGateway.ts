@@ -18,11 +18,14 @@ import type {
 } from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
+import type { SessionTracker } from '../sessions/SessionTracker';
 import type { TicketStore } from '../service/TicketStore';
 import type {
   SessionPodAttachment,
   SessionPodManager,
 } from '../sessionPods/SessionPodManager';
+import { formatProgressLine } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { DebugContainers } from '../debugContainers/DebugContainers';
 import { TerminalRelay } from './TerminalRelay';
 
 const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
@@ -38,6 +41,8 @@ export interface StreamGatewayOptions {
   terminalSessions: TerminalSessions;
   /** Provisions kubectl session pods; sessions of kind `session-pod` are refused without it. */
   sessionPods?: SessionPodManager;
+  /** Debug containers, when the portal offers them. */
+  debugContainers?: DebugContainers;
   logger: LoggerService;
 }
 
@@ -197,6 +202,16 @@ export class StreamGateway {
     }
     if (
       !refusal &&
+      session?.kind === 'debug' &&
+      !this.options.debugContainers?.config.enabled
+    ) {
+      refusal = {
+        code: TerminalCloseCode.Forbidden,
+        reason: 'debug containers are not enabled',
+      };
+    }
+    if (
+      !refusal &&
       session?.kind === 'session-pod' &&
       !this.options.sessionPods?.enabledIn(session.cluster)
     ) {
@@ -223,6 +238,35 @@ export class StreamGateway {
     });
   }
 
+  /**
+   * What a relay does before its shell: a session pod is provisioned; a debug container added (or
+   * found) and waited for, as the person (their token, their impersonation), with the start-up shown
+   * and recorded as it goes.
+   */
+  private prepareFor(
+    session: NonNullable<ReturnType<SessionRegistry['get']>>,
+    access: ClusterAccess,
+    parts: () => RelayParts,
+  ): (() => Promise<void>) | undefined {
+    if (session.kind === 'session-pod') {
+      return () => parts().attachment!.prepare();
+    }
+    const debugContainers = this.options.debugContainers;
+    if (session.kind === 'debug' && debugContainers) {
+      return () =>
+        debugContainers.prepare({
+          session,
+          access,
+          progress: (step, message) => {
+            parts().relay.notify({ type: 'progress', step, message });
+            parts().tracker.recordShown(formatProgressLine(step, message));
+          },
+          record: event => parts().tracker.record(event),
+        });
+    }
+    return undefined;
+  }
+
   private startRelay(
     ws: WebSocket,
     session: NonNullable<ReturnType<SessionRegistry['get']>>,
@@ -235,7 +279,7 @@ export class StreamGateway {
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
     );
     let attachment: SessionPodAttachment | undefined;
-    const relay = new TerminalRelay({
+    const relay: TerminalRelay = new TerminalRelay({
       browser: ws,
       session,
       access,
@@ -244,10 +288,15 @@ export class StreamGateway {
       logger,
       // The session pod is exec'd into with the backend's credentials; only the pod holds the
       // session's own, narrowly bound token.
-      prepare:
-        session.kind === 'session-pod'
-          ? () => attachment!.prepare()
-          : undefined,
+      prepare: this.prepareFor(
+        session,
+        access,
+        (): RelayParts => ({
+          relay,
+          tracker,
+          attachment,
+        }),
+      ),
       onExtend: () => attachment?.extend(),
       onEnd: reason => {
         attachment?.stop();
@@ -266,6 +315,13 @@ export class StreamGateway {
     this.relays.add(relay);
     relay.start();
   }
+}
+
+/** What a relay's preparation needs, known once the relay is made. */
+interface RelayParts {
+  relay: TerminalRelay;
+  tracker: SessionTracker;
+  attachment?: SessionPodAttachment;
 }
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {

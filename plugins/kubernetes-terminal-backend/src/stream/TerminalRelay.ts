@@ -192,10 +192,22 @@ export class TerminalRelay {
   }
 
   private async tryShell(index: number) {
-    const { shells, session } = this.options;
+    const { session } = this.options;
     const kubeConfig = this.options.access.kubeConfig;
     this.attempt = index;
+    // A debug session attaches to its debug container's own shell: there is nothing to try next.
+    const attachTo =
+      session.kind === 'debug' ? session.debugContainer : undefined;
+    const shells = attachTo ? [this.shellName(0)] : this.options.shells;
     const shell = shells[index];
+    if (attachTo && shell === undefined) {
+      this.fail(
+        TerminalCloseCode.DebugContainerFailed,
+        'DebugContainerFailed',
+        `debug container ${attachTo} could not be attached to`,
+      );
+      return;
+    }
     if (shell === undefined) {
       this.fail(
         TerminalCloseCode.NoShell,
@@ -213,9 +225,10 @@ export class TerminalRelay {
         {
           namespace: session.namespace,
           pod: session.pod,
-          container: session.container,
-          command: [shell],
+          container: attachTo ?? session.container,
+          command: attachTo ? [] : [shell],
           tty: session.tty !== false,
+          attach: Boolean(attachTo),
         },
         (channel, data) => this.onUpstreamFrame(index, channel, data),
       );
@@ -281,7 +294,7 @@ export class TerminalRelay {
       if (data.length === 0) {
         return;
       }
-      this.commit(this.options.shells[attempt]);
+      this.commit(this.shellName(attempt));
       this.forwardOutput(data);
       return;
     }
@@ -383,6 +396,14 @@ export class TerminalRelay {
       'ConnectionLost',
       'the exec stream was closed by the cluster',
     );
+  }
+
+  /** What the status line says runs: the shell tried, or the debug container attached to. */
+  private shellName(attempt: number): string {
+    const { session } = this.options;
+    return session.kind === 'debug' && session.debugContainer
+      ? `debug container ${session.debugContainer}`
+      : this.options.shells[attempt];
   }
 
   private commit(shell: string) {

@@ -11,6 +11,8 @@ export interface ExecTarget {
   container: string;
   command: string[];
   tty: boolean;
+  /** `pods/attach` to the container's running process instead of exec'ing `command`. */
+  attach?: boolean;
 }
 
 /** A Kubernetes `Status` as sent by the API server on errors and on channel 3. @internal */
@@ -40,7 +42,7 @@ export class ExecRefusedError extends Error {
 }
 
 /**
- * Opens `pods/exec` through client-node's WebSocket handler (v5, falling back to v4 by subprotocol
+ * Opens `pods/exec` (or `pods/attach`) through client-node's WebSocket handler (v5, falling back to v4 by subprotocol
  * negotiation). Frames are handed to `onFrame` with their channel byte split off.
  *
  * @internal
@@ -57,12 +59,14 @@ export async function openExecStream(
     stderr: String(!target.tty),
     tty: String(target.tty),
   });
-  for (const arg of target.command) {
+  for (const arg of target.attach ? [] : target.command) {
     query.append('command', arg);
   }
   const path = `/api/v1/namespaces/${encodeURIComponent(
     target.namespace,
-  )}/pods/${encodeURIComponent(target.pod)}/exec?${query}`;
+  )}/pods/${encodeURIComponent(target.pod)}/${
+    target.attach ? 'attach' : 'exec'
+  }?${query}`;
 
   let refused: Promise<ExecRefusedError> | undefined;
   const handler = new WebSocketHandler(

@@ -13,10 +13,14 @@ export const SESSION_POD_NOT_ALLOWED_MESSAGE =
   'You are not allowed to start a session pod for this entity';
 
 /** @internal */
+export const DEBUG_NOT_ALLOWED_MESSAGE =
+  'You are not allowed to start a debug container on this entity';
+
+/** @internal */
 export function notAllowedMessage(kind: TerminalSessionKind = 'exec'): string {
-  return kind === 'session-pod'
-    ? SESSION_POD_NOT_ALLOWED_MESSAGE
-    : NOT_ALLOWED_MESSAGE;
+  if (kind === 'session-pod') return SESSION_POD_NOT_ALLOWED_MESSAGE;
+  if (kind === 'debug') return DEBUG_NOT_ALLOWED_MESSAGE;
+  return NOT_ALLOWED_MESSAGE;
 }
 
 type TargetText = string | ((target: TerminalSessionTarget) => string);
@@ -130,6 +134,13 @@ const execTexts: Record<number, CloseCodeText> = {
     severity: 'warning',
     advice:
       'Close a terminal you no longer need (in another tab, or from the Terminal sessions page), then reconnect.',
+  },
+  [TerminalCloseCode.DebugContainerFailed]: {
+    description: 'the debug container could not be started',
+    title: 'Could not start the debug container',
+    severity: 'error',
+    advice:
+      'Debug containers stay in the pod once added; choose another pod, or ask the platform team.',
   },
   [TerminalCloseCode.AuditUnavailable]: {
     description:

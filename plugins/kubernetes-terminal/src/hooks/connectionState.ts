@@ -6,6 +6,7 @@ import { ResponseError } from '@backstage/errors';
 import { closeCodeText, notAllowedMessage } from './closeCodes';
 
 export {
+  DEBUG_NOT_ALLOWED_MESSAGE,
   NOT_ALLOWED_MESSAGE,
   SESSION_POD_NOT_ALLOWED_MESSAGE,
   notAllowedMessage,
@@ -93,10 +94,13 @@ export function describeConnectionState(
   switch (state.status) {
     case 'connecting':
       return state.detail ? `Connecting… (${state.detail})` : 'Connecting…';
-    case 'provisioning':
-      return state.message
-        ? `Starting session pod… (${state.message})`
-        : 'Starting session pod…';
+    case 'provisioning': {
+      const what =
+        kind === 'debug'
+          ? 'Starting debug container…'
+          : 'Starting session pod…';
+      return state.message ? `${what} (${state.message})` : what;
+    }
     case 'connected':
       return `Connected (${state.shell})`;
     case 'exited':

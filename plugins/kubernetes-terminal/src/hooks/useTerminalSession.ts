@@ -117,6 +117,7 @@ export function useTerminalSession(options: {
         pod === undefined || container === undefined
           ? { kind: 'session-pod', entityRef, cluster, namespace, ...size }
           : {
+              ...(kind === 'debug' && { kind: 'debug' as const }),
               entityRef,
               cluster,
               namespace,
@@ -327,7 +328,7 @@ async function displayName(
 }
 
 function initialState(kind: TerminalSessionKind): TerminalConnectionState {
-  return kind === 'session-pod'
+  return kind === 'session-pod' || kind === 'debug'
     ? { status: 'provisioning' }
     : { status: 'connecting' };
 }

@@ -203,15 +203,17 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
   if (!value.annotated) {
     return <NoAnnotationsEmptyState />;
   }
-  const modes = terminalModes(value.clusters, value.canExec);
+  const modes = terminalModes(value.clusters, value.canExec, value.canDebug);
   const sessionPodUsable = isModeUsable(modes, 'session-pod');
-  if (!value.canExec && !sessionPodUsable) {
+  const debugUsable = isModeUsable(modes, 'debug');
+  if (!value.canExec && !sessionPodUsable && !value.canDebug) {
     return <PermissionDenied denied={value.denied} />;
   }
 
   const failedClusters = value.clusters.filter(c => c.error);
   const hasPods = usableClusters(value.clusters).length > 0;
-  const canStart = isModeUsable(modes, 'exec') || sessionPodUsable;
+  const canStart =
+    isModeUsable(modes, 'exec') || sessionPodUsable || debugUsable;
 
   return (
     <Box className={classes.root}>
@@ -251,6 +253,7 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
             entityRef={entityRef}
             clusters={value.clusters}
             canExec={value.canExec}
+            canDebug={value.canDebug}
             current={connection && { target: connection.target, live }}
             onConnect={target =>
               connection && live && !sameTarget(connection.target, target)

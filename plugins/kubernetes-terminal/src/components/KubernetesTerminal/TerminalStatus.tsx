@@ -145,6 +145,7 @@ export function TerminalStatus(props: {
       >
         {formatTarget(target)}
         {kind === 'session-pod' && ' (kubectl session pod)'}
+        {kind === 'debug' && ' (debug container)'}
       </Typography>
       <Separator />
       <Typography

@@ -12,6 +12,7 @@ import type { TerminalModes } from './modes';
 export const MODE_LABELS: Record<TerminalSessionKind, string> = {
   exec: 'Container shell',
   'session-pod': 'kubectl session pod',
+  debug: 'Debug container',
 };
 
 const LABEL_ID = 'kubernetes-terminal-mode-label';

@@ -56,6 +56,11 @@ export interface TerminalTargetPickerProps {
   clusters: TerminalCluster[];
   /** Whether the user may open a shell in the entity's containers; default true. */
   canExec?: boolean;
+  /**
+   * Whether the user may start a debug container; undefined when the portal offers none (the mode
+   * is then not shown).
+   */
+  canDebug?: boolean;
   disabled?: boolean;
   /** A container, or a session pod's cluster and namespace (`kind: 'session-pod'`). */
   onConnect: (target: TerminalSessionTarget) => void;
@@ -83,18 +88,34 @@ export function sameTarget(
     : a.pod === b.pod && a.container === b.container;
 }
 
+/** The picker's one button per mode: to start, while it runs here, to start again here. */
+const BUTTON_LABELS: Record<
+  TerminalSessionKind,
+  { start: string; running: string; again: string }
+> = {
+  exec: { start: 'Connect', running: 'Connected', again: 'Reconnect' },
+  'session-pod': {
+    start: 'Start session pod',
+    running: 'Session pod running',
+    again: 'Start a new session pod',
+  },
+  debug: {
+    start: 'Start debug container',
+    running: 'Debug container attached',
+    again: 'Attach again',
+  },
+};
+
 function buttonLabel(
   target: TerminalSessionTarget | undefined,
   current: CurrentTerminal | undefined,
-  sessionPod: boolean,
+  mode: TerminalSessionKind,
 ): string {
+  const labels = BUTTON_LABELS[mode];
   if (target && current && sameTarget(target, current.target)) {
-    if (current.live) {
-      return sessionPod ? 'Session pod running' : 'Connected';
-    }
-    return sessionPod ? 'Start a new session pod' : 'Reconnect';
+    return current.live ? labels.running : labels.again;
   }
-  return sessionPod ? 'Start session pod' : 'Connect';
+  return labels.start;
 }
 
 type CurrentTerminal = NonNullable<TerminalTargetPickerProps['current']>;
@@ -214,6 +235,7 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
     entityRef,
     clusters,
     canExec = true,
+    canDebug,
     disabled,
     onConnect,
     current,
@@ -221,8 +243,8 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
   const classes = useStyles();
   const { remembered, remember } = useRememberedTarget(entityRef);
   const modes = useMemo(
-    () => terminalModes(clusters, canExec),
-    [clusters, canExec],
+    () => terminalModes(clusters, canExec, canDebug),
+    [clusters, canExec, canDebug],
   );
   const [mode, setMode] = useState<TerminalSessionKind>(() =>
     initialMode(modes, remembered?.kind),
@@ -241,11 +263,14 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
   );
   const sessionPod = mode === 'session-pod';
   const { selection } = sessionPod ? resolvedSessionPod : resolved;
-  const target: TerminalSessionTarget | undefined = sessionPod
+  let target: TerminalSessionTarget | undefined = sessionPod
     ? resolvedSessionPod.target
     : resolved.target;
+  if (mode === 'debug' && resolved.target) {
+    target = { ...resolved.target, kind: 'debug' };
+  }
 
-  const label = buttonLabel(target, current, sessionPod);
+  const label = buttonLabel(target, current, mode);
   const runningHere = Boolean(
     target && current?.live && sameTarget(target, current.target),
   );
@@ -264,7 +289,7 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
 
   return (
     <Box className={classes.root}>
-      {modes['session-pod'].shown && (
+      {(modes['session-pod'].shown || modes.debug.shown) && (
         <ModeChoice
           modes={modes}
           value={mode}
@@ -377,6 +402,18 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
           {label}
         </Button>
       </Box>
+      {mode === 'debug' && resolved.target && (
+        <Typography
+          variant="body2"
+          color="textSecondary"
+          data-testid="debug-container-caption"
+        >
+          A debug container with the portal's debug image beside{' '}
+          {resolved.target.container}, seeing its processes where the cluster
+          shares them: for images without a shell. It stays in the pod until the
+          pod is replaced; your running one is attached to again.
+        </Typography>
+      )}
       {sessionPod && resolvedSessionPod.target && (
         <Typography
           variant="body2"

@@ -3,6 +3,7 @@ import type {
   TerminalSessionKind,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
+  DEBUG_NOT_ALLOWED_MESSAGE,
   NOT_ALLOWED_MESSAGE,
   SESSION_POD_NOT_ALLOWED_MESSAGE,
 } from '../../hooks/connectionState';
@@ -32,13 +33,15 @@ export const NO_SESSION_POD_NAMESPACE_REASON =
   'No cluster can start a session pod for this entity right now';
 
 /**
- * The container shell is always shown; the session pod only where the portal switched it on.
+ * The container shell is always shown; the session pod only where the portal switched it on; the
+ * debug container where the portal offers it (`canDebug` given).
  *
  * @internal
  */
 export function terminalModes(
   clusters: TerminalCluster[],
   canExec: boolean,
+  canDebug?: boolean,
 ): TerminalModes {
   let execReason: string | undefined;
   if (!canExec) {
@@ -55,8 +58,16 @@ export function terminalModes(
     sessionPodReason = NO_SESSION_POD_NAMESPACE_REASON;
   }
 
+  let debugReason: string | undefined;
+  if (!canDebug) {
+    debugReason = DEBUG_NOT_ALLOWED_MESSAGE;
+  } else if (usableClusters(clusters).length === 0) {
+    debugReason = NO_PODS_REASON;
+  }
+
   return {
     exec: { shown: true, disabledReason: execReason },
+    debug: { shown: canDebug !== undefined, disabledReason: debugReason },
     'session-pod': {
       shown: enabled.length > 0,
       disabledReason: sessionPodReason,
@@ -81,7 +92,6 @@ export function initialMode(
   if (remembered && isModeUsable(modes, remembered)) {
     return remembered;
   }
-  return !isModeUsable(modes, 'exec') && isModeUsable(modes, 'session-pod')
-    ? 'session-pod'
-    : 'exec';
+  const kinds: TerminalSessionKind[] = ['exec', 'session-pod', 'debug'];
+  return kinds.find(kind => isModeUsable(modes, kind)) ?? 'exec';
 }

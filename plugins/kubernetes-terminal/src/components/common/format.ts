@@ -17,12 +17,14 @@ export const EVENT_TYPE_LABELS: Record<TerminalAuditEventType, string> = {
   expire: 'Expire',
   idle: 'Idle',
   terminate: 'Terminate',
+  debug_container_created: 'Debug container',
 };
 
 /** @internal */
 export const SESSION_KIND_LABELS: Record<TerminalSessionKind, string> = {
   exec: 'Shell in container',
   'session-pod': 'kubectl session pod',
+  debug: 'Debug container',
 };
 
 /** @internal */
