@@ -279,7 +279,9 @@ export class StreamGateway {
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
     );
     let attachment: SessionPodAttachment | undefined;
-    const relay: TerminalRelay = new TerminalRelay({
+    // Filled in below: the preparation runs once the relay has started.
+    const parts: Partial<RelayParts> = {};
+    const relay = new TerminalRelay({
       browser: ws,
       session,
       access,
@@ -288,15 +290,7 @@ export class StreamGateway {
       logger,
       // The session pod is exec'd into with the backend's credentials; only the pod holds the
       // session's own, narrowly bound token.
-      prepare: this.prepareFor(
-        session,
-        access,
-        (): RelayParts => ({
-          relay,
-          tracker,
-          attachment,
-        }),
-      ),
+      prepare: this.prepareFor(session, access, () => parts as RelayParts),
       onExtend: () => attachment?.extend(),
       onEnd: reason => {
         attachment?.stop();
@@ -312,6 +306,7 @@ export class StreamGateway {
     if (session.kind === 'session-pod') {
       attachment = sessionPods!.attach(session, relay, tracker);
     }
+    Object.assign(parts, { relay, tracker, attachment });
     this.relays.add(relay);
     relay.start();
   }
