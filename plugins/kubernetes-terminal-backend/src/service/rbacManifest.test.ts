@@ -153,6 +153,7 @@ subjects:
       ],
       terminalConfig: {
         clusters: { impersonating: { impersonate: { user: 'name' } } },
+        debugContainers: { enabled: true, image: 'busybox:1.36' },
         sessionPods: {
           enabled: true,
           image: 'kubectl-shell',
@@ -215,6 +216,34 @@ subjects:
     expect(readonly.client.message('error')).toMatchObject({
       message: expect.stringMatching(
         /not allowed to set up your session pod: .*serviceaccounts/s,
+      ),
+    });
+  });
+
+  it('lets the backend add and attach to a debug container with the third part; without it the cluster refuses', async () => {
+    const granted = await openTerminal(env.backend.server, ALICE, {
+      ...DEMO_TARGET,
+      kind: 'debug',
+      cluster: 'granted',
+    });
+    granted.client.type('echo dbg-$((6*7))\r');
+    await granted.client.waitFor(
+      () => /dbg-42/.test(granted.client.output),
+      'echo in the debug container',
+    );
+    granted.client.close();
+
+    const readonly = await openTerminal(
+      env.backend.server,
+      'user:default/bob',
+      { ...DEMO_TARGET, kind: 'debug', cluster: 'readonly' },
+      { connected: false },
+    );
+    await readonly.client.waitForClose();
+    expect(readonly.client.closed?.code).toBe(4403);
+    expect(readonly.client.message('error')).toMatchObject({
+      message: expect.stringMatching(
+        /^the cluster refused: could not add a debug container to pod .*: pods "demo-service-7d9f8b6c5-abcde" is forbidden: .* cannot patch resource "pods\/ephemeralcontainers"/,
       ),
     });
   });
