@@ -20,6 +20,7 @@ import type {
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import {
   kubernetesTerminalAuditReadPermission,
+  kubernetesTerminalDebugContainerCreatePermission,
   kubernetesTerminalExecPermission,
   kubernetesTerminalRecordingReadPermission,
   kubernetesTerminalSessionPodCreatePermission,
@@ -44,7 +45,8 @@ export class KubernetesTerminalDemoPolicy implements PermissionPolicy {
     const { permission } = request;
     if (
       isPermission(permission, kubernetesTerminalExecPermission) ||
-      isPermission(permission, kubernetesTerminalSessionPodCreatePermission)
+      isPermission(permission, kubernetesTerminalSessionPodCreatePermission) ||
+      isPermission(permission, kubernetesTerminalDebugContainerCreatePermission)
     ) {
       const claims = user ? await this.ownershipOf(user) : [];
       // Evaluated by the catalog against the entity: the user or one of their groups owns it.

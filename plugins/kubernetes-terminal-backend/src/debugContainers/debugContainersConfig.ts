@@ -63,8 +63,11 @@ export function securityContextOf(profile: DebugProfile): object | undefined {
     case 'general':
       return { capabilities: { add: ['SYS_PTRACE'] } };
     case 'restricted':
+      // kubectl's restricted profile, and a non-root user, so that images whose user is root (as
+      // busybox's) start as nobody instead of failing runAsNonRoot.
       return {
         runAsNonRoot: true,
+        runAsUser: 65534,
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },
         seccompProfile: { type: 'RuntimeDefault' },

@@ -337,6 +337,38 @@ describe('EntityTerminalPage', () => {
     expect(screen.getByTestId('terminal')).toHaveTextContent('[disconnected]');
   });
 
+  it('offers a debug container beside a container without a shell, where the portal does', async () => {
+    const { api, sockets } = await renderPage({
+      targets: targetsResponse({ canDebug: true }),
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Connect' }),
+    );
+    await waitFor(() => expect(sockets).toHaveLength(1));
+    act(() => {
+      sockets[0].open();
+      sockets[0].serverClose(
+        4422,
+        "container 'app' has none of the shells bash, sh",
+      );
+    });
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Start a debug container' }),
+    );
+    await waitFor(() =>
+      expect(api.createSession).toHaveBeenLastCalledWith(
+        expect.objectContaining({
+          kind: 'debug',
+          pod: 'web-1',
+          container: 'app',
+        }),
+      ),
+    );
+    expect(screen.getByTestId('terminal-status-target')).toHaveTextContent(
+      '(debug container)',
+    );
+  });
+
   describe("clusters reached with the person's own credential", () => {
     const oidcCluster = {
       ...targetsResponse().clusters[0],

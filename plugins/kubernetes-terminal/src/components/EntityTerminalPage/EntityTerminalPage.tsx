@@ -298,6 +298,11 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
               target={connection.target}
               onLiveChange={setLive}
               reconnectKey={connection.attempt}
+              onDebug={
+                value.canDebug
+                  ? target => open(target, value.clusters)
+                  : undefined
+              }
             />
           ) : (
             <Typography variant="body2" color="textSecondary">

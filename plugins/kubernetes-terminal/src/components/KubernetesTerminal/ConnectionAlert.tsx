@@ -49,8 +49,10 @@ export function ConnectionAlert(props: {
   state: TerminalConnectionState;
   target: TerminalSessionTarget;
   onReconnect: () => void;
+  /** Offered when the container has no shell: a debug container beside it. */
+  onDebug?: () => void;
 }) {
-  const { state, target, onReconnect } = props;
+  const { state, target, onReconnect, onDebug } = props;
   const kind = target.kind ?? 'exec';
   const startNew = (
     <Button color="inherit" size="small" onClick={onReconnect}>
@@ -115,10 +117,16 @@ export function ConnectionAlert(props: {
         }`
       : sentence(state.reason);
   const advice = textFor(text.advice, target);
+  const debug =
+    state.code === TerminalCloseCode.NoShell && onDebug ? (
+      <Button color="inherit" size="small" onClick={onDebug}>
+        Start a debug container
+      </Button>
+    ) : undefined;
   return (
     <Alert
       severity={text.severity}
-      action={text.startNew ? startNew : undefined}
+      action={text.startNew ? startNew : debug}
       data-testid="terminal-connection-alert"
     >
       <AlertTitle>{title}</AlertTitle>

@@ -78,6 +78,11 @@ export interface KubernetesTerminalProps {
    * new session on the same terminal, and the toolbar shows no Reconnect button of its own.
    */
   reconnectKey?: number;
+  /**
+   * Where the portal offers debug containers: offered when the container has no shell, to start one
+   * beside it.
+   */
+  onDebug?: (target: TerminalSessionTarget) => void;
 }
 
 /**
@@ -87,7 +92,7 @@ export interface KubernetesTerminalProps {
  * @public
  */
 export function KubernetesTerminal(props: KubernetesTerminalProps) {
-  const { entityRef, target, onLiveChange, reconnectKey } = props;
+  const { entityRef, target, onLiveChange, reconnectKey, onDebug } = props;
   const classes = useStyles();
   const rootRef = useRef<HTMLDivElement>(null);
   const height = useAvailableHeight(rootRef, {
@@ -297,7 +302,16 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
           onExtend={extend}
         />
       )}
-      <ConnectionAlert state={state} target={target} onReconnect={reconnect} />
+      <ConnectionAlert
+        state={state}
+        target={target}
+        onReconnect={reconnect}
+        onDebug={
+          onDebug && target.kind !== 'session-pod' && target.kind !== 'debug'
+            ? () => onDebug({ ...target, kind: 'debug' })
+            : undefined
+        }
+      />
       <Box className={classes.screen}>
         <div
           ref={containerRef}

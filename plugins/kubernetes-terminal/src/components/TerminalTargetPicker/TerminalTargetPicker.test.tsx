@@ -201,4 +201,69 @@ describe('TerminalTargetPicker', () => {
     await userEvent.selectOptions(select('Container'), 'sidecar');
     expect(screen.getByRole('button', { name: 'Connect' })).toBeEnabled();
   });
+
+  it('offers a debug container beside the chosen container where the portal does', async () => {
+    const onConnect = jest.fn();
+    await renderInTestApp(
+      <TestApiProvider apis={[[storageApiRef, mockApis.storage()]]}>
+        <TerminalTargetPicker
+          entityRef={entityRef}
+          clusters={twoClusters}
+          canDebug
+          onConnect={onConnect}
+        />
+      </TestApiProvider>,
+    );
+    await userEvent.click(
+      screen.getByRole('radio', { name: 'Debug container' }),
+    );
+    await userEvent.selectOptions(select('Cluster'), 'prod');
+    await userEvent.selectOptions(select('Namespace'), 'shop');
+    await userEvent.selectOptions(select('Pod'), 'web-1');
+    await userEvent.selectOptions(select('Container'), 'app');
+    expect(screen.getByTestId('debug-container-caption')).toHaveTextContent(
+      'It stays in the pod until the pod is replaced',
+    );
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Start debug container' }),
+    );
+    expect(onConnect).toHaveBeenCalledWith(
+      expect.objectContaining({
+        kind: 'debug',
+        cluster: 'prod',
+        namespace: 'shop',
+        pod: 'web-1',
+        container: 'app',
+      }),
+    );
+  });
+
+  it('shows no debug mode where the portal offers none, and a disabled one without the permission', async () => {
+    const { rerender } = await renderInTestApp(
+      <TestApiProvider apis={[[storageApiRef, mockApis.storage()]]}>
+        <TerminalTargetPicker
+          entityRef={entityRef}
+          clusters={twoClusters}
+          onConnect={jest.fn()}
+        />
+      </TestApiProvider>,
+    );
+    expect(screen.queryByRole('radio', { name: 'Debug container' })).toBeNull();
+    rerender(
+      <TestApiProvider apis={[[storageApiRef, mockApis.storage()]]}>
+        <TerminalTargetPicker
+          entityRef={entityRef}
+          clusters={twoClusters}
+          canDebug={false}
+          onConnect={jest.fn()}
+        />
+      </TestApiProvider>,
+    );
+    expect(
+      screen.getByRole('radio', { name: 'Debug container' }),
+    ).toBeDisabled();
+    expect(screen.getByTestId('mode-unavailable-debug')).toHaveTextContent(
+      'You are not allowed to start a debug container on this entity',
+    );
+  });
 });
