@@ -142,7 +142,7 @@ test('the demo policy refuses a terminal on an entity the user does not own', as
   await denial.getByRole('link', { name: 'payments' }).waitFor();
   assert.match(
     (await denial.innerText()).replace(/\s+/g, ' '),
-    /You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes\.terminal\.exec or kubernetes\.terminal\.sessionPod\.create on it\. Policies usually grant it to the entity's owner, payments: ask them/,
+    /You are not allowed to open a terminal on this entity: the portal's permission policy does not give you kubernetes\.terminal\.exec or kubernetes\.terminal\.sessionPod\.create or kubernetes\.terminal\.debugContainer\.create on it\. Policies usually grant it to the entity's owner, payments: ask them/,
   );
   assert.equal(await page.getByRole('button', { name: 'Connect', exact: true }).count(), 0);
   watched.assertClean();

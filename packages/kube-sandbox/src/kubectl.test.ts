@@ -148,7 +148,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
     expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
     expect(lines.slice(1).map(l => l.split(/\s+/).slice(0, 4))).toEqual([
       [DEMO_POD, '2/2', 'Running', '0'],
-      [DEMO_POD_2, '1/1', 'Running', '0'],
+      [DEMO_POD_2, '2/2', 'Running', '0'],
     ]);
     const json = JSON.parse(
       (await run(['get', 'pods', '-n', 'demo', '-o', 'json'])).stdout,
