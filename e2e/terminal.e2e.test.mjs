@@ -429,3 +429,55 @@ test('an admin ends a session: the Terminate dialog outlives the table\'s refres
   watchedUser.assertClean();
   watchedAdmin.assertClean();
 });
+
+test('a container without a shell: a debug container beside it sees the target, is attached to again, and is audited', async t => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  t.after(() => page.close());
+  const watched = watchPage(page);
+  const word = `dbg-${Math.random().toString(36).slice(2, 8)}`;
+  await signIn(page);
+  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
+  const pods = page.getByLabel('Pod', { exact: true });
+  await pods.waitFor();
+  await pods.selectOption({ label: 'demo-service-7d9f8b6c5-fghij' });
+  const containers = page.getByLabel('Container', { exact: true });
+  const exporter = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('metrics-exporter '));
+  await containers.selectOption({ label: exporter });
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+
+  // No shell in a distroless container: said, with the way in.
+  await page.getByText('No shell in container metrics-exporter').waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Start a debug container' }).click();
+  const state = page.getByTestId('terminal-status-state');
+  await state.filter({ hasText: /^Connected \(debug container debug-guest-[0-9a-f]{6}\)$/ }).waitFor({ timeout: 30_000 });
+  await waitForScreen(page, /\[debug\] adding debug container debug-guest-[0-9a-f]{6} \(image busybox:1\.36, profile general\) beside metrics-exporter/, 10_000, { unwrap: true });
+  await waitForScreen(page, /press Enter/, 10_000, { unwrap: true });
+  await typeLine(page, '');
+  // The target's files: the pod's directory, whose prompt file names the pod.
+  await typeLine(page, 'cat .bashrc');
+  await waitForScreen(page, /PS1='demo-service-7d9f8b6c5-fghij/);
+  await typeLine(page, `echo ${word}-$((6*7))`);
+  await waitForScreen(page, new RegExp(`^${word}-42\\s*$`, 'm'));
+
+  // A new session for the same target attaches to the same debug container.
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await state.filter({ hasText: /^Disconnected$/ }).waitFor();
+  // The picker is in the debug mode for this container: its button says it attaches again.
+  assert.equal(await page.getByRole('radio', { name: 'Debug container' }).isChecked(), false);
+  await page.getByRole('radio', { name: 'Debug container' }).check();
+  await page.getByRole('button', { name: 'Attach again' }).click();
+  await waitForScreen(page, /\[debug\] attaching to your debug container debug-guest-[0-9a-f]{6} beside metrics-exporter/, 30_000, { unwrap: true });
+  await state.filter({ hasText: /^Connected \(debug container/ }).waitFor({ timeout: 30_000 });
+
+  // The audit log has the command, run in a debug session, and the container's creation.
+  await page.getByRole('link', { name: 'Terminals' }).first().click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByLabel('Command contains').fill(word);
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  const row = page.getByRole('row').filter({ hasText: `echo ${word}` });
+  await row.first().waitFor({ timeout: 15_000 });
+  await row.first().getByRole('link', { name: /^Session / }).click();
+  await page.getByText('Debug container', { exact: true }).first().waitFor();
+  assert.match(await page.locator('body').innerText(), /image: busybox:1\.36/);
+  watched.assertClean();
+});
