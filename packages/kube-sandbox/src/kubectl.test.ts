@@ -417,6 +417,62 @@ describeWithKubectl('kubectl against the sandbox', () => {
     expect(again.stderr).toContain(
       `The Pod "${DEMO_POD_2}" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "reader" may not be changed`,
     );
+    // attach -it joins a debug container's terminal: its shell answers, and leaving keeps it.
+    const shell = await run([
+      'debug',
+      '-n',
+      'demo',
+      DEMO_POD_2,
+      '--image=busybox:1.36',
+      '-c',
+      'shell',
+      '-i',
+      '-t',
+      '--attach=false',
+      '--',
+      'sh',
+    ]);
+    expect(shell.code).toBe(0);
+    await waitFor(
+      async () =>
+        JSON.parse(
+          (
+            await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json'])
+          ).stdout,
+        ).status.ephemeralContainerStatuses?.some(
+          (s: any) => s.name === 'shell' && s.state.running,
+        ),
+      10000,
+      'the shell running',
+    );
+    const term = pty.spawn(
+      kubectl!,
+      ['attach', '-it', '-n', 'demo', DEMO_POD_2, '-c', 'shell'],
+      {
+        cols: 90,
+        rows: 20,
+        env: {
+          ...env,
+          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
+        } as Record<string, string>,
+      },
+    );
+    let output = '';
+    term.onData(d => (output += d));
+    const exited = new Promise<number>(resolve =>
+      term.onExit(e => resolve(e.exitCode)),
+    );
+    await waitFor(
+      () => /If you don't see a command prompt/.test(output),
+      10000,
+      'attached',
+    );
+    term.write('stty size; echo att-$((3*3))\r');
+    await waitFor(() => /^att-9\r?$/m.test(output), 10000, 'the shell answer');
+    expect(output).toMatch(/^20 90\r?$/m);
+    term.write('exit\r');
+    expect(await exited).toBe(0);
+
     // A regular container has no main process in the sandbox: said, not hung.
     const regular = await run([
       'attach',

@@ -190,3 +190,46 @@ describe('debug containers', () => {
     });
   });
 });
+
+describe('a debug image that cannot be pulled', () => {
+  let env: TerminalTestEnv;
+  beforeAll(async () => {
+    env = await startTerminalTestEnv({
+      decide: () => AuthorizeResult.ALLOW,
+      terminalConfig: {
+        debugContainers: {
+          enabled: true,
+          image: 'registry.example.com/no-such/debugger:1',
+        },
+      },
+    });
+  });
+  afterAll(() => env?.stop());
+
+  it("ends the session with the cluster's reason, after the steps it took", async () => {
+    const { client } = await openTerminal(env.backend.server, ALICE, DEBUG, {
+      connected: false,
+    });
+    await client.waitForClose();
+    expect(client.closed?.code).toBe(4425);
+    expect(client.message('error')).toMatchObject({
+      reason: 'ImagePullBackOff',
+      message: expect.stringMatching(
+        /^debug container debug-alice-[0-9a-f]{6} cannot start: ImagePullBackOff: Back-off pulling image "registry\.example\.com\/no-such\/debugger:1"$/,
+      ),
+    });
+    expect(messagesOf(client, 'progress')[0]?.message).toMatch(
+      /^adding debug container debug-alice-[0-9a-f]{6} \(image registry\.example\.com\/no-such\/debugger:1, profile restricted\)/,
+    );
+    // restricted: kubectl's profile, with a non-root user for images whose user is root.
+    const added = (env.sandbox.get('v1', 'Pod', DEMO_POD, 'demo') as any).spec
+      .ephemeralContainers[0];
+    expect(added.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+});
