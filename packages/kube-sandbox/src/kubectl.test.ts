@@ -295,6 +295,15 @@ describeWithKubectl('kubectl against the sandbox', () => {
     expect(output).toBe('33 111\r\n');
   });
 
+  /** Whether an ephemeral container of the second demo pod is running now. */
+  const ephemeralRunning = async (name: string) =>
+    JSON.parse(
+      (await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json']))
+        .stdout,
+    ).status.ephemeralContainerStatuses?.some(
+      (s: any) => s.name === name && s.state.running,
+    );
+
   it('debug -it adds an ephemeral container beside its target, with a shell on a terminal', async () => {
     const term = pty.spawn(
       kubectl!,
@@ -385,14 +394,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
     ]);
     expect(started.code).toBe(0);
     await waitFor(
-      async () =>
-        JSON.parse(
-          (
-            await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json'])
-          ).stdout,
-        ).status.ephemeralContainerStatuses?.some(
-          (s: any) => s.name === 'reader' && s.state.running,
-        ),
+      () => ephemeralRunning('reader'),
       10000,
       'the reader running',
     );
@@ -433,18 +435,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
       'sh',
     ]);
     expect(shell.code).toBe(0);
-    await waitFor(
-      async () =>
-        JSON.parse(
-          (
-            await run(['get', 'pod', '-n', 'demo', DEMO_POD_2, '-o', 'json'])
-          ).stdout,
-        ).status.ephemeralContainerStatuses?.some(
-          (s: any) => s.name === 'shell' && s.state.running,
-        ),
-      10000,
-      'the shell running',
-    );
+    await waitFor(() => ephemeralRunning('shell'), 10000, 'the shell running');
     const term = pty.spawn(
       kubectl!,
       ['attach', '-it', '-n', 'demo', DEMO_POD_2, '-c', 'shell'],

@@ -144,29 +144,7 @@ describe('ExecSession backpressure', () => {
     'pauses a flooding process while the socket cannot keep up (tty=%p)',
     async tty => {
       const ws = new StalledSocket();
-      const pod = store.get(RESOURCE_TYPES.pods, 'demo', 'flood')!;
-      new ExecSession({
-        ws: ws as unknown as WebSocket,
-        params: {
-          namespace: 'demo',
-          pod,
-          container: 'main',
-          command: ['yes'],
-          stdin: false,
-          stdout: true,
-          stderr: false,
-          tty,
-        },
-        runtime,
-        store,
-        apiHost: '127.0.0.1',
-        apiPort: 1,
-        logger: {
-          info: () => undefined,
-          warn: () => undefined,
-          error: () => undefined,
-        },
-      }).start();
+      startExec(ws, ['yes'], tty);
 
       const settle = async () => {
         let last = -1;
