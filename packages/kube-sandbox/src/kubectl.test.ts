@@ -216,26 +216,36 @@ describeWithKubectl('kubectl against the sandbox', () => {
     );
   });
 
+  /** kubectl on a terminal of its own, as a person runs it: what it printed, and its exit code. */
+  function onTerminal(args: string[], cols: number, rows: number) {
+    const term = pty.spawn(kubectl!, args, {
+      cols,
+      rows,
+      env: {
+        ...env,
+        KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
+      } as Record<string, string>,
+    });
+    const session = {
+      term,
+      output: '',
+      exited: new Promise<number>(resolve =>
+        term.onExit(e => resolve(e.exitCode)),
+      ),
+    };
+    term.onData(d => (session.output += d));
+    return session;
+  }
+
   it('exec -it runs on a terminal: echo, resize, exit code', async () => {
-    const term = pty.spawn(
-      kubectl!,
+    const session = onTerminal(
       ['exec', '-it', '-n', 'demo', DEMO_POD, '-c', 'app', '--', 'bash'],
-      {
-        cols: 100,
-        rows: 30,
-        env: {
-          ...env,
-          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
-        } as Record<string, string>,
-      },
+      100,
+      30,
     );
-    let output = '';
-    term.onData(d => (output += d));
-    const exited = new Promise<number>(resolve =>
-      term.onExit(e => resolve(e.exitCode)),
-    );
+    const { term, exited } = session;
     const expectOutput = (pattern: RegExp) =>
-      waitFor(() => pattern.test(output), 10000, `output ${pattern}`);
+      waitFor(() => pattern.test(session.output), 10000, `output ${pattern}`);
 
     await expectOutput(new RegExp(`${DEMO_POD}:.*[$#] $`, 'm'));
     term.write('echo hello-$((6*7))\r');
@@ -248,7 +258,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
       async () => {
         term.write('stty size\r');
         await new Promise(r => setTimeout(r, 250));
-        return /^40 120\r?$/m.test(output);
+        return /^40 120\r?$/m.test(session.output);
       },
       10000,
       'resized terminal',
@@ -262,8 +272,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
     // character when its own input ends, and kubectl forwarded a NUL byte on stdin (the sandbox logged
     // the frame [0, 0] from kubectl). On a terminal of its own kubectl sends no such byte, and the
     // sandbox, like the API server, gives the process exactly the stdin it gets.
-    const term = pty.spawn(
-      kubectl!,
+    const session = onTerminal(
       [
         'exec',
         '-it',
@@ -277,22 +286,12 @@ describeWithKubectl('kubectl against the sandbox', () => {
         '-c',
         'stty size',
       ],
-      {
-        cols: 111,
-        rows: 33,
-        env: {
-          ...env,
-          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
-        } as Record<string, string>,
-      },
+      111,
+      33,
     );
-    let output = '';
-    term.onData(d => (output += d));
-    const code = await new Promise<number>(resolve =>
-      term.onExit(e => resolve(e.exitCode)),
-    );
+    const code = await session.exited;
     expect(code).toBe(0);
-    expect(output).toBe('33 111\r\n');
+    expect(session.output).toBe('33 111\r\n');
   });
 
   /** Whether an ephemeral container of the second demo pod is running now. */
@@ -305,8 +304,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
     );
 
   it('debug -it adds an ephemeral container beside its target, with a shell on a terminal', async () => {
-    const term = pty.spawn(
-      kubectl!,
+    const session = onTerminal(
       [
         'debug',
         '-it',
@@ -321,22 +319,12 @@ describeWithKubectl('kubectl against the sandbox', () => {
         '--',
         'sh',
       ],
-      {
-        cols: 100,
-        rows: 30,
-        env: {
-          ...env,
-          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
-        } as Record<string, string>,
-      },
+      100,
+      30,
     );
-    let output = '';
-    term.onData(d => (output += d));
-    const exited = new Promise<number>(resolve =>
-      term.onExit(e => resolve(e.exitCode)),
-    );
+    const { term, exited } = session;
     const expectOutput = (pattern: RegExp) =>
-      waitFor(() => pattern.test(output), 15000, `output ${pattern}`);
+      waitFor(() => pattern.test(session.output), 15000, `output ${pattern}`);
     await expectOutput(/If you don't see a command prompt/);
     term.write('echo hi-$((40+2))\r');
     await expectOutput(/^hi-42\r?$/m);
@@ -345,7 +333,7 @@ describeWithKubectl('kubectl against the sandbox', () => {
     await expectOutput(new RegExp(`PS1='${DEMO_POD_2}`));
     term.write('exit\r');
     expect(await exited).toBe(0);
-    expect(output).toMatch(
+    expect(session.output).toMatch(
       /Session ended, the ephemeral container will not be restarted/,
     );
 
@@ -436,31 +424,24 @@ describeWithKubectl('kubectl against the sandbox', () => {
     ]);
     expect(shell.code).toBe(0);
     await waitFor(() => ephemeralRunning('shell'), 10000, 'the shell running');
-    const term = pty.spawn(
-      kubectl!,
+    const session = onTerminal(
       ['attach', '-it', '-n', 'demo', DEMO_POD_2, '-c', 'shell'],
-      {
-        cols: 90,
-        rows: 20,
-        env: {
-          ...env,
-          KUBECONFIG: path.join(dir, 'admin.kubeconfig'),
-        } as Record<string, string>,
-      },
+      90,
+      20,
     );
-    let output = '';
-    term.onData(d => (output += d));
-    const exited = new Promise<number>(resolve =>
-      term.onExit(e => resolve(e.exitCode)),
-    );
+    const { term, exited } = session;
     await waitFor(
-      () => /If you don't see a command prompt/.test(output),
+      () => /If you don't see a command prompt/.test(session.output),
       10000,
       'attached',
     );
     term.write('stty size; echo att-$((3*3))\r');
-    await waitFor(() => /^att-9\r?$/m.test(output), 10000, 'the shell answer');
-    expect(output).toMatch(/^20 90\r?$/m);
+    await waitFor(
+      () => /^att-9\r?$/m.test(session.output),
+      10000,
+      'the shell answer',
+    );
+    expect(session.output).toMatch(/^20 90\r?$/m);
     term.write('exit\r');
     expect(await exited).toBe(0);
 
