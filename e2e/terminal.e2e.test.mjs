@@ -462,9 +462,8 @@ test('a container without a shell: a debug container beside it sees the target, 
   // A new session for the same target attaches to the same debug container.
   await page.getByRole('button', { name: 'Disconnect' }).click();
   await state.filter({ hasText: /^Disconnected$/ }).waitFor();
-  // The picker is in the debug mode for this container: its button says it attaches again.
-  assert.equal(await page.getByRole('radio', { name: 'Debug container' }).isChecked(), false);
-  await page.getByRole('radio', { name: 'Debug container' }).check();
+  // The picker followed to the debug mode for this container: its button attaches again.
+  assert.equal(await page.getByRole('radio', { name: 'Debug container' }).isChecked(), true);
   await page.getByRole('button', { name: 'Attach again' }).click();
   await waitForScreen(page, /\[debug\] attaching to your debug container debug-guest-[0-9a-f]{6} beside metrics-exporter/, 30_000, { unwrap: true });
   await state.filter({ hasText: /^Connected \(debug container/ }).waitFor({ timeout: 30_000 });

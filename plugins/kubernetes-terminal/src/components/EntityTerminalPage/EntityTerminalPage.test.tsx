@@ -367,6 +367,13 @@ describe('EntityTerminalPage', () => {
     expect(screen.getByTestId('terminal-status-target')).toHaveTextContent(
       '(debug container)',
     );
+    // The picker follows: in the debug mode, its button about this debug session.
+    expect(
+      screen.getByRole('radio', { name: 'Debug container' }),
+    ).toBeChecked();
+    expect(
+      screen.getByRole('button', { name: 'Debug container attached' }),
+    ).toBeDisabled();
   });
 
   describe("clusters reached with the person's own credential", () => {

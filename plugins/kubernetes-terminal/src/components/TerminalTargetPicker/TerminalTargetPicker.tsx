@@ -1,4 +1,10 @@
-import { useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useMemo,
+  useState,
+  type ChangeEvent,
+  type ReactNode,
+} from 'react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import FormControl from '@material-ui/core/FormControl';
@@ -17,7 +23,7 @@ import type {
 import { useRememberedTarget } from '../../hooks/useRememberedTarget';
 import type { TerminalSessionTarget, TerminalTarget } from '../../types';
 import { ModeChoice } from './ModeChoice';
-import { initialMode, terminalModes } from './modes';
+import { initialMode, isModeUsable, terminalModes } from './modes';
 import { resolveSelection } from './resolveSelection';
 import {
   isSessionPodUsable,
@@ -249,6 +255,14 @@ export function TerminalTargetPicker(props: TerminalTargetPickerProps) {
   const [mode, setMode] = useState<TerminalSessionKind>(() =>
     initialMode(modes, remembered?.kind),
   );
+  // A terminal opened from elsewhere (the no-shell alert's debug container) brings the picker to its
+  // mode, so that the button speaks of that terminal.
+  const currentKind = current?.target.kind ?? (current ? 'exec' : undefined);
+  useEffect(() => {
+    if (currentKind && isModeUsable(modes, currentKind)) {
+      setMode(currentKind);
+    }
+  }, [currentKind, modes]);
   // Shared by both modes, so that switching keeps the cluster and namespace.
   const [wanted, setWanted] = useState<
     Partial<Omit<TerminalTarget, 'kind'>> | undefined
