@@ -1,14 +1,14 @@
 import type { WebSocket } from 'ws';
 import {
-  ERROR,
+  exitStatus,
   frame,
-  nonZeroExitStatus,
+  lowestWritableChannel,
   parseResize,
   RESIZE,
+  sendFinalStatus,
   STDERR,
   STDIN,
   STDOUT,
-  SUCCESS_STATUS,
 } from './channels';
 import { AttachParams } from './execRequest';
 import { Attachment, MainProcesses } from './MainProcesses';
@@ -43,27 +43,13 @@ export class AttachSession {
         },
         ended: code => {
           this.attachment = undefined;
-          const status =
-            code === 0
-              ? SUCCESS_STATUS
-              : nonZeroExitStatus([params.container], code);
-          if (ws.readyState !== ws.OPEN) return;
-          ws.send(
-            frame(ERROR, JSON.stringify(status)),
-            { binary: true },
-            () => {
-              if (ws.readyState === ws.OPEN) ws.close(1000);
-            },
-          );
+          sendFinalStatus(ws, exitStatus([params.container], code));
         },
       },
     );
     if (!this.attachment) return false;
     // Like the API server: one empty frame on the lowest writable channel says the stream is up.
-    let lowest = ERROR;
-    if (params.stderr) lowest = STDERR;
-    if (params.stdout) lowest = STDOUT;
-    this.send(frame(lowest));
+    this.send(frame(lowestWritableChannel(params)));
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.onMessage(data as Buffer);
     });

@@ -7,17 +7,15 @@ import { ObjectStore } from '../store/ObjectStore';
 import { SandboxLogger } from '../types';
 import {
   CLOSE,
-  ERROR,
   execFailureStatus,
+  exitStatus,
   frame,
-  nonZeroExitStatus,
+  lowestWritableChannel,
   notFoundInPathMessage,
   parseResize,
   RESIZE,
-  STDERR,
+  sendFinalStatus,
   STDIN,
-  STDOUT,
-  SUCCESS_STATUS,
 } from './channels';
 import { ExecParams } from './execRequest';
 import { Proc, spawnOnPipes, spawnOnTerminal } from './processes';
@@ -44,12 +42,6 @@ const LOW_WATER = 256 * 1024;
 /** kubectl sends the terminal size right after connecting; give it this long to arrive before spawning. */
 const FIRST_RESIZE_WAIT_MS = 100;
 const KILL_GRACE_MS = 1000;
-
-function lowestWritableChannel(params: ExecParams): number {
-  if (params.stdout) return STDOUT;
-  if (params.stderr) return STDERR;
-  return ERROR;
-}
 
 export class ExecSession {
   private proc?: Proc;
@@ -202,23 +194,15 @@ export class ExecSession {
   }
 
   private exited(code: number): void {
-    this.finish(
-      code === 0
-        ? SUCCESS_STATUS
-        : nonZeroExitStatus(this.o.params.command, code),
-    );
+    this.finish(exitStatus(this.o.params.command, code));
   }
 
-  /** Writes the final Status on the error channel, then closes the socket normally, as the API server does. */
+  /** Ends the stream with its final Status. */
   private finish(status: unknown): void {
     if (this.finished) return;
     this.finished = true;
     this.unregister?.();
-    const { ws } = this.o;
-    if (ws.readyState !== ws.OPEN) return;
-    ws.send(frame(ERROR, JSON.stringify(status)), { binary: true }, () => {
-      if (ws.readyState === ws.OPEN) ws.close(1000);
-    });
+    sendFinalStatus(this.o.ws, status);
   }
 
   /** The client went away: the process gets a hangup, as when a terminal closes. */

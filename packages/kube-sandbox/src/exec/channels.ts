@@ -1,3 +1,4 @@
+import type { WebSocket } from 'ws';
 /*
  * The Kubernetes streaming protocol over WebSocket (k8s.io/apimachinery/pkg/util/remotecommand and
  * httpstream/wsstream): one channel byte in front of every binary message.
@@ -71,6 +72,29 @@ export function nonZeroExitStatus(command: string[], code: number) {
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
   };
+}
+
+/** The Status a process's exit code ends a stream with. */
+export function exitStatus(command: string[], code: number) {
+  return code === 0 ? SUCCESS_STATUS : nonZeroExitStatus(command, code);
+}
+
+/** Where the API server sends its first, empty frame: the lowest channel the client reads. */
+export function lowestWritableChannel(streams: {
+  stdout: boolean;
+  stderr: boolean;
+}): number {
+  if (streams.stdout) return STDOUT;
+  if (streams.stderr) return STDERR;
+  return ERROR;
+}
+
+/** Writes the final Status on the error channel, then closes the socket normally, as the API server does. */
+export function sendFinalStatus(ws: WebSocket, status: unknown): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(frame(ERROR, JSON.stringify(status)), { binary: true }, () => {
+    if (ws.readyState === ws.OPEN) ws.close(1000);
+  });
 }
 
 /** A command that could not start at all: an InternalError (500), as from the container runtime. */
