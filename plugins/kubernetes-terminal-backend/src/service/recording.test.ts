@@ -20,6 +20,7 @@ import {
   openTerminal,
 } from '../__testUtils__/terminalBackend';
 import type { SandboxCluster } from '@internal/kube-sandbox';
+import { textBody } from '../__testUtils__/textBody';
 
 jest.setTimeout(60_000);
 
@@ -76,12 +77,7 @@ function helpers(getEnv: () => TerminalTestEnv, clients: TerminalClient[]) {
   async function recording(sessionId: string, user = ALICE) {
     const res = await api('get', `/sessions/${sessionId}/recording`, user)
       .buffer(true)
-      .parse((r, done) => {
-        let body = '';
-        r.setEncoding('utf8');
-        r.on('data', (c: string) => (body += c));
-        r.on('end', () => done(null, body));
-      });
+      .parse(textBody);
     return res;
   }
   return { api, open, recording };

@@ -18,6 +18,7 @@ import {
   type TerminalTestEnv,
 } from '../__testUtils__/terminalBackend';
 import { sessionPodName } from '../sessionPods/names';
+import { textBody } from '../__testUtils__/textBody';
 
 jest.setTimeout(60_000);
 
@@ -189,12 +190,7 @@ describe('kubectl session pods', () => {
     const recorded = async () => {
       const res = await api('get', `/sessions/${sessionId}/recording`)
         .buffer(true)
-        .parse((r, done) => {
-          let body = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (body += c));
-          r.on('end', () => done(null, body));
-        });
+        .parse(textBody);
       expect(res.status).toBe(200);
       return parseAsciicast(res.body as string)
         .events.filter(([, code]) => code === 'o')
