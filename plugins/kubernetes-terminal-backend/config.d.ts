@@ -41,6 +41,32 @@ export interface Config {
     clusterRequestTimeout?:
       | string
       | { seconds?: number; milliseconds?: number };
+    /**
+     * Keeping a shell across a lost connection (network, page reload, laptop sleep). The session is
+     * detached: its shell runs on, its output is held (up to the 1 MiB acknowledgement window, then the
+     * container is paused), and the same person's browser resumes it through the REST API. Disconnect,
+     * Terminate, expiry and idle limits end it as usual.
+     */
+    resume?: {
+      /**
+       * How long a detached session waits for its browser: a duration string such as '2m' or an
+       * object { minutes: 2 }. Default 2 minutes, at most 15 minutes; 0 ends sessions with their socket.
+       */
+      grace?: string | { seconds?: number; minutes?: number };
+      /**
+       * Output held for all detached sessions of one backend, in MiB; past it, a detached session's
+       * container is paused as soon as it writes more. Default 256.
+       */
+      maxHeldMegabytes?: number;
+      /**
+       * With several backend replicas behind one URL: this replica's plugin base URL as the other
+       * replicas reach it, e.g. 'http://${POD_IP}:7007/api/kubernetes-terminal'. It is stored with
+       * each session it serves; a resume that lands on another replica is forwarded here
+       * (replica-to-replica calls carry the backend's own service token). Unset: only the replica
+       * holding a session resumes it; the others answer 503 and say why.
+       */
+      instanceUrl?: string;
+    };
     /** The most terminal sessions one user may have open at once. Default 10. */
     maxSessionsPerUser?: number;
     /** Clusters whose API server is not reachable from the internet, shown as such in the audit log. */

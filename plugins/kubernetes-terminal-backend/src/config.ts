@@ -29,7 +29,24 @@ export interface TerminalConfig {
   sessionPods: SessionPodsConfig;
   debugContainers: DebugContainersConfig;
   recording: RecordingConfig;
+  resume: ResumeConfig;
 }
+
+/** @internal */
+export interface ResumeConfig {
+  /** How long a session whose browser socket was lost waits to be resumed; 0 ends it at once. */
+  graceMs: number;
+  /** Output held for detached sessions across this backend, beyond which their containers are paused. */
+  maxHeldBytes: number;
+  /**
+   * This replica's plugin base URL as the other replicas reach it; a resume that reaches another
+   * replica is forwarded here. Unset: resumes are served only by the replica holding the session.
+   */
+  instanceUrl?: string;
+}
+
+/** The longest grace period: a shell held for nobody is a cost and a risk. */
+const MAX_RESUME_GRACE_MS = 15 * 60_000;
 
 /** @internal */
 export interface RecordingConfig {
@@ -94,6 +111,52 @@ export function readTerminalConfig(config: Config): TerminalConfig {
     sessionPods: readSessionPodsConfig(section),
     debugContainers: readDebugContainersConfig(section),
     recording: readRecordingConfig(section),
+    resume: readResumeConfig(section, duration),
+  };
+}
+
+function readResumeConfig(
+  section: Config | undefined,
+  duration: (key: string, fallback: number) => number | undefined,
+): ResumeConfig {
+  const graceMs = section?.has('resume.grace')
+    ? duration('resume.grace', 0)!
+    : 2 * 60_000;
+  if (!(graceMs >= 0) || graceMs > MAX_RESUME_GRACE_MS) {
+    throw new Error(
+      'kubernetesTerminal.resume.grace must be between 0 (sessions end with their socket) and 15 minutes',
+    );
+  }
+  const megabytes =
+    section?.getOptionalNumber('resume.maxHeldMegabytes') ?? 256;
+  if (!(megabytes >= 1) || megabytes > 65536) {
+    throw new Error(
+      'kubernetesTerminal.resume.maxHeldMegabytes must be at least 1 and at most 65536',
+    );
+  }
+  const instanceUrl = section?.getOptionalString('resume.instanceUrl');
+  if (instanceUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(instanceUrl);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !/^https?:$/.test(url.protocol) ||
+      url.username ||
+      url.password
+    ) {
+      throw new Error(
+        `kubernetesTerminal.resume.instanceUrl must be an http or https URL without credentials, such as http://10.0.0.12:7007/api/kubernetes-terminal; got '${instanceUrl}'`,
+      );
+    }
+  }
+  return {
+    graceMs,
+    maxHeldBytes: Math.round(megabytes * 1024 * 1024),
+    ...(instanceUrl && { instanceUrl: instanceUrl.replace(/\/+$/, '') }),
   };
 }
 

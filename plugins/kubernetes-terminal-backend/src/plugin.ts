@@ -15,6 +15,7 @@ import type {
 import { PodLister } from './kubernetes/PodLister';
 import { ClusterCallers } from './kubernetes/impersonation';
 import { SessionRegistry } from './service/SessionRegistry';
+import { ReplicaClient } from './service/ReplicaClient';
 import { TicketStore } from './service/TicketStore';
 import { createRouter } from './service/router';
 import { StreamGateway } from './stream/StreamGateway';
@@ -131,7 +132,9 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           database,
           logger,
         });
+        const sessions = new SessionRegistry();
         const terminalSessions = new TerminalSessions({
+          registry: sessions,
           store,
           audit,
           config: terminalConfig,
@@ -211,7 +214,6 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             },
           });
         }
-        const sessions = new SessionRegistry();
         const tickets = new TicketStore(terminalConfig.ticketTtlMs);
         const basePath = new URL(
           await discovery.getBaseUrl('kubernetes-terminal'),
@@ -223,6 +225,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           sessions,
           clusters,
           terminalSessions,
+          store,
           sessionPods,
           debugContainers: new DebugContainers({
             config: terminalConfig.debugContainers,
@@ -238,7 +241,6 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         lifecycle.addShutdownHook(async () => {
           clearInterval(sweeper);
           await terminalSessions.close();
-          await gateway.close();
         });
         httpRouter.addAuthPolicy({
           path: '/sessions/:id/stream',
@@ -265,6 +267,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             debugContainers: terminalConfig.debugContainers,
             store,
             sessionPods,
+            replicas: new ReplicaClient(auth),
           }),
         );
         httpRouter.use(

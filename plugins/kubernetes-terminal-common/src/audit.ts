@@ -6,6 +6,8 @@
 export type TerminalSessionStatus =
   | 'active'
   | 'idle'
+  /** The browser's socket is gone; the shell runs on, to be resumed within the grace period. */
+  | 'detached'
   | 'expired'
   | 'closed'
   | 'terminated';
@@ -14,6 +16,7 @@ export type TerminalSessionStatus =
 export const TERMINAL_SESSION_STATUSES: TerminalSessionStatus[] = [
   'active',
   'idle',
+  'detached',
   'expired',
   'closed',
   'terminated',
@@ -70,7 +73,11 @@ export type TerminalAuditEventType =
   | 'idle'
   | 'terminate'
   /** A debug container was added to a pod (`details`: image, profile, target, container). */
-  | 'debug_container_created';
+  | 'debug_container_created'
+  /** The browser's socket was lost; the session waits to be resumed (`details`: reason, graceSeconds). */
+  | 'detach'
+  /** The session was resumed on a new socket (`details`: offset, replayedBytes, missedBytes, replica). */
+  | 'resume';
 
 /** @public */
 export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
@@ -84,6 +91,8 @@ export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
   'idle',
   'terminate',
   'debug_container_created',
+  'detach',
+  'resume',
 ];
 
 /**

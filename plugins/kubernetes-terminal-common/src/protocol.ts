@@ -46,7 +46,12 @@ export const TERMINAL_ACK_WINDOW_BYTES = 1024 * 1024;
  * @public
  */
 export const TerminalCloseCode = {
-  /** The shell exited; an `exit` message precedes the close. */
+  /**
+   * The shell exited; an `exit` message precedes the close. From the browser (or a close frame
+   * without a code): the person left on purpose (Disconnect, another target), and the session ends at
+   * once; any other loss of the socket (1001 when a page goes away, 1006 when the network does)
+   * detaches the session, to be resumed within the grace period.
+   */
   Normal: 1000,
   /** The backend is shutting down. */
   GoingAway: 1001,
@@ -79,6 +84,12 @@ export const TerminalCloseCode = {
   Expired: 4412,
   /** Too many open sessions for this user. */
   TooManySessions: 4429,
+  /**
+   * The session was resumed on another socket (another tab of the same person, or a resume that
+   * reached the backend before it noticed this socket was gone); this socket does not resume.
+   */
+  Replaced: 4409,
+
   /** The Kubernetes API failed or the exec stream was cut. */
   UpstreamError: 4502,
   /** The audit log cannot be written, and the portal refuses unaudited sessions. */
@@ -102,6 +113,21 @@ export type TerminalClientMessage =
   | { type: 'ping' }
   /** Extends a session pod's expiry by the configured step, up to the cap. */
   | { type: 'extend' };
+
+/**
+ * Keeping a session across a lost socket. The backend numbers the output bytes of a session from 0
+ * and keeps every byte the browser has not acknowledged; when the socket goes, the session is
+ * *detached* for the grace period, its output held (and the container paused once the ack window is
+ * full, so nothing is dropped). A resume (`POST /sessions/:id/resume` with the count of bytes the
+ * terminal already holds) gets a new ticket; on the new socket the backend sends `resumed`, then the
+ * output from that byte on.
+ *
+ * @public
+ */
+export interface TerminalResumeRequest {
+  /** Output bytes of the session the browser's terminal holds (written to it, in order). */
+  offset: number;
+}
 
 /** What a control message from the browser may hold; its shape is checked against the type above. */
 const terminalClientMessageSchema: z.ZodType<TerminalClientMessage> =
@@ -131,6 +157,11 @@ export type TerminalServerMessage =
         pod: string;
         container: string;
       };
+      /**
+       * How long the session waits for the browser after its socket is lost, in seconds; 0 when it
+       * ends at once (resuming is switched off).
+       */
+      resumeGraceSeconds?: number;
     }
   | { type: 'connected'; shell: string; protocol: string }
   | { type: 'shell-fallback'; tried: string; next: string; reason: string }
@@ -147,6 +178,12 @@ export type TerminalServerMessage =
    */
   | ({ type: 'expiry'; warning: boolean } & TerminalSessionExpiry)
   | { type: 'idle'; idleSeconds: number; disconnectInSeconds?: number }
+  /**
+   * First message on a resumed socket: output follows from byte `from`. `missed` bytes between the
+   * browser's offset and `from` were no longer held (only when the browser's offset was older than
+   * what it had acknowledged, e.g. a reload without a saved screen).
+   */
+  | { type: 'resumed'; from: number; missed: number }
   | { type: 'error'; reason: string; message: string }
   | { type: 'pong' };
 

@@ -25,12 +25,13 @@ export const terminalSessionStatuses: readonly TerminalSessionStatus[] =
 export const liveSessionStatuses: readonly TerminalSessionStatus[] = [
   'active',
   'idle',
+  'detached',
 ];
 
 /** Statuses a session can end in. @internal */
 export type EndedSessionStatus = Exclude<
   TerminalSessionStatus,
-  'active' | 'idle'
+  'active' | 'idle' | 'detached'
 >;
 
 /** @internal */
@@ -68,6 +69,8 @@ export interface StoredTerminalSession {
   userAgent?: string;
   shell?: string;
   backendInstance?: string;
+  /** Where other replicas reach the replica serving it (its internal base URL), when configured. */
+  backendAddress?: string;
   heartbeatAt: Date;
 }
 
@@ -98,6 +101,7 @@ export interface TerminalSessionPatch {
   endReason?: string | null;
   shell?: string | null;
   backendInstance?: string | null;
+  backendAddress?: string | null;
   heartbeatAt?: Date;
 }
 

@@ -36,6 +36,7 @@ export type SessionRow = {
   user_agent: string | null;
   shell: string | null;
   backend_instance: string | null;
+  backend_address?: string | null;
   heartbeat_at: DbDate;
 };
 
@@ -124,6 +125,7 @@ export function mapSession(row: SessionRow): StoredTerminalSession {
     userAgent: optional(row.user_agent),
     shell: optional(row.shell),
     backendInstance: optional(row.backend_instance),
+    backendAddress: optional(row.backend_address ?? null),
     heartbeatAt: toDate(row.heartbeat_at),
   };
 }
@@ -216,6 +218,9 @@ export function toPatchRow(patch: TerminalSessionPatch): Partial<SessionRow> {
   if (patch.backendInstance !== undefined) {
     row.backend_instance = str(patch.backendInstance);
   }
+  if (patch.backendAddress !== undefined) {
+    row.backend_address = str(patch.backendAddress);
+  }
   if (patch.heartbeatAt !== undefined) {
     row.heartbeat_at = patch.heartbeatAt;
   }
@@ -245,6 +250,7 @@ export function toSessionRow(session: NewTerminalSession): SessionRow {
     user_agent: text(session.userAgent),
     shell: str(session.shell),
     backend_instance: str(session.backendInstance),
+    backend_address: str(session.backendAddress),
     heartbeat_at: session.heartbeatAt ?? session.createdAt,
   };
 }

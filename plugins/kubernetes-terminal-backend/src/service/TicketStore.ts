@@ -4,6 +4,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface TicketClaims {
   sessionId: string;
   userEntityRef: string;
+  /** A ticket to resume a running session, from this output offset on. */
+  resume?: { offset: number };
 }
 
 /**
@@ -61,6 +63,7 @@ export class TicketStore {
       claims: {
         sessionId: entry.sessionId,
         userEntityRef: entry.userEntityRef,
+        ...(entry.resume && { resume: entry.resume }),
       },
     };
   }

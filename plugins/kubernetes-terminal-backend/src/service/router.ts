@@ -37,7 +37,12 @@ import {
 } from '../kubernetes/PodLister';
 import type { ClusterCallers } from '../kubernetes/impersonation';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
-import type { SessionStore } from '../database/SessionStore';
+import {
+  type SessionStore,
+  type StoredTerminalSession,
+  liveSessionStatuses,
+} from '../database/SessionStore';
+import { REPLICA_PLUGIN_ID, type ReplicaClient } from './ReplicaClient';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
 import { SESSION_POD_CONTAINER, sessionPodName } from '../sessionPods/names';
 import type { SessionPodManager } from '../sessionPods/SessionPodManager';
@@ -63,6 +68,8 @@ export interface RouterOptions {
   sessionPods?: SessionPodManager;
   /** Offered when `enabled`. */
   debugContainers?: DebugContainersConfig;
+  /** Forwards resumes of sessions another replica holds. */
+  replicas?: ReplicaClient;
 }
 
 // Kubernetes names: DNS-1123 labels for namespaces and containers, subdomains for pods.
@@ -139,6 +146,12 @@ const createSessionPodSchema = z
   })
   .strict();
 
+const offsetSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const resumeSchema = z.object({ offset: offsetSchema }).strict();
+const forwardedResumeSchema = z
+  .object({ offset: offsetSchema, userEntityRef: z.string().min(1).max(1024) })
+  .strict();
+
 function parseBody<T extends z.ZodTypeAny>(
   schema: T,
   body: unknown,
@@ -169,6 +182,7 @@ export async function createRouter(
     terminalSessions,
     store,
     sessionPods,
+    replicas,
   } = options;
   const router = Router();
   router.use(gateway.middleware());
@@ -215,10 +229,12 @@ export async function createRouter(
   function ticketFor(
     session: { id: string },
     userEntityRef: string,
+    resume?: { offset: number },
   ): CreateTerminalSessionResponse {
     const { ticket, expiresAt } = tickets.issue({
       sessionId: session.id,
       userEntityRef,
+      ...(resume && { resume }),
     });
     return {
       sessionId: session.id,
@@ -505,6 +521,127 @@ export async function createRouter(
       userAgent: req.header('user-agent'),
     });
     return ticketFor(session, userEntityRef);
+  }
+
+  /**
+   * A new ticket to take a running session over on a new socket (after a lost connection or a page
+   * reload), for its own user only; output resumes from `offset`. Anyone else is told the session
+   * does not exist, as in `GET /sessions/:id`, and the attempt is audited. A session held by another
+   * replica is resumed there: the call is forwarded to the address it registered.
+   */
+  router.post('/sessions/:id/resume', async (req, res) => {
+    const { id } = parseBody(z.object({ id: z.string().uuid() }), req.params);
+    const { offset } = parseBody(resumeSchema, req.body ?? {});
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const user = credentials.principal.userEntityRef;
+    const client = { ip: req.ip, userAgent: req.header('user-agent') };
+    const local = sessions.get(id);
+    const stored = local ? undefined : await store.getSession(id);
+    assertOwner(id, local ?? stored, user, client);
+    if (local) {
+      res.json(resumeLocal(id, user, offset));
+      return;
+    }
+    assertLive(id, stored!);
+    if (
+      stored!.backendAddress &&
+      stored!.backendInstance !== terminalSessions.instanceId &&
+      replicas
+    ) {
+      res.json(
+        await replicas.resume(stored!.backendAddress, id, {
+          offset,
+          userEntityRef: user,
+        }),
+      );
+      return;
+    }
+    throw new ServiceUnavailableError(
+      `terminal session ${id} is held by another portal replica, which this one cannot reach (set kubernetesTerminal.resume.instanceUrl on every replica)`,
+    );
+  });
+
+  /** A resume forwarded by another replica: only from this plugin's own service token. */
+  router.post('/internal/sessions/:id/resume', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['service'] });
+    if (credentials.principal.subject !== `plugin:${REPLICA_PLUGIN_ID}`) {
+      throw new NotAllowedError(
+        'only another replica of this plugin may forward a resume',
+      );
+    }
+    const { id } = parseBody(z.object({ id: z.string().uuid() }), req.params);
+    const { offset, userEntityRef } = parseBody(
+      forwardedResumeSchema,
+      req.body ?? {},
+    );
+    const local = sessions.get(id);
+    if (!local) {
+      const stored = await store.getSession(id);
+      if (stored) assertLive(id, stored);
+      throw new NotFoundError(`terminal session ${id} is not held here`);
+    }
+    assertOwner(id, local, userEntityRef, {});
+    res.json(resumeLocal(id, userEntityRef, offset));
+  });
+
+  /** Someone else's session is reported as missing; their attempt is audited. */
+  function assertOwner(
+    id: string,
+    session:
+      | Pick<
+          StoredTerminalSession,
+          | 'userEntityRef'
+          | 'entityRef'
+          | 'cluster'
+          | 'namespace'
+          | 'pod'
+          | 'container'
+        >
+      | undefined,
+    user: string,
+    client: { ip?: string; userAgent?: string },
+  ) {
+    if (session && session.userEntityRef !== user) {
+      terminalSessions.record({
+        eventType: 'denied',
+        sessionId: id,
+        userEntityRef: user,
+        entityRef: session.entityRef,
+        cluster: session.cluster,
+        namespace: session.namespace,
+        pod: session.pod,
+        container: session.container,
+        clientIp: client.ip,
+        userAgent: client.userAgent,
+        details: {
+          action: 'resume',
+          reason: `the session is ${session.userEntityRef}'s`,
+        },
+      });
+    }
+    if (!session || session.userEntityRef !== user) {
+      throw new NotFoundError(`terminal session ${id} not found`);
+    }
+  }
+
+  function assertLive(id: string, stored: StoredTerminalSession) {
+    if (!liveSessionStatuses.includes(stored.status)) {
+      throw new ConflictError(
+        `terminal session ${id} has ended (${stored.status}): ${
+          stored.endReason ?? 'no reason recorded'
+        }`,
+      );
+    }
+  }
+
+  function resumeLocal(id: string, user: string, offset: number) {
+    const session = sessions.get(id)!;
+    if (!sessions.partsOf(id)?.relay.resumable) {
+      throw new ConflictError(
+        `terminal session ${id} is ${session.state}: only a running shell can be resumed`,
+      );
+    }
+    return ticketFor(session, user, { offset });
   }
 
   router.post('/sessions/:id/extend', async (req, res) => {

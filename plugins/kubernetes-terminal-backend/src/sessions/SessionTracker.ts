@@ -10,7 +10,7 @@ import type {
   SessionStore,
 } from '../database/SessionStore';
 import type { TerminalSession } from '../service/SessionRegistry';
-import type { RelayObserver } from '../stream/TerminalRelay';
+import type { RelayObserver, RelayResumeInfo } from '../stream/TerminalRelay';
 import type { SessionRecording } from '../recording/RecordingWriter';
 import type { SessionAudit } from './SessionAudit';
 import type { CommandCapture } from '../audit/CommandCapture';
@@ -38,6 +38,8 @@ export interface SessionTrackerOptions {
   endFlushLimitMs?: number;
   /** Resizes are recorded once the window has kept its size this long. */
   resizeSettleMs?: number;
+  /** How long a detached session waits to be resumed (for the `detach` event). */
+  resumeGraceMs?: number;
   now?: () => number;
 }
 
@@ -58,6 +60,7 @@ export class SessionTracker implements RelayObserver {
   /** The size last in the log (the one given at connect, then each recorded resize). */
   private loggedSize?: { cols: number; rows: number };
   private ended = false;
+  private detached = false;
   /** Writes to the session row, in order: the row is created before it is updated. */
   private rowWrites: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
@@ -85,14 +88,19 @@ export class SessionTracker implements RelayObserver {
     return this.options.session.id;
   }
 
-  get status(): 'active' | 'idle' {
+  get status(): 'active' | 'idle' | 'detached' {
+    if (this.detached) return 'detached';
     return this.idleSince === undefined ? 'active' : 'idle';
   }
 
   /** Creates the session row and records `connect`; then follows the relay. */
   start(
     relay: RelayControl,
-    fields: { clusterType: 'public' | 'private'; instanceId: string },
+    fields: {
+      clusterType: 'public' | 'private';
+      instanceId: string;
+      instanceUrl?: string;
+    },
   ) {
     const s = this.options.session;
     const createdAt = new Date(this.now());
@@ -114,6 +122,7 @@ export class SessionTracker implements RelayObserver {
         clientIp: s.clientIp,
         userAgent: s.userAgent,
         backendInstance: fields.instanceId,
+        backendAddress: fields.instanceUrl,
       })
       .catch(error => this.warn('could not create', error));
     this.loggedSize = s.initialSize ? { ...s.initialSize } : undefined;
@@ -137,7 +146,7 @@ export class SessionTracker implements RelayObserver {
     this.lastActivityAt = new Date(this.lastInputAt);
     if (this.idleSince !== undefined) {
       this.idleSince = undefined;
-      this.update({ status: 'active', lastActivityAt: this.lastActivityAt });
+      this.update({ status: this.status, lastActivityAt: this.lastActivityAt });
     }
     this.options.capture?.input(data);
   }
@@ -150,6 +159,32 @@ export class SessionTracker implements RelayObserver {
   onOutput(data: Buffer) {
     this.options.recording?.output(data);
     this.options.capture?.output(data);
+  }
+
+  onDetach(reason: string) {
+    this.detached = true;
+    this.update({ status: 'detached' });
+    this.record({
+      eventType: 'detach',
+      details: {
+        reason,
+        graceSeconds: Math.round((this.options.resumeGraceMs ?? 0) / 1000),
+      },
+    });
+  }
+
+  onResume(info: RelayResumeInfo) {
+    this.detached = false;
+    this.update({ status: this.status });
+    this.record({
+      eventType: 'resume',
+      details: {
+        offset: info.offset,
+        replayedBytes: info.replayedBytes,
+        missedBytes: info.missedBytes,
+        detachedSeconds: Math.round(info.detachedMs / 100) / 10,
+      },
+    });
   }
 
   onResize(cols: number, rows: number) {
@@ -277,7 +312,7 @@ export class SessionTracker implements RelayObserver {
     const now = this.now();
     if (this.idleSince === undefined && now - this.lastInputAt >= idleAfterMs) {
       this.idleSince = now;
-      this.update({ status: 'idle' });
+      this.update({ status: this.status });
       this.record({
         eventType: 'idle',
         details: { idleSeconds: Math.round((now - this.lastInputAt) / 1000) },

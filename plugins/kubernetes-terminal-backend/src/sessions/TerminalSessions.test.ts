@@ -1,7 +1,10 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { AuditWriter } from '../database/AuditWriter';
 import { DatabaseSessionStore } from '../database/DatabaseSessionStore';
-import type { TerminalSession } from '../service/SessionRegistry';
+import {
+  SessionRegistry,
+  type TerminalSession,
+} from '../service/SessionRegistry';
 import type { TerminalRelay } from '../stream/TerminalRelay';
 import { SessionAudit } from './SessionAudit';
 import { TerminalSessions } from './TerminalSessions';
@@ -72,7 +75,13 @@ describe.each(databases.eachSupportedId())(
         }),
       );
       return {
-        sessions: new TerminalSessions({ store, audit, config, logger }),
+        sessions: new TerminalSessions({
+          registry: new SessionRegistry(),
+          store,
+          audit,
+          config,
+          logger,
+        }),
         writer,
       };
     }

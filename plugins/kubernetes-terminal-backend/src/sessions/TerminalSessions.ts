@@ -9,7 +9,10 @@ import {
   type SessionStore,
   type StoredTerminalSession,
 } from '../database/SessionStore';
-import type { TerminalSession } from '../service/SessionRegistry';
+import type {
+  SessionRegistry,
+  TerminalSession,
+} from '../service/SessionRegistry';
 import type { TerminalRelay } from '../stream/TerminalRelay';
 import type { RecordingWriter } from '../recording/RecordingWriter';
 import type { RecordingStore } from '../recording/RecordingStore';
@@ -19,6 +22,8 @@ import { SessionTracker } from './SessionTracker';
 
 /** @internal */
 export interface TerminalSessionsOptions {
+  /** The replica's sessions, live ones with their relay and tracker. */
+  registry: SessionRegistry;
   store: SessionStore;
   audit: SessionAudit;
   config: TerminalConfig;
@@ -44,10 +49,6 @@ const HEARTBEAT_MS = 15_000;
  */
 export class TerminalSessions {
   readonly instanceId: string;
-  private readonly live = new Map<
-    string,
-    { tracker: SessionTracker; relay: TerminalRelay }
-  >();
   private heartbeatTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: TerminalSessionsOptions) {
@@ -83,7 +84,7 @@ export class TerminalSessions {
     this.options.audit.record(event);
   }
 
-  /** Starts following a relay; returns the observer to give it. */
+  /** Starts following a relay, registered with its session as live; returns the observer to give it. */
   track(session: TerminalSession, relay: TerminalRelay): SessionTracker {
     const { config, store, audit, logger, createCapture, recordings } =
       this.options;
@@ -111,24 +112,21 @@ export class TerminalSessions {
       idleDisconnectAfterMs: config.idleDisconnectAfterMs,
       capture: createCapture?.(size, { tty: session.tty !== false }),
       recording,
+      resumeGraceMs: config.resume.graceMs,
     });
     tracker.start(relay, {
       clusterType: config.privateClusters.includes(session.cluster)
         ? 'private'
         : 'public',
       instanceId: this.instanceId,
+      instanceUrl: config.resume.instanceUrl,
     });
-    this.live.set(session.id, { tracker, relay });
+    this.options.registry.setParts(session, { relay, tracker });
     return tracker;
   }
 
-  /** Called when a relay has ended. */
-  forget(sessionId: string) {
-    this.live.delete(sessionId);
-  }
-
   get liveCount(): number {
-    return this.live.size;
+    return this.options.registry.liveCount;
   }
 
   /**
@@ -149,7 +147,7 @@ export class TerminalSessions {
     if (!ended) {
       return false;
     }
-    const local = this.live.get(sessionId);
+    const local = this.options.registry.partsOf(sessionId);
     local?.tracker.record({
       eventType: 'terminate',
       details: { by, ...(reason && { reason }) },
@@ -185,17 +183,18 @@ export class TerminalSessions {
    */
   async heartbeat() {
     const { store } = this.options;
-    const entries = [...this.live.entries()];
+    const entries = this.options.registry.live();
     if (entries.length === 0) {
       return;
     }
-    const ids = entries.map(([id]) => id);
+    const ids = entries.map(({ session }) => session.id);
     await store.heartbeat(this.instanceId, ids, new Date());
     // One query for all, not one per session: with SQLite each query runs synchronously, and a
     // thousand in a row held the event loop (and every terminal's echo) for tens of milliseconds.
     const stored = new Map((await store.getSessions(ids)).map(s => [s.id, s]));
     let updates = 0;
-    for (const [id, { tracker, relay }] of entries) {
+    for (const { session, tracker, relay } of entries) {
+      const id = session.id;
       const row = stored.get(id);
       if (row?.status === 'terminated') {
         relay.terminate(
@@ -258,14 +257,13 @@ export class TerminalSessions {
   /** Graceful shutdown: close every session (recording why), then write every queued event. */
   async close() {
     clearInterval(this.heartbeatTimer);
-    for (const { relay, tracker } of this.live.values()) {
+    for (const { relay, tracker } of this.options.registry.live()) {
       relay.close(
         TerminalCloseCode.GoingAway,
         'the portal backend is shutting down',
       );
       await tracker.settled();
     }
-    this.live.clear();
     await this.options.recordings?.writer.close();
     await this.options.audit.flush();
     await this.options.audit.close();

@@ -6,7 +6,12 @@ import {
   TerminalCloseCode,
   type TerminalCloseCodeValue,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
-import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import http, {
+  ServerResponse,
+  type IncomingMessage,
+  type Server,
+} from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
@@ -18,6 +23,10 @@ import type {
 } from '../kubernetes/ClusterRegistry';
 import type { SessionRegistry } from '../service/SessionRegistry';
 import type { TerminalSessions } from '../sessions/TerminalSessions';
+import {
+  type SessionStore,
+  liveSessionStatuses,
+} from '../database/SessionStore';
 import type { SessionTracker } from '../sessions/SessionTracker';
 import type { TicketStore } from '../service/TicketStore';
 import type {
@@ -27,6 +36,7 @@ import type {
 import { formatProgressLine } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { DebugContainers } from '../debugContainers/DebugContainers';
 import { TerminalRelay } from './TerminalRelay';
+import { OutputBudget } from './HeldOutput';
 
 const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
 
@@ -39,6 +49,8 @@ export interface StreamGatewayOptions {
   sessions: SessionRegistry;
   clusters: ClusterRegistry;
   terminalSessions: TerminalSessions;
+  /** The sessions of every replica: where one held elsewhere is served. */
+  store?: SessionStore;
   /** Provisions kubectl session pods; sessions of kind `session-pod` are refused without it. */
   sessionPods?: SessionPodManager;
   /** Debug containers, when the portal offers them. */
@@ -59,10 +71,12 @@ export interface StreamGatewayOptions {
  */
 export class StreamGateway {
   private readonly wss: WebSocketServer;
-  private readonly relays = new Set<TerminalRelay>();
   private readonly servers = new WeakSet<Server>();
+  /** Output held for detached sessions, across this backend. */
+  readonly budget: OutputBudget;
 
   constructor(private readonly options: StreamGatewayOptions) {
+    this.budget = new OutputBudget(options.config.resume.maxHeldBytes);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -89,17 +103,7 @@ export class StreamGateway {
   }
 
   get activeSessions(): number {
-    return this.relays.size;
-  }
-
-  async close() {
-    for (const relay of this.relays) {
-      relay.close(
-        TerminalCloseCode.GoingAway,
-        'the portal backend is shutting down',
-      );
-    }
-    this.relays.clear();
+    return this.options.sessions.liveCount;
   }
 
   /**
@@ -146,7 +150,7 @@ export class StreamGateway {
     head: Buffer,
     path: string,
   ) {
-    const { config, tickets, sessions, clusters, logger } = this.options;
+    const { config, sessions, logger } = this.options;
     const origin = req.headers.origin;
     if (!origin || !config.allowedOrigins.includes(origin)) {
       logger.warn(
@@ -174,6 +178,121 @@ export class StreamGateway {
       return;
     }
     const sessionId = STREAM_PATH.exec(path)![1];
+    if (!sessions.get(sessionId) && this.options.store) {
+      // Not one of ours: perhaps another replica's, whose resume ticket this socket carries.
+      void this.forwardUpgrade(req, socket, head, sessionId).then(
+        forwarded => {
+          if (!forwarded)
+            this.acceptUpgrade(req, socket, head, sessionId, ticket);
+        },
+        error => {
+          logger.warn(
+            `terminal WebSocket for session ${sessionId} not forwarded: ${
+              (error as Error).message
+            }`,
+          );
+          rejectUpgrade(
+            socket,
+            502,
+            'Bad Gateway',
+            'could not reach the replica holding the session',
+          );
+        },
+      );
+      return;
+    }
+    this.acceptUpgrade(req, socket, head, sessionId, ticket);
+  }
+
+  /**
+   * Hands the upgrade of a session another replica holds to that replica (the address it stored
+   * with the session), and relays the socket's bytes both ways: the ticket is that replica's, and so
+   * is every check of it. Returns false when the session is not held elsewhere.
+   */
+  private async forwardUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    sessionId: string,
+  ): Promise<boolean> {
+    const stored = await this.options.store!.getSession(sessionId);
+    if (
+      !stored?.backendAddress ||
+      stored.backendInstance === this.options.terminalSessions.instanceId ||
+      !liveSessionStatuses.includes(stored.status)
+    ) {
+      return false;
+    }
+    const target = new URL(
+      `${stored.backendAddress}/sessions/${sessionId}/stream`,
+    );
+    const client = target.protocol === 'https:' ? https : http;
+    const outgoing = client.request(target, {
+      method: 'GET',
+      headers: {
+        ...req.headers,
+        host: target.host,
+        'x-forwarded-for': [
+          req.headers['x-forwarded-for'],
+          req.socket.remoteAddress,
+        ]
+          .filter(Boolean)
+          .join(', '),
+      },
+    });
+    outgoing.on('upgrade', (res, upstream, upstreamHead) => {
+      const lines = [
+        `HTTP/1.1 101 ${res.statusMessage ?? 'Switching Protocols'}`,
+      ];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+      }
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      const destroy = () => {
+        upstream.destroy();
+        socket.destroy();
+      };
+      upstream.on('error', destroy);
+      upstream.on('close', destroy);
+      socket.on('error', destroy);
+      socket.on('close', destroy);
+    });
+    outgoing.on('response', res => {
+      res.resume();
+      rejectUpgrade(
+        socket,
+        res.statusCode ?? 502,
+        res.statusMessage ?? 'Bad Gateway',
+        'the replica holding the session refused the connection',
+      );
+    });
+    outgoing.on('error', error => {
+      this.options.logger.warn(
+        `terminal WebSocket for session ${sessionId}: the replica at ${target.origin} cannot be reached: ${error.message}`,
+      );
+      rejectUpgrade(
+        socket,
+        502,
+        'Bad Gateway',
+        'the replica holding the session cannot be reached',
+      );
+    });
+    outgoing.end();
+    return true;
+  }
+
+  private acceptUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    sessionId: string,
+    ticket: string,
+  ) {
+    const { tickets, sessions, clusters, logger } = this.options;
     const redeemed = tickets.redeem(ticket, sessionId);
     const session = sessions.get(sessionId);
     let refusal: { code: TerminalCloseCodeValue; reason: string } | undefined;
@@ -182,7 +301,12 @@ export class StreamGateway {
         code: TerminalCloseCode.Unauthorized,
         reason: redeemed.reason,
       };
-    } else if (!session || session.state !== 'pending') {
+    } else if (
+      !session ||
+      (redeemed.claims.resume
+        ? !sessions.partsOf(sessionId)?.relay.resumable
+        : session.state !== 'pending')
+    ) {
       refusal = {
         code: TerminalCloseCode.Unauthorized,
         reason: 'session is not waiting for a connection',
@@ -225,6 +349,16 @@ export class StreamGateway {
         // Accepted only to tell the browser why, which an HTTP refusal cannot do.
         logger.info(`terminal session ${sessionId} refused: ${refusal.reason}`);
         ws.close(refusal.code, refusal.reason);
+        return;
+      }
+      const resume = redeemed.ok ? redeemed.claims.resume : undefined;
+      if (resume) {
+        logger.info(
+          `terminal session ${sessionId} resumed by ${
+            session!.userEntityRef
+          } from byte ${resume.offset}`,
+        );
+        sessions.partsOf(sessionId)!.relay.resume(ws, resume.offset);
         return;
       }
       // A session pod is the portal's own: it is exec'd into with the backend's credential, as it
@@ -274,7 +408,7 @@ export class StreamGateway {
   ) {
     const { sessions, config, logger, terminalSessions, sessionPods } =
       this.options;
-    sessions.update(session.id, { state: 'connecting' });
+    sessions.transition(session.id, 'connecting');
     logger.info(
       `terminal session ${session.id} opened by ${session.userEntityRef} on ${session.cluster}/${session.namespace}/${session.pod}/${session.container}`,
     );
@@ -292,12 +426,12 @@ export class StreamGateway {
       // session's own, narrowly bound token.
       prepare: this.prepareFor(session, access, () => parts as RelayParts),
       onExtend: () => attachment?.extend(),
+      resumeGraceMs: config.resume.graceMs,
+      budget: this.budget,
+      onStateChange: state => sessions.transition(session.id, state),
       onEnd: reason => {
         attachment?.stop();
-        this.relays.delete(relay);
-        terminalSessions.forget(session.id);
-        sessions.update(session.id, { state: 'closed', endReason: reason });
-        sessions.remove(session.id);
+        sessions.transition(session.id, 'ended', { endReason: reason });
         logger.info(`terminal session ${session.id} ended: ${reason}`);
       },
     });
@@ -307,7 +441,6 @@ export class StreamGateway {
       attachment = sessionPods!.attach(session, relay, tracker);
     }
     Object.assign(parts, { relay, tracker, attachment });
-    this.relays.add(relay);
     relay.start();
   }
 }

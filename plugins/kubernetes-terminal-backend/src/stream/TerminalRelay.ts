@@ -20,11 +20,14 @@ import {
   openExecStream,
 } from './execUpstream';
 import { RelayFailure } from './RelayFailure';
+import { HeldOutput, type OutputBudget } from './HeldOutput';
 
 /** How long a started shell may stay silent before we trust that it runs and send the user's input. */
 const SHELL_COMMIT_DELAY_MS = 400;
 /** Input typed before a shell is confirmed is held, up to this much. */
 const MAX_PENDING_INPUT_BYTES = 256 * 1024;
+/** The close code a peer's close frame without a status is reported with. */
+const NO_STATUS_CODE = 1005;
 /** How long we ask the cluster whether a pod whose shell was killed is being deleted. */
 const POD_CHECK_TIMEOUT_MS = 3000;
 
@@ -39,7 +42,23 @@ export interface RelayObserver {
   onInput(data: Buffer): void;
   onOutput(data: Buffer): void;
   onResize(cols: number, rows: number): void;
+  /** The browser's socket was lost; the session waits for a resume. */
+  onDetach?(reason: string): void;
+  /** A new socket took the session over. */
+  onResume?(info: RelayResumeInfo): void;
   onEnd(code: number, reason: string): void;
+}
+
+/** How a resume went. @internal */
+export interface RelayResumeInfo {
+  /** The offset the browser asked for. */
+  offset: number;
+  /** Bytes sent again, from `offset` (or what was held) to the end. */
+  replayedBytes: number;
+  /** Bytes the browser lacked that were no longer held. */
+  missedBytes: number;
+  /** How long the session was detached, in milliseconds; 0 when it was taken over while connected. */
+  detachedMs: number;
 }
 
 /** @internal */
@@ -59,6 +78,15 @@ export interface TerminalRelayOptions {
   prepare?: () => Promise<void>;
   /** The browser asked to extend the session (`extend` control message). */
   onExtend?: () => void;
+  /**
+   * How long a session whose browser socket is lost waits to be resumed; 0 (the default) ends it at
+   * once. Only a session whose shell runs is kept.
+   */
+  resumeGraceMs?: number;
+  /** Output held for detached sessions across the backend. */
+  budget?: OutputBudget;
+  /** A shell runs and a browser is attached (again), or its socket was lost. */
+  onStateChange?: (state: 'connected' | 'detached') => void;
   onEnd: (reason: string) => void;
 }
 
@@ -71,7 +99,9 @@ export interface TerminalRelayOptions {
  * @internal
  */
 export class TerminalRelay {
-  private readonly browser: WebSocket;
+  private browser?: WebSocket;
+  /** Removes the listeners of the current socket. */
+  private unbindBrowser?: () => void;
   private readonly options: TerminalRelayOptions;
   private upstream?: WebSocket;
   private attempt = -1;
@@ -80,8 +110,10 @@ export class TerminalRelay {
   private pendingInput: Buffer[] = [];
   private pendingBytes = 0;
   private size?: { cols: number; rows: number };
-  private unacked = 0;
+  private readonly output: HeldOutput;
   private paused = false;
+  private detachedAt?: number;
+  private graceTimer?: NodeJS.Timeout;
   private ended = false;
   private browserAlive = true;
   private heartbeat?: NodeJS.Timeout;
@@ -92,6 +124,7 @@ export class TerminalRelay {
   constructor(options: TerminalRelayOptions) {
     this.options = options;
     this.browser = options.browser;
+    this.output = new HeldOutput(options.budget);
     this.size = options.session.initialSize;
     this.observer = options.observer;
     this.early = options.session.tty === false;
@@ -103,7 +136,18 @@ export class TerminalRelay {
   }
 
   start() {
-    const { session } = this.options;
+    this.sendHello();
+    this.bindBrowser(this.browser!);
+    this.heartbeat = setInterval(
+      () => this.beat(),
+      this.options.heartbeatIntervalMs,
+    );
+    this.heartbeat.unref?.();
+    void this.prepareThenShell();
+  }
+
+  private sendHello() {
+    const { session, resumeGraceMs = 0 } = this.options;
     this.send({
       type: 'hello',
       version: TERMINAL_PROTOCOL_VERSION,
@@ -114,28 +158,133 @@ export class TerminalRelay {
         pod: session.pod,
         container: session.container,
       },
+      resumeGraceSeconds: Math.round(resumeGraceMs / 1000),
     });
-    this.browser.on('message', (data, isBinary) =>
-      this.onBrowserMessage(data as Buffer, isBinary),
-    );
-    this.browser.on('pong', () => {
+  }
+
+  private bindBrowser(ws: WebSocket) {
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean) =>
+      this.onBrowserMessage(data as Buffer, isBinary);
+    const onPong = () => {
       this.browserAlive = true;
-    });
-    this.browser.on('close', () =>
-      this.end(TerminalCloseCode.Normal, 'browser disconnected'),
-    );
-    this.browser.on('error', error =>
+    };
+    const onClose = (code: number) =>
+      this.onBrowserGone(ws, {
+        // A close frame with 1000 or without a code is the client's choice; 1001 (the page went
+        // away: reload, navigation) and 1006 (no close frame: the network) are not.
+        onPurpose: code === TerminalCloseCode.Normal || code === NO_STATUS_CODE,
+        code: TerminalCloseCode.Normal,
+        reason: 'browser disconnected',
+      });
+    const onError = (error: Error) =>
+      this.onBrowserGone(ws, {
+        code: TerminalCloseCode.ProtocolError,
+        reason: `browser socket error: ${error.message}`,
+      });
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    this.unbindBrowser = () => {
+      ws.off('message', onMessage);
+      ws.off('pong', onPong);
+      ws.off('close', onClose);
+      ws.off('error', onError);
+    };
+  }
+
+  /**
+   * The browser's socket is gone. Closed on purpose (code 1000: Disconnect, another target), or
+   * before a shell runs, the session ends; lost otherwise (network, reload, sleep), it is detached
+   * and waits for a resume for the grace period.
+   */
+  private onBrowserGone(
+    ws: WebSocket,
+    how: { onPurpose?: boolean; code: TerminalCloseCodeValue; reason: string },
+  ) {
+    if (this.ended || ws !== this.browser) {
+      return;
+    }
+    const { onPurpose = false, code, reason } = how;
+    const graceMs = this.options.resumeGraceMs ?? 0;
+    if (onPurpose || graceMs <= 0 || !this.committed) {
+      this.end(code, reason);
+      return;
+    }
+    this.unbindBrowser?.();
+    this.unbindBrowser = undefined;
+    this.browser = undefined;
+    this.detachedAt = Date.now();
+    this.graceTimer = setTimeout(() => {
       this.end(
-        TerminalCloseCode.ProtocolError,
-        `browser socket error: ${error.message}`,
-      ),
-    );
-    this.heartbeat = setInterval(
-      () => this.beat(),
-      this.options.heartbeatIntervalMs,
-    );
-    this.heartbeat.unref?.();
-    void this.prepareThenShell();
+        TerminalCloseCode.Timeout,
+        `the browser did not come back within ${describeSeconds(
+          graceMs / 1000,
+        )} of losing its connection`,
+      );
+    }, graceMs);
+    this.graceTimer.unref?.();
+    this.observer?.onDetach?.(reason);
+    this.options.onStateChange?.('detached');
+    this.flowControl();
+  }
+
+  /** Whether a browser may resume this session now (its shell runs, it has not ended). */
+  get resumable(): boolean {
+    return this.committed && !this.ended;
+  }
+
+  /**
+   * Takes the session over on a new socket: a socket still attached is closed (`Replaced`), the
+   * browser is told where its output resumes (`resumed`), then sent what its terminal lacks from
+   * `offset` on, and the shell's output flows again.
+   */
+  resume(ws: WebSocket, offset: number) {
+    if (!this.resumable) {
+      ws.close(
+        TerminalCloseCode.Unauthorized,
+        'session is not waiting for a connection',
+      );
+      return;
+    }
+    const previous = this.browser;
+    this.unbindBrowser?.();
+    if (
+      previous &&
+      (previous.readyState === WebSocket.OPEN ||
+        previous.readyState === WebSocket.CONNECTING)
+    ) {
+      previous.close(
+        TerminalCloseCode.Replaced,
+        'the session was resumed on another connection',
+      );
+    }
+    clearTimeout(this.graceTimer);
+    const detachedMs =
+      this.detachedAt === undefined ? 0 : Date.now() - this.detachedAt;
+    this.detachedAt = undefined;
+    this.browser = ws;
+    this.browserAlive = true;
+    this.bindBrowser(ws);
+    const held = this.output.since(offset);
+    this.sendHello();
+    this.send({ type: 'resumed', from: held.from, missed: held.missed });
+    this.send({
+      type: 'connected',
+      shell: this.options.session.shell ?? '',
+      protocol: this.upstream?.protocol ?? '',
+    });
+    for (const chunk of held.chunks) {
+      ws.send(chunk, { binary: true });
+    }
+    this.observer?.onResume?.({
+      offset,
+      replayedBytes: held.bytes,
+      missedBytes: held.missed,
+      detachedMs,
+    });
+    this.options.onStateChange?.('connected');
+    this.flowControl();
   }
 
   private async prepareThenShell() {
@@ -419,6 +568,7 @@ export class TerminalRelay {
       protocol: this.upstream?.protocol ?? '',
     });
     this.observer?.onConnected(shell);
+    this.options.onStateChange?.('connected');
     for (const chunk of this.pendingInput) {
       if (!this.early) this.sendUpstream(ExecChannel.Stdin, chunk);
       this.observer?.onInput(chunk);
@@ -462,11 +612,8 @@ export class TerminalRelay {
       this.sendResize();
       this.observer?.onResize(message.cols, message.rows);
     } else if (message.type === 'ack') {
-      this.unacked = Math.max(0, this.unacked - message.bytes);
-      if (this.paused && this.unacked <= TERMINAL_ACK_WINDOW_BYTES / 2) {
-        this.paused = false;
-        this.upstream?.resume();
-      }
+      this.output.ack(message.bytes);
+      this.flowControl();
     } else if (message.type === 'extend') {
       this.options.onExtend?.();
     } else {
@@ -474,16 +621,42 @@ export class TerminalRelay {
     }
   }
 
+  /**
+   * Sends the shell's output to the browser and holds it until acknowledged; records it whether or
+   * not a browser is attached, so the recording and the audit go on without a gap while detached.
+   */
   private forwardOutput(data: Buffer) {
-    if (this.browser.readyState !== WebSocket.OPEN) {
-      return;
+    this.output.push(data);
+    if (this.browser?.readyState === WebSocket.OPEN) {
+      this.browser.send(data, { binary: true });
     }
-    this.browser.send(data, { binary: true });
     this.observer?.onOutput(data);
-    this.unacked += data.length;
-    if (!this.paused && this.unacked >= TERMINAL_ACK_WINDOW_BYTES) {
-      this.paused = true;
-      this.upstream?.pause();
+    if (!this.paused) this.flowControl();
+  }
+
+  /**
+   * Pauses the container's output while the browser has a full window unacknowledged (a detached
+   * session's is never acknowledged, so it holds at most that), or while detached sessions hold the
+   * whole backend's budget; resumes it at half a window.
+   */
+  private flowControl() {
+    const unacked = this.output.unacked;
+    const detached = this.browser === undefined;
+    if (!this.paused) {
+      if (
+        unacked >= TERMINAL_ACK_WINDOW_BYTES ||
+        (detached && this.options.budget?.exhausted)
+      ) {
+        this.paused = true;
+        this.upstream?.pause();
+      }
+    } else if (
+      !detached &&
+      unacked <= TERMINAL_ACK_WINDOW_BYTES / 2 &&
+      !this.ended
+    ) {
+      this.paused = false;
+      this.upstream?.resume();
     }
   }
 
@@ -506,19 +679,24 @@ export class TerminalRelay {
   }
 
   private send(message: TerminalServerMessage) {
-    if (this.browser.readyState === WebSocket.OPEN) {
+    if (this.browser?.readyState === WebSocket.OPEN) {
       this.browser.send(JSON.stringify(message));
     }
   }
 
   private beat() {
-    if (!this.browserAlive) {
-      this.browser.terminate();
-      this.end(TerminalCloseCode.Timeout, 'no heartbeat from the browser');
-      return;
+    const browser = this.browser;
+    if (browser && !this.browserAlive) {
+      browser.terminate();
+      this.onBrowserGone(browser, {
+        code: TerminalCloseCode.Timeout,
+        reason: 'no heartbeat from the browser',
+      });
+      if (this.ended) return;
+    } else if (browser) {
+      this.browserAlive = false;
+      browser.ping();
     }
-    this.browserAlive = false;
-    this.browser.ping();
     if (this.upstream?.readyState === WebSocket.OPEN) {
       this.upstream.ping();
     }
@@ -535,17 +713,27 @@ export class TerminalRelay {
     }
     this.ended = true;
     clearTimeout(this.commitTimer);
+    clearTimeout(this.graceTimer);
     clearInterval(this.heartbeat);
     this.upstream?.close();
+    this.output.release();
+    const browser = this.browser;
     if (
-      this.browser.readyState === WebSocket.OPEN ||
-      this.browser.readyState === WebSocket.CONNECTING
+      browser &&
+      (browser.readyState === WebSocket.OPEN ||
+        browser.readyState === WebSocket.CONNECTING)
     ) {
-      this.browser.close(code, truncateReason(reason));
+      browser.close(code, truncateReason(reason));
     }
     this.observer?.onEnd(code, reason);
     this.options.onEnd(reason);
   }
+}
+
+function describeSeconds(seconds: number): string {
+  return seconds < 120
+    ? `${Math.round(seconds)} s`
+    : `${Math.round(seconds / 60)} min`;
 }
 
 /** A close frame's reason may hold at most 123 bytes of UTF-8. */

@@ -1,0 +1,195 @@
+import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import type { SandboxCluster } from '@internal/kube-sandbox';
+import knexFactory, { type Knex } from 'knex';
+import net, { type AddressInfo } from 'node:net';
+import request from 'supertest';
+import { TerminalClient } from '../__testUtils__/TerminalClient';
+import { eventually } from '../__testUtils__/eventually';
+import {
+  openTerminal,
+  startDemoSandbox,
+  startTerminalBackend,
+} from '../__testUtils__/terminalBackend';
+
+/*
+ * Two backend replicas on one PostgreSQL database, each with the address the other reaches it at
+ * (`resume.instanceUrl`, here a port forwarded to the replica as a pod IP would be). A session opened
+ * on one and resumed through the other is served by the one that holds the shell: the resume call
+ * and then the WebSocket are forwarded to it.
+ */
+
+jest.setTimeout(120_000);
+
+const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
+const BASE = '/api/kubernetes-terminal';
+const ALICE = 'user:default/alice';
+const BOB = 'user:default/bob';
+
+/** A fixed address for a replica whose real port is known only once it runs. */
+async function addressFor(): Promise<{
+  port: number;
+  pointTo(port: number): void;
+  close(): void;
+}> {
+  let target = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer(socket => {
+    const upstream = net.connect(target, '127.0.0.1');
+    sockets.add(socket).add(upstream);
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    pointTo: port => {
+      target = port;
+    },
+    close: () => {
+      sockets.forEach(s => s.destroy());
+      server.close();
+    },
+  };
+}
+
+describe('resuming through the other of two replicas', () => {
+  let sandbox: SandboxCluster;
+  const knexes: Knex[] = [];
+  const forwards: Array<Awaited<ReturnType<typeof addressFor>>> = [];
+  const backends: Array<Awaited<ReturnType<typeof startTerminalBackend>>> = [];
+  const clients: TerminalClient[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startDemoSandbox();
+    const first = await databases.init('POSTGRES_15');
+    knexes.push(first, knexFactory(first.client.config));
+    for (const knex of knexes) {
+      const forward = await addressFor();
+      forwards.push(forward);
+      const started = await startTerminalBackend(sandbox, {
+        decide: () => AuthorizeResult.ALLOW,
+        knex,
+        skipTaskRunOnStartup: true,
+        terminalConfig: {
+          resume: {
+            grace: { seconds: 30 },
+            instanceUrl: `http://127.0.0.1:${forward.port}${BASE}`,
+          },
+        },
+      });
+      forward.pointTo(started.port);
+      backends.push(started);
+    }
+  });
+
+  afterAll(async () => {
+    clients.forEach(c => c.close());
+    for (const b of backends) await b.backend.stop();
+    forwards.forEach(f => f.close());
+    await knexes[1]?.destroy();
+    await sandbox?.close();
+  });
+
+  const resume = (replica: number, id: string, offset: number, user = ALICE) =>
+    request(backends[replica].backend.server)
+      .post(`${BASE}/sessions/${id}/resume`)
+      .set('Authorization', mockCredentials.user.header(user))
+      .send({ offset });
+
+  const connect = async (
+    replica: number,
+    body: { streamPath: string; ticket: string },
+  ) => {
+    const client = await TerminalClient.connect(
+      `ws://127.0.0.1:${backends[replica].port}${BASE}${body.streamPath}`,
+      { ticket: body.ticket },
+    );
+    clients.push(client);
+    return client;
+  };
+
+  it('serves a session held by replica A to a browser that reaches replica B, twice', async () => {
+    const { client, sessionId } = await openTerminal(
+      backends[0].backend.server,
+      ALICE,
+    );
+    clients.push(client);
+    await client.waitForOutput(/[$#] $/);
+    client.type('export WHERE=replica-a; sleep 1; echo "held-by-$WHERE"\n');
+    await client.waitForOutput(/sleep 1; echo/);
+    client.ws.terminate();
+
+    const res = await resume(1, sessionId, client.outputBytes);
+    expect(res.status).toBe(200);
+    const again = await connect(1, res.body);
+    await again.waitForOutput(/held-by-replica-a/);
+    const whole = client.output + again.output;
+    expect(whole.split('held-by-replica-a').length - 1).toBe(1);
+
+    // Cut again, and back through replica B once more: still the same shell on A.
+    again.ws.terminate();
+    const third = await connect(
+      1,
+      (
+        await resume(1, sessionId, client.outputBytes + again.outputBytes)
+      ).body,
+    );
+    third.type('echo "still-$WHERE"\n');
+    await third.waitForOutput(/still-replica-a\r\n/);
+
+    await eventually(async () => {
+      const detail = await request(backends[1].backend.server)
+        .get(`${BASE}/sessions/${sessionId}`)
+        .set('Authorization', mockCredentials.user.header(ALICE));
+      expect(
+        detail.body.events.filter((e: any) => e.type === 'resume'),
+      ).toHaveLength(2);
+    });
+  });
+
+  it('refuses, through either replica, a resume by someone else', async () => {
+    const { client, sessionId } = await openTerminal(
+      backends[0].backend.server,
+      ALICE,
+    );
+    clients.push(client);
+    client.ws.terminate();
+    for (const replica of [0, 1]) {
+      const res = await resume(replica, sessionId, 0, BOB);
+      expect(res.status).toBe(404);
+    }
+  });
+
+  it('accepts forwarded resumes only from the plugin itself', async () => {
+    const { client, sessionId } = await openTerminal(
+      backends[0].backend.server,
+      ALICE,
+    );
+    clients.push(client);
+    const asUser = await request(backends[0].backend.server)
+      .post(`${BASE}/internal/sessions/${sessionId}/resume`)
+      .set('Authorization', mockCredentials.user.header(ALICE))
+      .send({ offset: 0, userEntityRef: ALICE });
+    expect(asUser.status).toBe(403);
+    const asOtherPlugin = await request(backends[0].backend.server)
+      .post(`${BASE}/internal/sessions/${sessionId}/resume`)
+      .set(
+        'Authorization',
+        mockCredentials.service.header({
+          onBehalfOf: mockCredentials.service('plugin:catalog'),
+          targetPluginId: 'kubernetes-terminal',
+        }),
+      )
+      .send({ offset: 0, userEntityRef: ALICE });
+    expect(asOtherPlugin.status).toBe(403);
+    expect(asOtherPlugin.body.error.message).toBe(
+      'only another replica of this plugin may forward a resume',
+    );
+  });
+});
