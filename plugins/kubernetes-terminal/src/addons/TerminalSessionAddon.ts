@@ -21,6 +21,7 @@ const SERVER_MESSAGE_TYPES: ReadonlySet<string> = new Set<
   'progress',
   'expiry',
   'idle',
+  'resumed',
   'error',
   'pong',
 ]);
@@ -33,6 +34,13 @@ export interface TerminalSessionAddonOptions {
   ackDelayMs?: number;
   /** Interval of `ping` control messages; 0 disables them. Default 25 s. */
   pingIntervalMs?: number;
+  /**
+   * Output bytes of the session the terminal already holds (a resumed session): the count this
+   * socket's output goes on from. Default 0.
+   */
+  offset?: number;
+  /** Input typed while no socket was open, sent first once this one opens. */
+  heldInput?: Uint8Array[];
 }
 
 /** @internal */
@@ -68,6 +76,10 @@ export class TerminalSessionAddon implements ITerminalAddon {
   // Input typed before the socket opened; sent on open so the first keystroke is not lost.
   private pendingInput: Uint8Array[] = [];
   private unackedBytes = 0;
+  /** Offset one past the last output byte handed to the terminal. */
+  private receivedBytes: number;
+  /** Handed to the terminal, not yet parsed by it. */
+  private unparsedBytes = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private terminal: Terminal | undefined;
@@ -80,6 +92,18 @@ export class TerminalSessionAddon implements ITerminalAddon {
     this.ackThresholdBytes = options.ackThresholdBytes ?? 64 * 1024;
     this.ackDelayMs = options.ackDelayMs ?? 100;
     this.pingIntervalMs = options.pingIntervalMs ?? 25_000;
+    this.receivedBytes = options.offset ?? 0;
+    this.pendingInput = [...(options.heldInput ?? [])];
+  }
+
+  /** Output bytes of the session handed to the terminal, from the session's first. */
+  get received(): number {
+    return this.receivedBytes;
+  }
+
+  /** Output bytes of the session the terminal has parsed: what its screen shows. */
+  get processed(): number {
+    return this.receivedBytes - this.unparsedBytes;
   }
 
   /** Registers a listener for control messages from the backend. */
@@ -180,14 +204,23 @@ export class TerminalSessionAddon implements ITerminalAddon {
         );
         return;
       }
+      if (message.type === 'resumed') {
+        // Output goes on from here: the bytes before it are on screen, or were lost and said so.
+        this.receivedBytes = message.from;
+      }
       for (const listener of [...this.messageListeners]) {
         listener(message);
       }
       return;
     }
     const bytes = toBytes(data);
-    if (bytes) {
-      this.terminal?.write(bytes, () => this.acknowledge(bytes.byteLength));
+    if (bytes && this.terminal) {
+      this.receivedBytes += bytes.byteLength;
+      this.unparsedBytes += bytes.byteLength;
+      this.terminal.write(bytes, () => {
+        this.unparsedBytes -= bytes.byteLength;
+        this.acknowledge(bytes.byteLength);
+      });
     }
   }
 

@@ -1,5 +1,6 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
+  TerminalResumeRequest,
   CreateTerminalSessionRequest,
   CreateTerminalSessionResponse,
   TerminalAuditEvent,
@@ -65,6 +66,16 @@ export interface KubernetesTerminalApi {
    * `arraybuffer`.
    */
   openStream(session: CreateTerminalSessionResponse): Promise<WebSocket>;
+
+  /**
+   * A new single-use ticket to take a running session of the caller's over on a new socket (after a
+   * lost connection or a page reload); open it with {@link KubernetesTerminalApi.openStream}. The
+   * backend sends the output from `offset` (bytes the terminal already holds) on.
+   */
+  resumeSession(
+    id: string,
+    request: TerminalResumeRequest,
+  ): Promise<CreateTerminalSessionResponse>;
 
   /**
    * Lists recorded sessions, newest first. Without `kubernetes.terminal.audit.read` the backend

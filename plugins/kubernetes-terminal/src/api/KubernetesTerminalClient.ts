@@ -10,6 +10,7 @@ import {
   type TerminalPage,
   type TerminalSessionDetail,
   type TerminalSessionExpiry,
+  type TerminalResumeRequest,
   type TerminalSessionQuery,
   type TerminalSessionRecord,
   type TerminalClusterAuth,
@@ -97,6 +98,20 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
     ]);
     socket.binaryType = 'arraybuffer';
     return socket;
+  }
+
+  async resumeSession(
+    id: string,
+    request: TerminalResumeRequest,
+  ): Promise<CreateTerminalSessionResponse> {
+    return this.request<CreateTerminalSessionResponse>(
+      `sessions/${encodeURIComponent(id)}/resume`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+      },
+    );
   }
 
   async listSessions(

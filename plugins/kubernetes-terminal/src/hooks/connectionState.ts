@@ -22,6 +22,16 @@ export type TerminalConnectionState =
   /** A session pod is being provisioned; `message` is the latest progress step. */
   | { status: 'provisioning'; message?: string }
   | { status: 'connected'; shell: string }
+  /**
+   * The socket was lost and the session is being resumed (attempt `attempt`); the backend keeps it
+   * until `until` (epoch ms). `heldBytes` of input wait to be sent.
+   */
+  | {
+      status: 'reconnecting';
+      attempt: number;
+      until: number;
+      heldBytes: number;
+    }
   | { status: 'exited'; code: number; message?: string }
   | { status: 'terminated'; by: string; reason?: string }
   /** `whileStarting`: the socket closed before the shell was connected. */
@@ -103,6 +113,18 @@ export function describeConnectionState(
     }
     case 'connected':
       return `Connected (${state.shell})`;
+    case 'reconnecting': {
+      const left = Math.max(0, Math.ceil((state.until - Date.now()) / 1000));
+      const keys =
+        state.heldBytes > 0
+          ? `; ${state.heldBytes} typed ${
+              state.heldBytes === 1 ? 'byte waits' : 'bytes wait'
+            } to be sent`
+          : '';
+      return `Connection lost — reconnecting (attempt ${
+        state.attempt
+      }); the shell keeps running for ${formatSeconds(left)}${keys}`;
+    }
     case 'exited':
       // A shell exits with its last command's status: a failed `ls` before `exit` is no alarm.
       return state.code === 0

@@ -5,10 +5,13 @@ import {
   defaultEntityPresentation,
   entityPresentationApiRef,
 } from '@backstage/plugin-catalog-react';
-import { toError } from '@backstage/errors';
+import { ResponseError, toError } from '@backstage/errors';
 import type { Terminal } from '@xterm/xterm';
+import { SerializeAddon } from '@xterm/addon-serialize';
 import {
   type CreateTerminalSessionRequest,
+  type CreateTerminalSessionResponse,
+  type TerminalServerMessage,
   type TerminalSessionKind,
   formatProgressLine,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
@@ -24,10 +27,31 @@ import {
 } from './connectionState';
 import type { TerminalSessionTarget } from '../types';
 import { useClusterCredentials } from './useClusterCredentials';
+import {
+  type SavedTabSession,
+  clearTabSession,
+  saveTabSession,
+} from './tabSession';
 
 // WebSocket.readyState values.
 const CONNECTING = 0;
 const OPEN = 1;
+
+/**
+ * Close codes of a socket lost rather than closed: no close frame (the network, a proxy, sleep), or
+ * the server going down abnormally. The session is resumed; any other code ends it.
+ */
+const LOST_CODES = new Set([1006, 1011, 1012, 1013, 1014]);
+/** Keystrokes kept while reconnecting, sent once the session is back; more are refused, visibly. */
+const MAX_HELD_INPUT_BYTES = 4096;
+/** Scrollback kept with the screen across a reload. */
+const SAVED_SCROLLBACK_ROWS = 1000;
+
+/** Resume attempts: 250 ms, doubling, at most 5 s apart, with up to 20 % jitter. */
+function retryDelayMs(attempt: number): number {
+  const base = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+  return base + Math.random() * base * 0.2;
+}
 
 const dim = (text: string) => `\x1b[2m${text}\x1b[0m`;
 const red = (text: string) => `\x1b[31m${text}\x1b[0m`;
@@ -45,6 +69,8 @@ export function useTerminalSession(options: {
   terminal: Terminal | undefined;
   entityRef: string;
   target: TerminalSessionTarget;
+  /** The session this tab had before a reload: resumed instead of starting a new one. */
+  resume?: SavedTabSession;
 }): {
   state: TerminalConnectionState;
   idle: TerminalIdleWarning | undefined;
@@ -57,6 +83,11 @@ export function useTerminalSession(options: {
   disconnect: () => void;
 } {
   const { terminal, entityRef, target } = options;
+  // Used once, by the first session on this terminal: later ones (Reconnect) are new sessions.
+  const resumeRef = useRef(options.resume);
+  // Saved with the session for a reload; read when saving, so a new object each render is no change.
+  const targetRef = useRef(target);
+  targetRef.current = target;
   const { cluster, namespace } = target;
   // Primitives, so that a target object created on every render does not start a new session.
   const pod = target.kind === 'session-pod' ? undefined : target.pod;
@@ -92,8 +123,44 @@ export function useTerminalSession(options: {
     let lastError: string | undefined;
     // The person pressed Disconnect: what follows is their choice, not a failure.
     let stopped = false;
+    // The session, once the backend said hello; resumable when its grace period is above 0.
+    let sessionId: string | undefined;
+    let graceSeconds = 0;
+    // Output bytes the terminal holds: where a resumed socket's output goes on from.
+    let offset = 0;
+    // Reconnecting after a lost socket: until when the backend keeps the session, and the attempt.
+    let reconnectDeadline: number | undefined;
+    let reconnectAttempt = 0;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let held: Uint8Array[] = [];
+    let heldBytes = 0;
+    let refusedInput = false;
+    const encoder = new TextEncoder();
+    const resume = attempt === 0 ? resumeRef.current : undefined;
+    resumeRef.current = undefined;
+    const serializer = new SerializeAddon();
+    terminal.loadAddon(serializer);
     // Typing is what the backend counts as activity, so it ends an idle warning.
-    const inputListener = terminal.onData(() => setIdle(undefined));
+    const inputListener = terminal.onData(data => {
+      setIdle(undefined);
+      if (reconnectDeadline === undefined) return;
+      // No socket: the keys wait for the session to come back, within bounds, never silently lost.
+      const bytes = encoder.encode(data);
+      if (heldBytes + bytes.byteLength > MAX_HELD_INPUT_BYTES) {
+        if (!refusedInput) {
+          refusedInput = true;
+          terminal.write(
+            `\r\n${yellow(
+              '[not sent: too much typed while reconnecting; type it again once connected]',
+            )}\r\n`,
+          );
+        }
+        return;
+      }
+      held.push(bytes);
+      heldBytes += bytes.byteLength;
+      setState(s => (s.status === 'reconnecting' ? { ...s, heldBytes } : s));
+    });
 
     setState(initialState(kind));
     setIdle(undefined);
@@ -103,7 +170,290 @@ export function useTerminalSession(options: {
       terminal.write(`\r\n${dim('[reconnecting…]')}\r\n`);
     }
 
+    const remember = (withScreen: boolean) => {
+      if (!sessionId || graceSeconds <= 0) return;
+      saveTabSession({
+        entityRef,
+        target: targetRef.current,
+        sessionId,
+        graceSeconds,
+        savedAt: Date.now(),
+        ...(withScreen
+          ? {
+              offset: addon?.processed ?? offset,
+              screen: serializer.serialize({
+                scrollback: SAVED_SCROLLBACK_ROWS,
+              }),
+            }
+          : { offset: 0 }),
+      });
+    };
+    const forget = () => {
+      if (sessionId) clearTabSession(entityRef, sessionId);
+    };
+    // A reload or a closed tab: the backend keeps the session for its grace period; this tab, when
+    // it comes back, finds its screen and the session here.
+    const onPageHide = () => {
+      if (
+        !stopped &&
+        !exited &&
+        !terminated &&
+        (connected || reconnectDeadline)
+      )
+        remember(true);
+    };
+    window.addEventListener('pagehide', onPageHide);
+
+    /** Gives up on resuming: the session ended while away, or could not be reached in time. */
+    const lost = (text: string, code = 1006) => {
+      reconnectDeadline = undefined;
+      clearTimeout(retryTimer);
+      forget();
+      terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
+      setState({ status: 'closed', code, reason: text });
+    };
+
+    const onMessage = (message: TerminalServerMessage) => {
+      switch (message.type) {
+        case 'hello':
+          sessionId = message.sessionId;
+          graceSeconds = message.resumeGraceSeconds ?? 0;
+          remember(false);
+          break;
+        case 'resumed':
+          if (message.missed > 0) {
+            terminal.write(
+              `\r\n${dim(
+                `[${message.missed} bytes of output from before the reload were not kept]`,
+              )}\r\n`,
+            );
+          }
+          break;
+        case 'progress':
+          terminal.write(formatProgressLine(message.step, message.message));
+          setState({ status: 'provisioning', message: message.message });
+          break;
+        case 'expiry': {
+          const { type: _type, ...next } = message;
+          setExpiry(next);
+          setExtending(false);
+          break;
+        }
+        case 'connected':
+          connected = true;
+          if (reconnectDeadline !== undefined) {
+            reconnectDeadline = undefined;
+            reconnectAttempt = 0;
+            refusedInput = false;
+          }
+          setState({ status: 'connected', shell: message.shell });
+          terminal.focus();
+          break;
+        case 'shell-fallback':
+          terminal.write(
+            `${dim(
+              `[${message.tried} is not available, trying ${message.next}]`,
+            )}\r\n`,
+          );
+          setState({
+            status: 'connecting',
+            detail: `trying ${message.next}`,
+          });
+          break;
+        case 'exit':
+          exited = true;
+          forget();
+          terminal.write(`\r\n[process exited with code ${message.code}]\r\n`);
+          setState({
+            status: 'exited',
+            code: message.code,
+            message: message.message,
+          });
+          break;
+        case 'terminated': {
+          terminated = true;
+          forget();
+          setIdle(undefined);
+          // Said with the person's name from the catalog, not their ref.
+          void displayName(presentationApi, message.by).then(name => {
+            if (!cancelled) {
+              const text = describeTermination(name, message.reason);
+              terminal.write(`\r\n${yellow(`[${text}]`)}\r\n`);
+            }
+          });
+          setState({
+            status: 'terminated',
+            by: message.by,
+            reason: message.reason,
+          });
+          break;
+        }
+        case 'idle':
+          setIdle({
+            idleSeconds: message.idleSeconds,
+            disconnectAt:
+              message.disconnectInSeconds === undefined
+                ? undefined
+                : Date.now() + message.disconnectInSeconds * 1000,
+          });
+          break;
+        case 'error':
+          lastError = message.message;
+          setExtending(false);
+          terminal.write(`\r\n${red(`[error: ${message.message}]`)}\r\n`);
+          break;
+        default:
+          break;
+      }
+    };
+
+    const onClose = (
+      code: number,
+      reason: string,
+      from: TerminalSessionAddon,
+    ) => {
+      if (cancelled) {
+        return;
+      }
+      offset = from.received;
+      const wasConnected = connected;
+      connected = false;
+      setIdle(undefined);
+      setExtending(false);
+      if (exited || terminated || stopped) {
+        setExpiry(undefined);
+        return;
+      }
+      const resuming = reconnectDeadline !== undefined;
+      if (
+        sessionId &&
+        graceSeconds > 0 &&
+        (wasConnected || resuming) &&
+        LOST_CODES.has(code)
+      ) {
+        if (!resuming) {
+          reconnectDeadline = Date.now() + graceSeconds * 1000;
+          terminal.write(
+            `\r\n${dim(
+              '[connection lost — reconnecting; the shell keeps running]',
+            )}\r\n`,
+          );
+        }
+        scheduleResume();
+        return;
+      }
+      setExpiry(undefined);
+      forget();
+      reconnectDeadline = undefined;
+      // A close frame's reason holds 123 bytes: the error message before it has the whole text.
+      const truncated =
+        reason.endsWith('…') && lastError?.startsWith(reason.slice(0, -1));
+      const text =
+        (truncated ? lastError : reason) ||
+        lastError ||
+        describeCloseCode(code, kind);
+      terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
+      setState({
+        status: 'closed',
+        code,
+        reason: text,
+        whileStarting: !wasConnected && !resuming,
+      });
+    };
+
+    const attach = async (ticket: CreateTerminalSessionResponse) => {
+      socket = await api.openStream(ticket);
+      if (cancelled || stopped) {
+        socket.close(1000, 'closed by the user');
+        return;
+      }
+      const next = new TerminalSessionAddon(socket, {
+        offset,
+        heldInput: held,
+      });
+      held = [];
+      heldBytes = 0;
+      addon = next;
+      addonRef.current = next;
+      next.onMessage(onMessage);
+      next.onClose(({ code, reason }) => onClose(code, reason, next));
+      terminal.loadAddon(next);
+    };
+
+    /** One attempt to take the session over on a new socket; the next is scheduled if it fails. */
+    const resumeNow = async () => {
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      if (cancelled || stopped || !sessionId || reconnectDeadline === undefined)
+        return;
+      reconnectAttempt += 1;
+      setState({
+        status: 'reconnecting',
+        attempt: reconnectAttempt,
+        until: reconnectDeadline,
+        heldBytes,
+      });
+      try {
+        const ticket = await api.resumeSession(sessionId, { offset });
+        if (cancelled || stopped) return;
+        await attach(ticket);
+      } catch (e) {
+        if (cancelled || stopped) return;
+        const error = toError(e);
+        // The backend answered: the session is gone, or not this person's. Nothing to retry.
+        if (
+          error instanceof ResponseError &&
+          [400, 401, 403, 404, 409].includes(error.statusCode)
+        ) {
+          lost(
+            error.statusCode === 404
+              ? 'the session is gone'
+              : describeError(error, kind),
+          );
+          return;
+        }
+        scheduleResume();
+      }
+    };
+
+    const scheduleResume = () => {
+      if (reconnectDeadline === undefined) return;
+      if (Date.now() > reconnectDeadline) {
+        lost(
+          `the connection could not be restored within ${graceSeconds} s; the session has ended`,
+        );
+        return;
+      }
+      clearTimeout(retryTimer);
+      setState({
+        status: 'reconnecting',
+        attempt: reconnectAttempt,
+        until: reconnectDeadline,
+        heldBytes,
+      });
+      retryTimer = setTimeout(
+        () => void resumeNow(),
+        reconnectAttempt === 0 ? 0 : retryDelayMs(reconnectAttempt - 1),
+      );
+    };
+    // Back online: try at once rather than at the next step of the backoff.
+    const onOnline = () => {
+      if (reconnectDeadline !== undefined && retryTimer !== undefined)
+        void resumeNow();
+    };
+    window.addEventListener('online', onOnline);
+
     const start = async () => {
+      if (resume) {
+        // This tab's session before the reload: its screen back, then the output it lacks.
+        if (resume.screen) terminal.write(resume.screen);
+        sessionId = resume.sessionId;
+        graceSeconds = resume.graceSeconds;
+        offset = resume.screen ? resume.offset : 0;
+        reconnectDeadline = resume.savedAt + resume.graceSeconds * 1000;
+        await resumeNow();
+        return;
+      }
       const size = { cols: terminal.cols, rows: terminal.rows };
       // Asked for at each start: the auth API refreshes a token that has expired since the last one.
       const credentials = authProvider
@@ -130,113 +480,7 @@ export function useTerminalSession(options: {
       if (cancelled || stopped) {
         return;
       }
-      socket = await api.openStream(session);
-      if (cancelled || stopped) {
-        socket.close(1000, 'closed by the user');
-        return;
-      }
-      addon = new TerminalSessionAddon(socket);
-      addonRef.current = addon;
-      addon.onMessage(message => {
-        switch (message.type) {
-          case 'progress':
-            terminal.write(formatProgressLine(message.step, message.message));
-            setState({ status: 'provisioning', message: message.message });
-            break;
-          case 'expiry': {
-            const { type: _type, ...next } = message;
-            setExpiry(next);
-            setExtending(false);
-            break;
-          }
-          case 'connected':
-            connected = true;
-            setState({ status: 'connected', shell: message.shell });
-            terminal.focus();
-            break;
-          case 'shell-fallback':
-            terminal.write(
-              `${dim(
-                `[${message.tried} is not available, trying ${message.next}]`,
-              )}\r\n`,
-            );
-            setState({
-              status: 'connecting',
-              detail: `trying ${message.next}`,
-            });
-            break;
-          case 'exit':
-            exited = true;
-            terminal.write(
-              `\r\n[process exited with code ${message.code}]\r\n`,
-            );
-            setState({
-              status: 'exited',
-              code: message.code,
-              message: message.message,
-            });
-            break;
-          case 'terminated': {
-            terminated = true;
-            setIdle(undefined);
-            // Said with the person's name from the catalog, not their ref.
-            void displayName(presentationApi, message.by).then(name => {
-              if (!cancelled) {
-                const text = describeTermination(name, message.reason);
-                terminal.write(`\r\n${yellow(`[${text}]`)}\r\n`);
-              }
-            });
-            setState({
-              status: 'terminated',
-              by: message.by,
-              reason: message.reason,
-            });
-            break;
-          }
-          case 'idle':
-            setIdle({
-              idleSeconds: message.idleSeconds,
-              disconnectAt:
-                message.disconnectInSeconds === undefined
-                  ? undefined
-                  : Date.now() + message.disconnectInSeconds * 1000,
-            });
-            break;
-          case 'error':
-            lastError = message.message;
-            setExtending(false);
-            terminal.write(`\r\n${red(`[error: ${message.message}]`)}\r\n`);
-            break;
-          default:
-            break;
-        }
-      });
-      addon.onClose(({ code, reason }) => {
-        if (cancelled) {
-          return;
-        }
-        setIdle(undefined);
-        setExpiry(undefined);
-        setExtending(false);
-        if (exited || terminated || stopped) {
-          return;
-        }
-        // A close frame's reason holds 123 bytes: the error message before it has the whole text.
-        const truncated =
-          reason.endsWith('…') && lastError?.startsWith(reason.slice(0, -1));
-        const text =
-          (truncated ? lastError : reason) ||
-          lastError ||
-          describeCloseCode(code, kind);
-        terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
-        setState({
-          status: 'closed',
-          code,
-          reason: text,
-          whileStarting: !connected,
-        });
-      });
-      terminal.loadAddon(addon);
+      await attach(session);
     };
 
     disconnectRef.current = () => {
@@ -244,6 +488,9 @@ export function useTerminalSession(options: {
         return;
       }
       stopped = true;
+      reconnectDeadline = undefined;
+      clearTimeout(retryTimer);
+      forget();
       setIdle(undefined);
       setExpiry(undefined);
       terminal.write(`\r\n${dim('[disconnected]')}\r\n`);
@@ -268,14 +515,20 @@ export function useTerminalSession(options: {
 
     return () => {
       cancelled = true;
+      clearTimeout(retryTimer);
+      window.removeEventListener('pagehide', onPageHide);
+      window.removeEventListener('online', onOnline);
       disconnectRef.current = () => {};
       inputListener.dispose();
+      serializer.dispose();
       addon?.dispose();
       addonRef.current = undefined;
       if (
         socket &&
         (socket.readyState === CONNECTING || socket.readyState === OPEN)
       ) {
+        // Leaving on purpose (another target, another page of the portal): the session ends.
+        forget();
         socket.close(1000, 'closed by the user');
       }
     };

@@ -33,7 +33,8 @@ import {
 import type { TerminalSessionTarget } from '../../types';
 import { KubernetesTerminal } from '../KubernetesTerminal';
 import { TerminalTargetPicker } from '../TerminalTargetPicker';
-import { sameTarget } from '../TerminalTargetPicker/TerminalTargetPicker';
+import { sameTarget } from '../TerminalTargetPicker/sameTarget';
+import { loadTabSession } from '../../hooks/tabSession';
 import { formatTarget } from '../common/format';
 import {
   isModeUsable,
@@ -161,12 +162,19 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
     () => loadTargets(api, credentialsFor, entityRef),
     [api, credentialsFor, entityRef],
   );
-  const [connection, setConnection] = useState<{
-    id: number;
-    target: TerminalSessionTarget;
-    /** Bumped by the picker's Reconnect: a new session on the same terminal. */
-    attempt: number;
-  }>();
+  // After a reload, the terminal this tab had open here: it resumes its session.
+  const [connection, setConnection] = useState<
+    | {
+        id: number;
+        target: TerminalSessionTarget;
+        /** Bumped by the picker's Reconnect: a new session on the same terminal. */
+        attempt: number;
+      }
+    | undefined
+  >(() => {
+    const saved = loadTabSession(entityRef);
+    return saved && { id: 1, target: saved.target, attempt: 0 };
+  });
   const [live, setLive] = useState(false);
   // A target chosen while another session runs: it replaces that session only once confirmed.
   const [replacing, setReplacing] = useState<TerminalSessionTarget>();

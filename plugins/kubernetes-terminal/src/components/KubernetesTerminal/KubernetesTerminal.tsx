@@ -11,6 +11,8 @@ import SearchIcon from '@material-ui/icons/Search';
 import Typography from '@material-ui/core/Typography';
 import { useAvailableHeight } from '../../hooks/useAvailableHeight';
 import { useTerminalSession } from '../../hooks/useTerminalSession';
+import { loadTabSession } from '../../hooks/tabSession';
+import { sameTarget } from '../TerminalTargetPicker/sameTarget';
 import { useXterm } from '../../hooks/useXterm';
 import type { TerminalSessionTarget } from '../../types';
 import { ConnectionAlert } from './ConnectionAlert';
@@ -102,11 +104,17 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
   const muiTheme = useTheme();
   const theme = useMemo(() => terminalThemeFromMui(muiTheme), [muiTheme]);
   const { containerRef, xterm } = useXterm(theme);
+  // After a reload: the session this tab had on this target is resumed rather than a new one started.
+  const [resume] = useState(() => {
+    const saved = loadTabSession(entityRef);
+    return saved && sameTarget(saved.target, target) ? saved : undefined;
+  });
   const { state, idle, expiry, extending, extend, reconnect, disconnect } =
     useTerminalSession({
       terminal: xterm?.terminal,
       entityRef,
       target,
+      resume,
     });
   const [searchOpen, setSearchOpen] = useState(false);
   const [copyNote, setCopyNote] = useState<string>();
@@ -192,9 +200,23 @@ export function KubernetesTerminal(props: KubernetesTerminalProps) {
   const active =
     state.status === 'connecting' ||
     state.status === 'provisioning' ||
-    state.status === 'connected';
+    state.status === 'connected' ||
+    state.status === 'reconnecting';
 
   useEffect(() => onLiveChange?.(active), [active, onLiveChange]);
+
+  // Leaving the page (closing the tab, going elsewhere) with a shell running asks first; a reload
+  // that is confirmed comes back to the same session.
+  useEffect(() => {
+    if (!active) return undefined;
+    const ask = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers show the dialog only when a value is returned.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [active]);
 
   // The parent's Reconnect: a new session on this terminal, its scrollback kept.
   const firstReconnectKey = useRef(reconnectKey);

@@ -59,6 +59,7 @@ function StatusIcon(props: { state: TerminalConnectionState }) {
       return <StopIcon className={`${classes.icon} ${classes.error}`} />;
     case 'connecting':
     case 'provisioning':
+    case 'reconnecting':
       return (
         <HourglassEmptyIcon className={`${classes.icon} ${classes.pending}`} />
       );

@@ -18,6 +18,8 @@ export const EVENT_TYPE_LABELS: Record<TerminalAuditEventType, string> = {
   idle: 'Idle',
   terminate: 'Terminate',
   debug_container_created: 'Debug container',
+  detach: 'Detach',
+  resume: 'Resume',
 };
 
 /** @internal */
@@ -31,6 +33,7 @@ export const SESSION_KIND_LABELS: Record<TerminalSessionKind, string> = {
 export const SESSION_STATUS_LABELS: Record<TerminalSessionStatus, string> = {
   active: 'Active',
   idle: 'Idle',
+  detached: 'Detached',
   expired: 'Expired',
   closed: 'Closed',
   terminated: 'Terminated',
