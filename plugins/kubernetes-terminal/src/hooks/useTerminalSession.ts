@@ -44,6 +44,11 @@ const OPEN = 1;
 const LOST_CODES = new Set([1006, 1011, 1012, 1013, 1014]);
 /** Keystrokes kept while reconnecting, sent once the session is back; more are refused, visibly. */
 const MAX_HELD_INPUT_BYTES = 4096;
+/**
+ * Resuming goes on this long past the backend's grace period, so that a browser back after it hears
+ * the backend's own reason for the end rather than a guess.
+ */
+const GRACE_SLACK_MS = 15_000;
 /** Scrollback kept with the screen across a reload. */
 const SAVED_SCROLLBACK_ROWS = 1000;
 
@@ -332,12 +337,9 @@ export function useTerminalSession(options: {
         LOST_CODES.has(code)
       ) {
         if (!resuming) {
-          reconnectDeadline = Date.now() + graceSeconds * 1000;
-          terminal.write(
-            `\r\n${dim(
-              '[connection lost — reconnecting; the shell keeps running]',
-            )}\r\n`,
-          );
+          // Said in the status line only: a line written into the terminal would shift what the
+          // shell draws (a full-screen program, a prompt) and the screen would not come back exact.
+          reconnectDeadline = Date.now() + graceSeconds * 1000 + GRACE_SLACK_MS;
         }
         scheduleResume();
         return;
@@ -390,7 +392,7 @@ export function useTerminalSession(options: {
       setState({
         status: 'reconnecting',
         attempt: reconnectAttempt,
-        until: reconnectDeadline,
+        until: reconnectDeadline - GRACE_SLACK_MS,
         heldBytes,
       });
       try {
@@ -405,9 +407,13 @@ export function useTerminalSession(options: {
           error instanceof ResponseError &&
           [400, 401, 403, 404, 409].includes(error.statusCode)
         ) {
+          const ended =
+            /^terminal session \S+ has ended \([a-z]+\): (.*)$/.exec(
+              error.cause.message,
+            );
           lost(
-            error.statusCode === 404
-              ? 'the session is gone'
+            ended
+              ? `the session ended while the connection was lost: ${ended[1]}`
               : describeError(error, kind),
           );
           return;
@@ -428,7 +434,7 @@ export function useTerminalSession(options: {
       setState({
         status: 'reconnecting',
         attempt: reconnectAttempt,
-        until: reconnectDeadline,
+        until: reconnectDeadline - GRACE_SLACK_MS,
         heldBytes,
       });
       retryTimer = setTimeout(
@@ -450,7 +456,8 @@ export function useTerminalSession(options: {
         sessionId = resume.sessionId;
         graceSeconds = resume.graceSeconds;
         offset = resume.screen ? resume.offset : 0;
-        reconnectDeadline = resume.savedAt + resume.graceSeconds * 1000;
+        reconnectDeadline =
+          resume.savedAt + resume.graceSeconds * 1000 + GRACE_SLACK_MS;
         await resumeNow();
         return;
       }
