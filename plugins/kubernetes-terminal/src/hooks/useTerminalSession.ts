@@ -383,7 +383,7 @@ export function useTerminalSession(options: {
     };
 
     /** One attempt to take the session over on a new socket; the next is scheduled if it fails. */
-    const resumeNow = async () => {
+    async function resumeNow() {
       clearTimeout(retryTimer);
       retryTimer = undefined;
       if (cancelled || stopped || !sessionId || reconnectDeadline === undefined)
@@ -420,9 +420,9 @@ export function useTerminalSession(options: {
         }
         scheduleResume();
       }
-    };
+    }
 
-    const scheduleResume = () => {
+    function scheduleResume() {
       if (reconnectDeadline === undefined) return;
       if (Date.now() > reconnectDeadline) {
         lost(
@@ -441,7 +441,7 @@ export function useTerminalSession(options: {
         () => void resumeNow(),
         reconnectAttempt === 0 ? 0 : retryDelayMs(reconnectAttempt - 1),
       );
-    };
+    }
     // Back online: try at once rather than at the next step of the backoff.
     const onOnline = () => {
       if (reconnectDeadline !== undefined && retryTimer !== undefined)
