@@ -151,6 +151,12 @@ describe('resuming through the other of two replicas', () => {
         detail.body.events.filter((e: any) => e.type === 'resume'),
       ).toHaveLength(2);
     });
+    // The replicas' internal addresses are theirs: not in what the API shows.
+    const listed = await request(backends[1].backend.server)
+      .get(`${BASE}/sessions`)
+      .set('Authorization', mockCredentials.user.header(ALICE));
+    expect(JSON.stringify(listed.body)).not.toContain(BASE);
+    expect(listed.body.items[0]).not.toHaveProperty('backendAddress');
   });
 
   it('refuses, through either replica, a resume by someone else', async () => {

@@ -69,7 +69,7 @@ const sessionQuery = z
     cluster: text.optional(),
     namespace: text.optional(),
     status: list(TERMINAL_SESSION_STATUSES as [any, ...any[]]).optional(),
-    kind: z.enum(['exec', 'session-pod']).optional(),
+    kind: z.enum(['exec', 'session-pod', 'debug']).optional(),
     from: isoDate.optional(),
     to: isoDate.optional(),
     ...page,
@@ -109,6 +109,8 @@ export function toApiSession(
   const {
     heartbeatAt,
     backendInstance,
+    // A replica's internal address: for the other replicas, never for the API's readers.
+    backendAddress: _backendAddress,
     createdAt,
     lastActivityAt,
     expiresAt,
