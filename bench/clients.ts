@@ -218,12 +218,12 @@ export class OursTerm extends Term {
   ws!: WebSocket;
   connectedAt?: number;
   messages: any[] = [];
+  sessionId = '';
 
   static async open(
     port: number,
     opts: { ack?: boolean; tty?: boolean } = {},
   ): Promise<OursTerm> {
-    const term = new OursTerm();
     const res = await fetch(
       `http://127.0.0.1:${port}/api/kubernetes-terminal/sessions`,
       {
@@ -246,10 +246,42 @@ export class OursTerm extends Term {
     );
     if (res.status !== 201)
       throw new Error(`POST /sessions: HTTP ${res.status} ${await res.text()}`);
-    const { ticket, streamPath } = (await res.json()) as {
-      ticket: string;
-      streamPath: string;
-    };
+    return OursTerm.attach(port, await res.json(), opts);
+  }
+
+  /**
+   * Takes a session over on a new socket, as the browser does after a lost connection: a resume
+   * ticket for the output from `offset` (this many bytes already received) on.
+   */
+  static async resume(
+    port: number,
+    sessionId: string,
+    offset: number,
+  ): Promise<OursTerm> {
+    const res = await fetch(
+      `http://127.0.0.1:${port}/api/kubernetes-terminal/sessions/${sessionId}/resume`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: USER_AUTH,
+        },
+        body: JSON.stringify({ offset }),
+      },
+    );
+    if (res.status !== 200)
+      throw new Error(`POST /resume: HTTP ${res.status} ${await res.text()}`);
+    return OursTerm.attach(port, await res.json(), {});
+  }
+
+  private static async attach(
+    port: number,
+    session: { sessionId: string; ticket: string; streamPath: string },
+    opts: { ack?: boolean },
+  ): Promise<OursTerm> {
+    const term = new OursTerm();
+    term.sessionId = session.sessionId;
+    const { ticket, streamPath } = session;
     const ws = new WebSocket(
       `ws://127.0.0.1:${port}/api/kubernetes-terminal${streamPath}`,
       ['kubernetes-terminal.v1', `ticket.${ticket}`],
