@@ -23,7 +23,6 @@ import { CommandRecorder } from './audit/CommandRecorder';
 import { InputLineRecorder } from './audit/InputLineRecorder';
 import { AuditWriter } from './database/AuditWriter';
 import { DatabaseSessionStore } from './database/DatabaseSessionStore';
-import { createAuditRouter } from './service/auditRouter';
 import { SessionAudit } from './sessions/SessionAudit';
 import { TerminalSessions } from './sessions/TerminalSessions';
 import { SessionPodJanitor } from './sessionPods/SessionPodJanitor';
@@ -268,14 +267,6 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             store,
             sessionPods,
             replicas: new ReplicaClient(auth),
-          }),
-        );
-        httpRouter.use(
-          createAuditRouter({
-            httpAuth,
-            permissions,
-            store,
-            terminalSessions,
             recordings: recordings?.store,
           }),
         );

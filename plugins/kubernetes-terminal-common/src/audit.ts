@@ -23,6 +23,20 @@ export const TERMINAL_SESSION_STATUSES: TerminalSessionStatus[] = [
 ];
 
 /**
+ * Statuses of a session that has not ended: its shell runs on some backend replica (attached to a
+ * browser, or detached and waiting to be resumed).
+ *
+ * @public
+ */
+export const TERMINAL_LIVE_SESSION_STATUSES: readonly TerminalSessionStatus[] =
+  ['active', 'idle', 'detached'];
+
+/** Whether a session with this status has not ended. @public */
+export function isLiveSessionStatus(status: TerminalSessionStatus): boolean {
+  return TERMINAL_LIVE_SESSION_STATUSES.includes(status);
+}
+
+/**
  * `exec` enters a container of the entity's pods; `session-pod` is a kubectl session pod; `debug` is
  * a debug container (an ephemeral container beside one of the entity's containers, attached to).
  *

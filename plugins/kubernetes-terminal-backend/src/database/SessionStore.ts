@@ -2,6 +2,7 @@ import { InputError } from '@backstage/errors';
 import { JsonObject } from '@backstage/types';
 import {
   TERMINAL_AUDIT_EVENT_TYPES,
+  TERMINAL_LIVE_SESSION_STATUSES,
   TERMINAL_SESSION_STATUSES,
   type TerminalAuditEventType,
   type TerminalClusterType,
@@ -22,11 +23,8 @@ export const terminalSessionStatuses: readonly TerminalSessionStatus[] =
   TERMINAL_SESSION_STATUSES;
 
 /** Statuses of a session whose stream is still open somewhere. @internal */
-export const liveSessionStatuses: readonly TerminalSessionStatus[] = [
-  'active',
-  'idle',
-  'detached',
-];
+export const liveSessionStatuses: readonly TerminalSessionStatus[] =
+  TERMINAL_LIVE_SESSION_STATUSES;
 
 /** Statuses a session can end in. @internal */
 export type EndedSessionStatus = Exclude<

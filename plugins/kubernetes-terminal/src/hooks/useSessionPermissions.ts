@@ -3,6 +3,7 @@ import useAsync from 'react-use/esm/useAsync';
 import { identityApiRef, useApi } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
+  isLiveSessionStatus,
   kubernetesTerminalAuditReadPermission,
   kubernetesTerminalSessionTerminatePermission,
   type TerminalSessionRecord,
@@ -32,7 +33,7 @@ export const NOT_LIVE_REASON = 'The session has already ended.';
 
 /** @internal */
 export function isLive(session: Pick<TerminalSessionRecord, 'status'>) {
-  return session.status === 'active' || session.status === 'idle';
+  return isLiveSessionStatus(session.status);
 }
 
 /** @internal */

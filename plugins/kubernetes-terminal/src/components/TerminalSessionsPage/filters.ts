@@ -1,6 +1,7 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   TERMINAL_AUDIT_EVENT_TYPES,
+  TERMINAL_LIVE_SESSION_STATUSES,
   type TerminalAuditEventQuery,
   type TerminalAuditEventType,
   type TerminalSessionQuery,
@@ -98,7 +99,9 @@ export function sessionsQuery(filters: SessionsFilters): TerminalSessionQuery {
     entityRef: filters.entityRef,
     cluster: filters.cluster,
     namespace: filters.namespace,
-    status: filters.includeEnded ? undefined : ['active', 'idle'],
+    status: filters.includeEnded
+      ? undefined
+      : [...TERMINAL_LIVE_SESSION_STATUSES],
     limit: LIVE_SESSIONS_LIMIT,
   };
 }

@@ -30,7 +30,7 @@ export function SessionStatusChip(props: { status: TerminalSessionStatus }) {
   let className = classes.ended;
   if (status === 'active') {
     className = classes.active;
-  } else if (status === 'idle') {
+  } else if (status === 'idle' || status === 'detached') {
     className = classes.idle;
   } else if (status === 'terminated') {
     className = classes.terminated;
