@@ -87,6 +87,24 @@ export async function assertFree(url) {
   }
 }
 
+/** Signs in as the guest on the portal at `baseUrl`. */
+export async function signIn(page, baseUrl) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
+}
+
+/** Opens the demo service's Terminal tab and chooses a container of its first pod. */
+export async function chooseContainer(page, baseUrl, container) {
+  await page.goto(`${baseUrl}/catalog/default/component/demo-service/terminal`);
+  const pods = page.getByLabel('Pod', { exact: true });
+  await pods.waitFor();
+  await pods.selectOption({ label: 'demo-service-7d9f8b6c5-abcde' });
+  const containers = page.getByLabel('Container', { exact: true });
+  const label = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith(`${container} `));
+  await containers.selectOption({ label });
+}
+
 export async function screenText(page) {
   return page.locator('[data-testid=terminal] .xterm-rows').innerText();
 }

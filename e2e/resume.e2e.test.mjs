@@ -13,8 +13,9 @@ import { startFrontProxy } from './frontProxy.mjs';
 import {
   Processes,
   assertFree,
-  openTab,
+  chooseContainer,
   screenText,
+  signIn,
   typeLine,
   waitForHttp,
   waitForScreen,
@@ -136,18 +137,8 @@ async function openShell(t) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   t.after(() => page.close());
   const watched = watchPage(page);
-  await page.goto(`${BASE_URL}/`);
-  await page.getByRole('button', { name: 'Enter' }).click();
-  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
-  await page.goto(`${BASE_URL}/catalog/default/component/demo-service`);
-  await openTab(page, 'Terminal');
-  const pods = page.getByLabel('Pod', { exact: true });
-  await pods.waitFor();
-  const demoPod = (await pods.locator('option').allInnerTexts()).find(o => o.startsWith('demo-service-'));
-  await pods.selectOption({ label: demoPod });
-  const containers = page.getByLabel('Container', { exact: true });
-  const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
-  await containers.selectOption({ label: app });
+  await signIn(page, BASE_URL);
+  await chooseContainer(page, BASE_URL, 'app');
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });

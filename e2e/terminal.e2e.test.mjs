@@ -10,7 +10,9 @@ import { launchChromium } from './browser.mjs';
 import {
   Processes,
   assertFree,
+  chooseContainer,
   openTab,
+  signIn,
   typeLine,
   waitForHttp,
   waitForScreen,
@@ -197,17 +199,8 @@ test('replay a session from its page: jump to a command, play on, download the .
   t.after(() => page.close());
   const watched = watchPage(page);
   const word = `rec-${Math.random().toString(36).slice(2, 8)}`;
-  await page.goto(`${BASE_URL}/`);
-  await page.getByRole('button', { name: 'Enter' }).click();
-  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
-  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
-  const pods = page.getByLabel('Pod', { exact: true });
-  await pods.waitFor();
-  const demoPod = (await pods.locator('option').allInnerTexts()).find(o => o.startsWith('demo-service-'));
-  await pods.selectOption({ label: demoPod });
-  const containers = page.getByLabel('Container', { exact: true });
-  const app = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith('app '));
-  await containers.selectOption({ label: app });
+  await signIn(page, BASE_URL);
+  await chooseContainer(page, BASE_URL, 'app');
 
   const created = page.waitForResponse(
     r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
@@ -272,23 +265,6 @@ test('replay a session from its page: jump to a command, play on, download the .
   watched.assertClean();
 });
 
-async function signIn(page) {
-  await page.goto(`${BASE_URL}/`);
-  await page.getByRole('button', { name: 'Enter' }).click();
-  await page.getByRole('link', { name: 'Catalog' }).first().waitFor();
-}
-
-/** Opens the demo service's Terminal tab and chooses a container of its first pod. */
-async function chooseContainer(page, container) {
-  await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
-  const pods = page.getByLabel('Pod', { exact: true });
-  await pods.waitFor();
-  await pods.selectOption({ label: 'demo-service-7d9f8b6c5-abcde' });
-  const containers = page.getByLabel('Container', { exact: true });
-  const label = (await containers.locator('option').allInnerTexts()).find(o => o.startsWith(`${container} `));
-  await containers.selectOption({ label });
-}
-
 /** The terminal's rows, and how many of them the window shows whole. */
 function terminalRows(page) {
   return page.evaluate(() => {
@@ -310,8 +286,8 @@ test('the terminal fills the window at every size; its controls say what they do
   t.after(() => context.close());
   const page = await context.newPage();
   const watched = watchPage(page);
-  await signIn(page);
-  await chooseContainer(page, 'app');
+  await signIn(page, BASE_URL);
+  await chooseContainer(page, BASE_URL, 'app');
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   const state = page.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 20_000 });
@@ -393,8 +369,8 @@ test('an admin ends a session: the Terminate dialog outlives the table\'s refres
   t.after(() => admin.close());
   const watchedUser = watchPage(user);
   const watchedAdmin = watchPage(admin);
-  await signIn(user);
-  await chooseContainer(user, 'app');
+  await signIn(user, BASE_URL);
+  await chooseContainer(user, BASE_URL, 'app');
   const created = user.waitForResponse(
     r => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/kubernetes-terminal/sessions',
   );
@@ -403,7 +379,7 @@ test('an admin ends a session: the Terminate dialog outlives the table\'s refres
   const state = user.getByTestId('terminal-status-state');
   await state.filter({ hasText: /^Connected/ }).waitFor({ timeout: 20_000 });
 
-  await signIn(admin);
+  await signIn(admin, BASE_URL);
   await admin.getByRole('link', { name: 'Terminals' }).first().click();
   const row = admin.getByRole('row').filter({ has: admin.getByRole('link', { name: `Session ${sessionId}` }) });
   await row.getByRole('button', { name: 'Terminate' }).click();
@@ -435,7 +411,7 @@ test('a container without a shell: a debug container beside it sees the target, 
   t.after(() => page.close());
   const watched = watchPage(page);
   const word = `dbg-${Math.random().toString(36).slice(2, 8)}`;
-  await signIn(page);
+  await signIn(page, BASE_URL);
   await page.goto(`${BASE_URL}/catalog/default/component/demo-service/terminal`);
   const pods = page.getByLabel('Pod', { exact: true });
   await pods.waitFor();

@@ -1,12 +1,6 @@
-import type {
-  AuthService,
-  HttpAuthService,
-  LoggerService,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
+import type { AuthService } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   type TerminalClustersResponse,
   type TerminalTargetsResponse,
@@ -17,46 +11,21 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import type { SessionStore } from '../database/SessionStore';
-import type { DebugContainersConfig } from '../debugContainers/debugContainersConfig';
-import type { ClusterRegistry } from '../kubernetes/ClusterRegistry';
-import type { ClusterCallers } from '../kubernetes/impersonation';
 import { entityWorkloadSelector } from '../kubernetes/entityTargets';
-import { type PodLister, namespacesOf } from '../kubernetes/PodLister';
-import type { RecordingStore } from '../recording/RecordingStore';
-import type { SessionPodManager } from '../sessionPods/SessionPodManager';
-import type { TerminalSessions } from '../sessions/TerminalSessions';
+import { namespacesOf } from '../kubernetes/PodLister';
 import type { StreamGateway } from '../stream/StreamGateway';
 import { createAuditEventsRouter } from './auditEventsRouter';
 import { createEntityLoader } from './entityAccess';
-import type { ReplicaClient } from './ReplicaClient';
 import { clusterAuthSchema, entityRefSchema, parseInput } from './requests';
-import type { SessionRegistry } from './SessionRegistry';
-import { createSessionsRouter } from './sessionsRouter';
-import type { TicketStore } from './TicketStore';
+import {
+  type SessionsRouterOptions,
+  createSessionsRouter,
+} from './sessionsRouter';
 
 /** @internal */
-export interface RouterOptions {
-  logger: LoggerService;
+export interface RouterOptions extends SessionsRouterOptions {
   auth: AuthService;
-  httpAuth: HttpAuthService;
-  permissions: PermissionsService;
-  catalog: CatalogService;
-  clusters: ClusterRegistry;
-  callers: ClusterCallers;
-  pods: PodLister;
-  sessions: SessionRegistry;
-  tickets: TicketStore;
   gateway: StreamGateway;
-  terminalSessions: TerminalSessions;
-  store: SessionStore;
-  sessionPods?: SessionPodManager;
-  /** Offered when `enabled`. */
-  debugContainers?: DebugContainersConfig;
-  /** Forwards resumes of sessions another replica holds. */
-  replicas?: ReplicaClient;
-  /** Where session recordings are kept; absent when sessions are not recorded. */
-  recordings?: RecordingStore;
 }
 
 const targetsRequestSchema = z
