@@ -2,6 +2,7 @@ import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
 import knexFactory, { type Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
@@ -169,6 +170,38 @@ describe('resuming through the other of two replicas', () => {
     for (const replica of [0, 1]) {
       const res = await resume(replica, sessionId, 0, BOB);
       expect(res.status).toBe(404);
+    }
+  });
+
+  it('never forwards a socket in a circle: a session whose replica is gone, at a reused address, is refused at once', async () => {
+    const { client, sessionId } = await openTerminal(
+      backends[0].backend.server,
+      ALICE,
+    );
+    clients.push(client);
+    // As after a crash: a live row whose instance is gone, at an address a replica runs at again.
+    const row = await knexes[0]('kubernetes_terminal_sessions')
+      .where({ id: sessionId })
+      .first();
+    for (const at of [1, 0]) {
+      const id = randomUUID();
+      await knexes[0]('kubernetes_terminal_sessions').insert({
+        ...row,
+        id,
+        backend_instance: 'gone',
+        backend_address: `http://127.0.0.1:${forwards[at].port}${BASE}`,
+      });
+      const started = Date.now();
+      const socket = await TerminalClient.connect(
+        `ws://127.0.0.1:${backends[1].port}${BASE}/sessions/${id}/stream`,
+        { ticket: 'x'.repeat(43) },
+      );
+      clients.push(socket);
+      expect(await socket.waitForClose(5000)).toMatchObject({
+        code: 4401,
+        reason: 'unknown, expired or already used ticket',
+      });
+      expect(Date.now() - started).toBeLessThan(2000);
     }
   });
 

@@ -38,6 +38,8 @@ import type { DebugContainers } from '../debugContainers/DebugContainers';
 import { TerminalRelay } from './TerminalRelay';
 import { OutputBudget } from './HeldOutput';
 
+/** Marks a terminal WebSocket one replica forwarded to another. */
+const FORWARDED_HEADER = 'x-kubernetes-terminal-forwarded-by';
 const STREAM_PATH = /^\/sessions\/([0-9a-f-]{36})\/stream$/;
 
 /** @internal */
@@ -178,7 +180,13 @@ export class StreamGateway {
       return;
     }
     const sessionId = STREAM_PATH.exec(path)![1];
-    if (!sessions.get(sessionId) && this.options.store) {
+    if (
+      !sessions.get(sessionId) &&
+      this.options.store &&
+      // Forwarded once at most: a replica that lost a session (it restarted) under the same
+      // address must not hand the socket to itself again and again.
+      req.headers[FORWARDED_HEADER] === undefined
+    ) {
       // Not one of ours: perhaps another replica's, whose resume ticket this socket carries.
       void this.forwardUpgrade(req, socket, head, sessionId).then(
         forwarded => {
@@ -219,6 +227,7 @@ export class StreamGateway {
     if (
       !stored?.backendAddress ||
       stored.backendInstance === this.options.terminalSessions.instanceId ||
+      stored.backendAddress === this.options.config.resume.instanceUrl ||
       !liveSessionStatuses.includes(stored.status)
     ) {
       return false;
@@ -232,6 +241,7 @@ export class StreamGateway {
       headers: {
         ...req.headers,
         host: target.host,
+        [FORWARDED_HEADER]: this.options.terminalSessions.instanceId,
         'x-forwarded-for': [
           req.headers['x-forwarded-for'],
           req.socket.remoteAddress,
