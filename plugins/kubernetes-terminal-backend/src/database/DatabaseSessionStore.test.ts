@@ -117,7 +117,7 @@ describe('migrations', () => {
   );
 });
 
-describe('session pod expiry, recordings and audit event key migrations', () => {
+describe('session pod expiry, recordings, audit event key and replica address migrations', () => {
   it.each(databases.eachSupportedId())(
     'add and remove their tables and columns in turn on %s',
     async databaseId => {
@@ -132,7 +132,27 @@ describe('session pod expiry, recordings and audit event key migrations', () => 
       expect(
         await indexNames(knex, 'kubernetes_terminal_audit_events'),
       ).toContain('kubernetes_terminal_audit_events_key_idx');
-      // The last one first: down removes the event key, then the recordings, then the expiry column.
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'backend_address',
+        ),
+      ).toBe(true);
+      // The last one first: down removes the replica address, the event key, then the recordings,
+      // then the expiry column.
+      await knex.migrate.down({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'backend_address',
+        ),
+      ).toBe(false);
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_audit_events',
+          'event_key',
+        ),
+      ).toBe(true);
       await knex.migrate.down({ directory: migrationsDir });
       expect(
         await knex.schema.hasColumn(

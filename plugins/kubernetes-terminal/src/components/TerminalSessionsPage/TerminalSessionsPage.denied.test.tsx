@@ -47,7 +47,7 @@ describe('TerminalSessionsContent', () => {
       );
       expect(api.listSessions).toHaveBeenLastCalledWith({
         cluster: 'prod',
-        status: ['active', 'idle'],
+        status: ['active', 'idle', 'detached'],
         limit: 100,
       });
     });

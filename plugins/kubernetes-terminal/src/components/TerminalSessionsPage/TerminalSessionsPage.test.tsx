@@ -49,7 +49,7 @@ describe('TerminalSessionsContent', () => {
 
     expect(await screen.findByText('prod/shop/web-1/app')).toBeInTheDocument();
     expect(api.listSessions).toHaveBeenCalledWith({
-      status: ['active', 'idle'],
+      status: ['active', 'idle', 'detached'],
       limit: 100,
     });
     expect(
@@ -159,7 +159,7 @@ describe('TerminalSessionsContent', () => {
       entityRef: 'component:default/web',
       cluster: 'prod',
       namespace: 'shop',
-      status: ['active', 'idle'],
+      status: ['active', 'idle', 'detached'],
       limit: 100,
     });
     // The applied filters stay in the form.
@@ -205,7 +205,7 @@ describe('TerminalSessionsContent', () => {
     await waitFor(() =>
       expect(api.listSessions).toHaveBeenLastCalledWith({
         entityRef: 'component:default/web',
-        status: ['active', 'idle'],
+        status: ['active', 'idle', 'detached'],
         limit: 100,
       }),
     );

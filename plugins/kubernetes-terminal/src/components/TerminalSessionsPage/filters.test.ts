@@ -43,7 +43,7 @@ describe('filters', () => {
       }),
     ).toEqual({
       cluster: 'c',
-      status: ['active', 'idle'],
+      status: ['active', 'idle', 'detached'],
       limit: 100,
     });
     expect(
