@@ -161,8 +161,11 @@ test('a connection cut in the middle of `sleep 3; echo done` resumes: done shows
   await page.screenshot({ path: '.cache/test-results/resume-reconnecting.png' });
   await page.waitForTimeout(2000);
   front.refuse(false);
+  const backAt = Date.now();
 
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 15_000 });
+  // The browser learns the network is back at its next attempt (backoff up to 5 s), then resumes.
+  t.diagnostic(`network back to connected: ${Date.now() - backAt} ms`);
   await waitForScreen(page, /^typed-2-away\s*$/m, 15_000);
   const text = await screenText(page);
   assert.equal(count(text, /^done-42\s*$/gm), 1, `done-42 once:\n${text}`);
@@ -183,12 +186,14 @@ test('a reload asks first, then returns to the same shell with its screen and it
     dialogs.push(dialog.type());
     void dialog.accept();
   });
+  const reloadAt = Date.now();
   await page.reload();
   assert.deepEqual(dialogs, ['beforeunload'], 'leaving a live session asks first');
 
   await state.filter({ hasText: /^Connected \(bash\)$/ }).waitFor({ timeout: 30_000 });
   // The screen from before the reload is back, each line once.
   await waitForScreen(page, /^before-42\s*$/m);
+  t.diagnostic(`reload to the restored screen, connected: ${Date.now() - reloadAt} ms (page load included)`);
   await typeLine(page, 'echo "after-$KEEP"');
   await waitForScreen(page, /^after-42\s*$/m);
   const text = await screenText(page);

@@ -3,7 +3,10 @@ import {
   type TestBackend,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { TERMINAL_ACK_WINDOW_BYTES } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  TERMINAL_ACK_WINDOW_BYTES,
+  TERMINAL_MAX_MESSAGE_BYTES,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import {
@@ -208,6 +211,18 @@ describe('resuming a session after its socket was lost', () => {
   it('ends at once when the browser closes on purpose', async () => {
     const { client, sessionId } = await connect();
     client.ws.close(1000, 'closed by the user');
+    await eventually(async () =>
+      expect((await detail(sessionId)).session.status).toBe('closed'),
+    );
+    expect((await detail(sessionId)).events.map(e => e.type)).not.toContain(
+      'detach',
+    );
+  });
+
+  it('ends, rather than keeps, the session of a client that breaks the protocol', async () => {
+    const { client, sessionId } = await connect();
+    // Past the largest frame the backend takes: the socket fails with 1009, not as a network would.
+    client.ws.send(Buffer.alloc(TERMINAL_MAX_MESSAGE_BYTES + 1));
     await eventually(async () =>
       expect((await detail(sessionId)).session.status).toBe('closed'),
     );

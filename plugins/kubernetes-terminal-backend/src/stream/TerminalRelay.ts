@@ -172,12 +172,15 @@ export class TerminalRelay {
       this.onBrowserGone(ws, {
         // A close frame with 1000 or without a code is the client's choice; 1001 (the page went
         // away: reload, navigation) and 1006 (no close frame: the network) are not.
-        onPurpose: code === TerminalCloseCode.Normal || code === NO_STATUS_CODE,
+        ends: code === TerminalCloseCode.Normal || code === NO_STATUS_CODE,
         code: TerminalCloseCode.Normal,
         reason: 'browser disconnected',
       });
+    // ws reports a peer breaking the protocol (a bad frame, one too big) as an error, not a lost
+    // network: such a client does not get its session kept.
     const onError = (error: Error) =>
       this.onBrowserGone(ws, {
+        ends: true,
         code: TerminalCloseCode.ProtocolError,
         reason: `browser socket error: ${error.message}`,
       });
@@ -194,20 +197,20 @@ export class TerminalRelay {
   }
 
   /**
-   * The browser's socket is gone. Closed on purpose (code 1000: Disconnect, another target), or
-   * before a shell runs, the session ends; lost otherwise (network, reload, sleep), it is detached
-   * and waits for a resume for the grace period.
+   * The browser's socket is gone. Closed on purpose (code 1000: Disconnect, another target), broken
+   * by the client (`ends`), or before a shell runs, the session ends; lost otherwise (network,
+   * reload, sleep), it is detached and waits for a resume for the grace period.
    */
   private onBrowserGone(
     ws: WebSocket,
-    how: { onPurpose?: boolean; code: TerminalCloseCodeValue; reason: string },
+    how: { ends?: boolean; code: TerminalCloseCodeValue; reason: string },
   ) {
     if (this.ended || ws !== this.browser) {
       return;
     }
-    const { onPurpose = false, code, reason } = how;
+    const { ends = false, code, reason } = how;
     const graceMs = this.options.resumeGraceMs ?? 0;
-    if (onPurpose || graceMs <= 0 || !this.committed) {
+    if (ends || graceMs <= 0 || !this.committed) {
       this.end(code, reason);
       return;
     }
