@@ -9,6 +9,8 @@
  * - idle: nothing was printed while away; resumed once `connected` arrives;
  * - holding output: each printed 64 KiB and a marker while away, held by the backend; resumed once
  *   the marker has arrived, i.e. every held byte has been replayed.
+ * BENCH_RESUME_SESSIONS sets how many of each; BENCH_RESUME_SETTLE_MS how long the held output is
+ * left to settle before the memory is read (default 2000).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -104,7 +106,7 @@ async function main() {
     if (busy.some((t, i) => t.text().includes(`RESUME_MARK_${i}`))) {
       throw new Error('output arrived before the cut: nothing was held');
     }
-    await sleep(2000);
+    await sleep(Number(process.env.BENCH_RESUME_SETTLE_MS ?? 2000));
     const holding = (await server.memory()).usage;
 
     log('resuming every session');
