@@ -219,6 +219,27 @@ describe('resuming a session after its socket was lost', () => {
     );
   });
 
+  it('answers a bad resume with 400 and the reason', async () => {
+    const { sessionId } = await connect();
+    const negative = await resume(sessionId, -1);
+    expect(negative.status).toBe(400);
+    expect(negative.body.error.message).toMatch(/^offset: /);
+    const notAnId = await request(backend.server)
+      .post(api('/sessions/not-a-session/resume'))
+      .set('Authorization', mockCredentials.user.header(ALICE))
+      .send({ offset: 0 });
+    expect(notAnId.status).toBe(400);
+    const unknown = await request(backend.server)
+      .post(api(`/sessions/${sessionId}/resume`))
+      .set('Authorization', mockCredentials.user.header(ALICE))
+      .send({ offset: 0, extra: true });
+    expect(unknown.status).toBe(400);
+    const anonymous = await request(backend.server)
+      .post(api(`/sessions/${sessionId}/resume`))
+      .send({ offset: 0 });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('ends, rather than keeps, the session of a client that breaks the protocol', async () => {
     const { client, sessionId } = await connect();
     // Past the largest frame the backend takes: the socket fails with 1009, not as a network would.
