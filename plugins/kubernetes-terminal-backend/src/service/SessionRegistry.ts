@@ -35,8 +35,8 @@ const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
   ended: [],
 };
 
-/** States in which a session has a relay, i.e. counts as live on this replica. @internal */
-export const RELAYED_STATES: readonly SessionState[] = [
+/** States in which a session has a relay, i.e. counts as live on this replica. */
+const RELAYED_STATES: readonly SessionState[] = [
   'connecting',
   'connected',
   'detached',
@@ -125,13 +125,6 @@ export class SessionRegistry {
     return this.sessions.get(id);
   }
 
-  update(id: string, patch: Partial<Omit<TerminalSession, 'state'>>) {
-    const session = this.sessions.get(id);
-    if (session) {
-      Object.assign(session, patch);
-    }
-  }
-
   /**
    * Moves a session to its next state; a move the diagram does not allow throws. Reaching `ended`
    * forgets the session.
@@ -184,9 +177,5 @@ export class SessionRegistry {
         this.transition(id, 'ended');
       }
     }
-  }
-
-  list(): TerminalSession[] {
-    return [...this.sessions.values()];
   }
 }

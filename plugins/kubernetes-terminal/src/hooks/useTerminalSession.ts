@@ -210,12 +210,13 @@ export function useTerminalSession(options: {
     window.addEventListener('pagehide', onPageHide);
 
     /** Gives up on resuming: the session ended while away, or could not be reached in time. */
-    const lost = (text: string, code = 1006) => {
+    const lost = (text: string) => {
       reconnectDeadline = undefined;
       clearTimeout(retryTimer);
       forget();
       terminal.write(`\r\n${red(`[disconnected: ${text}]`)}\r\n`);
-      setState({ status: 'closed', code, reason: text });
+      // Told as a lost connection (1006): the alert's advice is to check the network and reconnect.
+      setState({ status: 'closed', code: 1006, reason: text });
     };
 
     const onMessage = (message: TerminalServerMessage) => {
