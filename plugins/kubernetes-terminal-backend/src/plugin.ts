@@ -3,7 +3,10 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { kubernetesTerminalPermissions } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  AGENT_TUNNEL_PATH,
+  kubernetesTerminalPermissions,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { readTerminalConfig } from './config';
 import { ClusterRegistry } from './kubernetes/ClusterRegistry';
 import { defaultStrategies } from './kubernetes/clusterAuth';
@@ -31,6 +34,11 @@ import { DebugContainers } from './debugContainers/DebugContainers';
 import { NotFoundError } from '@backstage/errors';
 import Router from 'express-promise-router';
 import { createRecordings } from './recording/createRecordings';
+import { readAgentClusters } from './agents/agentConfig';
+import {
+  AgentTunnels,
+  type AgentTunnelsOptions,
+} from './agents/AgentTunnels';
 
 /**
  * The kubernetes-terminal backend plugin.
@@ -88,6 +96,21 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
       }) {
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
         const terminalConfig = readTerminalConfig(config);
+        const agentClusters = readAgentClusters(config);
+        // Audit events of agents are recorded once the audit is set up, below.
+        let recordAgentEvent: AgentTunnelsOptions['record'];
+        const agents = agentClusters.size
+          ? new AgentTunnels({
+              clusters: agentClusters,
+              logger,
+              record: event => recordAgentEvent?.(event),
+              replica: terminalConfig.resume.instanceUrl,
+            })
+          : undefined;
+        // A cluster behind an agent is private: its API server is not reachable from the portal.
+        terminalConfig.privateClusters = [
+          ...new Set([...terminalConfig.privateClusters, ...agentClusters.keys()]),
+        ];
         const clusters = ClusterRegistry.fromConfig(config, {
           logger,
           strategies: new Map([
@@ -97,6 +120,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           catalog,
           auth,
           suppliers: addedSuppliers,
+          agents,
         });
         for (const skipped of clusters.skipped) {
           logger.warn(skipped);
@@ -145,6 +169,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             : undefined,
         });
         terminalSessions.startHeartbeat();
+        recordAgentEvent = event => terminalSessions.record(event);
         await scheduler.scheduleTask({
           id: 'kubernetes-terminal-stale-sessions',
           frequency: { minutes: 1 },
@@ -229,6 +254,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           debugContainers: new DebugContainers({
             config: terminalConfig.debugContainers,
           }),
+          agents,
           logger,
         });
         const sweeper = setInterval(
@@ -240,12 +266,18 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         lifecycle.addShutdownHook(async () => {
           clearInterval(sweeper);
           await terminalSessions.close();
+          await agents?.close();
         });
         httpRouter.addAuthPolicy({
           path: '/sessions/:id/stream',
           allow: 'unauthenticated',
         });
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+        // Agents authenticate with their own tokens, checked by the tunnel endpoint.
+        httpRouter.addAuthPolicy({
+          path: AGENT_TUNNEL_PATH,
+          allow: 'unauthenticated',
+        });
         httpRouter.use(
           await createRouter({
             logger,
@@ -267,6 +299,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             store,
             sessionPods,
             replicas: new ReplicaClient(auth),
+            agents,
             recordings: recordings?.store,
           }),
         );

@@ -91,7 +91,13 @@ export type TerminalAuditEventType =
   /** The browser's socket was lost; the session waits to be resumed (`details`: reason, graceSeconds). */
   | 'detach'
   /** The session was resumed on a new socket (`details`: offset, replayedBytes, missedBytes, replica). */
-  | 'resume';
+  | 'resume'
+  /** A cluster's agent opened its tunnel (`details`: tokenId, version, apiServer); `clientIp` is its address. */
+  | 'agent_connected'
+  /** A cluster's agent tunnel closed (`details`: tokenId, reason, connectedSeconds). */
+  | 'agent_disconnected'
+  /** An agent was refused: a bad or missing token, another cluster's token (`details`: reason, status). */
+  | 'agent_refused';
 
 /** @public */
 export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
@@ -107,6 +113,9 @@ export const TERMINAL_AUDIT_EVENT_TYPES: TerminalAuditEventType[] = [
   'debug_container_created',
   'detach',
   'resume',
+  'agent_connected',
+  'agent_disconnected',
+  'agent_refused',
 ];
 
 /**

@@ -9,3 +9,4 @@ export * from './types';
 export * from './protocol';
 export * from './audit';
 export * from './asciicast';
+export * from './agent';

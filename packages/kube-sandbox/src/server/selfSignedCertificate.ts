@@ -131,8 +131,13 @@ const caConstraints = () => [
 export function createSelfSignedCertificate(
   commonName = 'kube-sandbox',
 ): TlsMaterial {
+  // As a real API server's certificate: also the in-cluster names, which an agent in the cluster dials.
   const altNames = seq(
     tlv(0x82, Buffer.from('localhost')),
+    tlv(0x82, Buffer.from('kubernetes')),
+    tlv(0x82, Buffer.from('kubernetes.default')),
+    tlv(0x82, Buffer.from('kubernetes.default.svc')),
+    tlv(0x82, Buffer.from('kubernetes.default.svc.cluster.local')),
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
     tlv(0x87, Buffer.from([...Array(15).fill(0), 1])),
   );

@@ -26,6 +26,8 @@ import {
   readImpersonationSettings,
 } from './impersonation';
 import { ClusterConnection } from './sharedConnectionApi';
+import type { AgentTunnels } from '../agents/AgentTunnels';
+import { TunnelledKubeConfig } from '../agents/TunnelledKubeConfig';
 
 /**
  * A cluster as one person reaches it: their token from the browser and/or impersonation on top of the
@@ -63,6 +65,8 @@ export interface TerminalClusterDetails {
   browserAuthProvider?: string;
   /** Calls made for a person go as that person, through the API server's impersonation. */
   impersonate?: ImpersonationSettings;
+  /** Reached through the agent running in the cluster (`kubernetesTerminal.clusters.<name>.agent`). */
+  viaAgent?: boolean;
   /**
    * The backend acting as itself (session pod provisioning, the janitor): present when the cluster is
    * usable with a credential the backend obtains (not the person's own). It asks the cluster's auth
@@ -111,6 +115,8 @@ export class ClusterRegistry {
       auth?: AuthService;
       /** Suppliers of backend modules (kubernetesTerminalClustersExtensionPoint). */
       suppliers?: KubernetesClustersSupplier[];
+      /** The agents' tunnels, for clusters reached through an agent. */
+      agents?: AgentTunnels;
     },
   ): ClusterRegistry {
     const strategies =
@@ -171,16 +177,26 @@ export class ClusterRegistry {
     const impersonation = readImpersonationSettings(config);
     if (suppliers.length === 0) {
       const names = new Set(fixed.map(c => c.name));
-      for (const name of impersonation.keys()) {
+      for (const name of [
+        ...impersonation.keys(),
+        ...(options.agents?.clusterNames ?? []),
+      ]) {
         if (!names.has(name)) {
           skipped.push(
-            `kubernetesTerminal.clusters.${name}.impersonate names no cluster of kubernetes.clusterLocatorMethods`,
+            `kubernetesTerminal.clusters.${name} names no cluster of kubernetes.clusterLocatorMethods`,
           );
         }
       }
     }
     const registry = new ClusterRegistry(
-      { strategies, impersonation, fixed, suppliers, options },
+      {
+        strategies,
+        impersonation,
+        fixed,
+        suppliers,
+        options,
+        agents: options.agents,
+      },
       skipped,
     );
     registry.rebuild();
@@ -194,6 +210,7 @@ export class ClusterRegistry {
       fixed: ClusterDetails[];
       suppliers: NamedSupplier[];
       options: { logger: LoggerService; auth?: AuthService };
+      agents?: AgentTunnels;
     },
     skipped: string[],
   ) {
@@ -253,7 +270,8 @@ export class ClusterRegistry {
 
   /** What the terminal makes of one cluster: how it is reached, or why it cannot be. */
   private describe(cluster: ClusterDetails): TerminalClusterDetails {
-    const { strategies, impersonation } = this.sources;
+    const { strategies, impersonation, agents } = this.sources;
+    const tunnels = agents?.has(cluster.name) ? agents : undefined;
     const authProvider =
       cluster.authMetadata[ANNOTATION_KUBERNETES_AUTH_PROVIDER] ?? '';
     const details: TerminalClusterDetails = {
@@ -280,6 +298,8 @@ export class ClusterRegistry {
       details.unsupported = `cluster '${
         cluster.name
       }' is misconfigured: ${invalid.join(', ')}`;
+    } else if (tunnels && !/^https:/i.test(cluster.url)) {
+      details.unsupported = `cluster '${cluster.name}' is reached through its agent, so its url must be https (TLS runs end to end through the agent, which sees only ciphertext); got ${cluster.url}`;
     } else if (impersonate && personal) {
       details.unsupported = `cluster '${cluster.name}' is misconfigured: kubernetesTerminal.clusters.${cluster.name}.impersonate needs a credential of the backend's own, but the '${authProvider}' auth provider's credential is the person's`;
     } else {
@@ -289,14 +309,17 @@ export class ClusterRegistry {
             ? `oidc.${cluster.authMetadata[ANNOTATION_KUBERNETES_OIDC_TOKEN_PROVIDER]}`
             : authProvider;
       } else {
-        details.kubeConfig = buildKubeConfig(cluster, strategy, {});
+        details.kubeConfig = buildKubeConfig(cluster, strategy, {}, tunnels);
       }
       if (impersonate) {
         details.impersonate = impersonate;
       }
+      if (tunnels) {
+        details.viaAgent = true;
+      }
       const connection = new ClusterConnection();
       details.access = caller => {
-        const kubeConfig = buildKubeConfig(cluster, strategy, caller);
+        const kubeConfig = buildKubeConfig(cluster, strategy, caller, tunnels);
         return {
           kubeConfig,
           api: ApiClient =>
@@ -356,13 +379,19 @@ function clusterDetailsOf(c: Config): ClusterDetails {
   };
 }
 
-/** A KubeConfig whose user is the cluster's auth strategy: no credential is stored in it. */
+/**
+ * A KubeConfig whose user is the cluster's auth strategy: no credential is stored in it. For a cluster
+ * reached through its agent, its connections go through the agent's tunnel.
+ */
 function buildKubeConfig(
   cluster: ClusterDetails,
   strategy: AuthenticationStrategy,
   caller: ClusterCaller,
+  tunnels: AgentTunnels | undefined,
 ): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = tunnels
+    ? new TunnelledKubeConfig(tunnels, cluster.name)
+    : new KubeConfig();
   kc.loadFromOptions({
     clusters: [
       {

@@ -11,6 +11,7 @@ import type {
 } from './ClusterRegistry';
 import type { EntityWorkloadSelector } from './entityTargets';
 import { ClusterAccessError } from './errors';
+import { AgentUnavailableError } from '../agents/AgentTunnels';
 
 export { ClusterAccessError };
 
@@ -230,6 +231,9 @@ function describeClusterError(
         statusMessage ? `: ${statusMessage}` : ''
       }`,
     };
+  }
+  if (error instanceof AgentUnavailableError) {
+    return { reason: 'UNREACHABLE', message: error.message };
   }
   const cause = error instanceof Error ? error.message : String(error);
   return {

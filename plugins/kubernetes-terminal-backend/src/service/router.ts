@@ -15,6 +15,8 @@ import { entityWorkloadSelector } from '../kubernetes/entityTargets';
 import { namespacesOf } from '../kubernetes/PodLister';
 import type { StreamGateway } from '../stream/StreamGateway';
 import { createAuditEventsRouter } from './auditEventsRouter';
+import { createAgentsRouter } from './agentsRouter';
+import type { AgentTunnels } from '../agents/AgentTunnels';
 import { createEntityLoader } from './entityAccess';
 import { clusterAuthSchema, entityRefSchema, parseInput } from './requests';
 import {
@@ -26,6 +28,8 @@ import {
 export interface RouterOptions extends SessionsRouterOptions {
   auth: AuthService;
   gateway: StreamGateway;
+  /** The agents' tunnels, when some cluster is reached through an agent. */
+  agents?: AgentTunnels;
 }
 
 const targetsRequestSchema = z
@@ -159,6 +163,12 @@ export async function createRouter(
 
   router.use(createSessionsRouter(options));
   router.use(createAuditEventsRouter(options));
+  router.use(
+    createAgentsRouter({
+      ...options,
+      agentStatus: () => options.agents?.status() ?? [],
+    }),
+  );
 
   return router;
 }

@@ -33,10 +33,15 @@ import type {
   SessionPodAttachment,
   SessionPodManager,
 } from '../sessionPods/SessionPodManager';
-import { formatProgressLine } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  AGENT_TUNNEL_PATH,
+  formatProgressLine,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { AgentTunnels } from '../agents/AgentTunnels';
 import type { DebugContainers } from '../debugContainers/DebugContainers';
 import { TerminalRelay } from './TerminalRelay';
 import { OutputBudget } from './HeldOutput';
+import { rejectUpgrade } from './rejectUpgrade';
 
 /** Marks a terminal WebSocket one replica forwarded to another. */
 const FORWARDED_HEADER = 'x-kubernetes-terminal-forwarded-by';
@@ -57,6 +62,8 @@ export interface StreamGatewayOptions {
   sessionPods?: SessionPodManager;
   /** Debug containers, when the portal offers them. */
   debugContainers?: DebugContainers;
+  /** The agents' tunnel endpoint, when some cluster is reached through an agent. */
+  agents?: AgentTunnels;
   logger: LoggerService;
 }
 
@@ -96,7 +103,7 @@ export class StreamGateway {
       if (server) {
         this.watchServer(server);
       }
-      if (isWebSocketUpgrade(req) && STREAM_PATH.test(req.path)) {
+      if (isWebSocketUpgrade(req) && this.isOwnPath(req.path)) {
         this.handleUpgrade(req, req.socket, Buffer.alloc(0), req.path);
         return;
       }
@@ -143,7 +150,14 @@ export class StreamGateway {
       return undefined;
     }
     const rest = pathname.slice(this.options.basePath.length);
-    return STREAM_PATH.test(rest) ? rest : undefined;
+    return this.isOwnPath(rest) ? rest : undefined;
+  }
+
+  private isOwnPath(path: string): boolean {
+    return (
+      STREAM_PATH.test(path) ||
+      (this.options.agents !== undefined && path === AGENT_TUNNEL_PATH)
+    );
   }
 
   private handleUpgrade(
@@ -152,7 +166,21 @@ export class StreamGateway {
     head: Buffer,
     path: string,
   ) {
-    const { config, sessions, logger } = this.options;
+    const { config, sessions, logger, agents } = this.options;
+    if (agents && path === AGENT_TUNNEL_PATH) {
+      if (req.headers.origin !== undefined) {
+        // Browsers always send an Origin with a WebSocket; agents never do.
+        rejectUpgrade(
+          socket,
+          403,
+          'Forbidden',
+          'the agent tunnel is for agents only, not for browsers',
+        );
+        return;
+      }
+      agents.handleUpgrade(req, socket, head);
+      return;
+    }
     const origin = req.headers.origin;
     if (!origin || !config.allowedOrigins.includes(origin)) {
       logger.warn(
@@ -488,19 +516,4 @@ function toRequestHandlers(
     socket.end();
   });
   server.emit('request', req, res);
-}
-
-function rejectUpgrade(
-  socket: Duplex,
-  status: number,
-  text: string,
-  reason: string,
-) {
-  const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(
-      body,
-    )}\r\nConnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
 }

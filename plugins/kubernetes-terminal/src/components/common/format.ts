@@ -20,6 +20,9 @@ export const EVENT_TYPE_LABELS: Record<TerminalAuditEventType, string> = {
   debug_container_created: 'Debug container',
   detach: 'Detach',
   resume: 'Resume',
+  agent_connected: 'Agent connected',
+  agent_disconnected: 'Agent disconnected',
+  agent_refused: 'Agent refused',
 };
 
 /** @internal */
