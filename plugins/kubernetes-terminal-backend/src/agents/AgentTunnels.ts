@@ -296,6 +296,13 @@ export class AgentTunnels {
     if (!this.tunnels.get(cluster)?.length) throw this.unavailable(cluster);
   }
 
+  /** Why the cluster cannot be reached now (no agent connected), or undefined when an agent is. */
+  absence(cluster: string): string | undefined {
+    return this.tunnels.get(cluster)?.length
+      ? undefined
+      : this.unavailable(cluster).message;
+  }
+
   private unavailable(cluster: string): AgentUnavailableError {
     const left = this.departed.get(cluster);
     return new AgentUnavailableError(

@@ -42,6 +42,11 @@ export interface ClusterAccess {
   api<T>(
     ApiClient: new (configuration: ReturnType<typeof createConfiguration>) => T,
   ): T;
+  /**
+   * For a cluster reached through its agent: why it cannot be reached now (the agent is away), or
+   * undefined. A lost exec stream says this instead of blaming the cluster.
+   */
+  unreachable?(): string | undefined;
 }
 
 /**
@@ -324,6 +329,9 @@ export class ClusterRegistry {
           kubeConfig,
           api: ApiClient =>
             connection.apiClient(kubeConfig, ApiClient, caller.impersonate),
+          ...(tunnels && {
+            unreachable: () => tunnels.absence(cluster.name),
+          }),
         };
       };
     }

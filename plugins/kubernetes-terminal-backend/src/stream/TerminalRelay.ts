@@ -546,7 +546,8 @@ export class TerminalRelay {
     this.fail(
       TerminalCloseCode.UpstreamError,
       'ConnectionLost',
-      'the exec stream was closed by the cluster',
+      this.options.access.unreachable?.() ??
+        'the exec stream was closed by the cluster',
     );
   }
 
