@@ -87,7 +87,9 @@ export class TunnelAgent {
     this.allowed = {
       host: host.toLowerCase(),
       port,
-      authority: `${host.includes(':') ? `[${host}]` : host}:${port}`.toLowerCase(),
+      authority: `${
+        host.includes(':') ? `[${host}]` : host
+      }:${port}`.toLowerCase(),
     };
     const url = new URL(options.portalUrl);
     if (!/^(https?|wss?):$/.test(url.protocol)) {
@@ -184,7 +186,9 @@ export class TunnelAgent {
       this.serve(socket);
       this.setState({ status: 'connected', since: new Date(connectedAt) });
       this.log.info(
-        `tunnel to ${this.tunnelUrl()} open for cluster '${options.cluster}'; relaying to ${this.allowed.authority}`,
+        `tunnel to ${this.tunnelUrl()} open for cluster '${
+          options.cluster
+        }'; relaying to ${this.allowed.authority}`,
       );
     });
     let failure: string | undefined;
@@ -203,9 +207,9 @@ export class TunnelAgent {
       const waitMs = this.nextBackoff(connectedAt);
       (refusal ? this.log.error : this.log.warn).call(
         this.log,
-        `tunnel ${connectedAt ? 'lost' : 'not opened'}: ${why}; retrying in ${Math.round(
-          waitMs,
-        )} ms`,
+        `tunnel ${
+          connectedAt ? 'lost' : 'not opened'
+        }: ${why}; retrying in ${Math.round(waitMs)} ms`,
       );
       this.setState({ status: 'waiting', retryInMs: waitMs, lastError: why });
       this.retry = setTimeout(() => this.connect(), waitMs);
@@ -266,7 +270,10 @@ export class TunnelAgent {
     if (authority !== this.allowed.authority) {
       // Not an open proxy: the one address is the API server's.
       this.log.warn(
-        `refused a CONNECT to ${authority.slice(0, 300)}: the agent relays only to ${this.allowed.authority}`,
+        `refused a CONNECT to ${authority.slice(
+          0,
+          300,
+        )}: the agent relays only to ${this.allowed.authority}`,
       );
       stream.respond({
         ':status': 403,
@@ -287,7 +294,10 @@ export class TunnelAgent {
       stream.pipe(upstream);
       upstream.pipe(stream);
     };
-    if ((upstream as net.Socket).connecting === false || !('connecting' in upstream)) {
+    if (
+      (upstream as net.Socket).connecting === false ||
+      !('connecting' in upstream)
+    ) {
       onReady();
     } else {
       upstream.once('connect', onReady);

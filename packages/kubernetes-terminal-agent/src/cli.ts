@@ -179,7 +179,9 @@ export async function main(
   } catch (error) {
     const e = error as Error & { usage?: boolean; code?: string };
     if (e.usage || e.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`kubernetes-terminal-agent: ${e.message}\n\n${USAGE}`);
+      process.stderr.write(
+        `kubernetes-terminal-agent: ${e.message}\n\n${USAGE}`,
+      );
       process.exitCode = 2;
       return;
     }

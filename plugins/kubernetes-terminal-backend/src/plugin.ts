@@ -35,10 +35,9 @@ import { NotFoundError } from '@backstage/errors';
 import Router from 'express-promise-router';
 import { createRecordings } from './recording/createRecordings';
 import { readAgentClusters } from './agents/agentConfig';
-import {
-  AgentTunnels,
-  type AgentTunnelsOptions,
-} from './agents/AgentTunnels';
+import { AgentTunnelDirectory } from './agents/AgentTunnelDirectory';
+import { PEER_RELAY_PATH } from './agents/peerRelay';
+import { AgentTunnels, type AgentTunnelsOptions } from './agents/AgentTunnels';
 
 /**
  * The kubernetes-terminal backend plugin.
@@ -97,19 +96,33 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         permissionsRegistry.addPermissions(kubernetesTerminalPermissions);
         const terminalConfig = readTerminalConfig(config);
         const agentClusters = readAgentClusters(config);
+        const store = await DatabaseSessionStore.create({ database });
+        const replicas = new ReplicaClient(auth);
         // Audit events of agents are recorded once the audit is set up, below.
         let recordAgentEvent: AgentTunnelsOptions['record'];
-        const agents = agentClusters.size
-          ? new AgentTunnels({
-              clusters: agentClusters,
-              logger,
-              record: event => recordAgentEvent?.(event),
-              replica: terminalConfig.resume.instanceUrl,
-            })
-          : undefined;
+        let agents: AgentTunnels | undefined;
+        if (agentClusters.size) {
+          // With several replicas (each naming its address), one without a tunnel to a cluster
+          // relays through the one that has it.
+          const { instanceUrl } = terminalConfig.resume;
+          const directory = instanceUrl
+            ? new AgentTunnelDirectory(await database.getClient(), instanceUrl)
+            : undefined;
+          await directory?.clearOwn();
+          agents = new AgentTunnels({
+            clusters: agentClusters,
+            logger,
+            record: event => recordAgentEvent?.(event),
+            directory,
+            peers: replicas,
+          });
+        }
         // A cluster behind an agent is private: its API server is not reachable from the portal.
         terminalConfig.privateClusters = [
-          ...new Set([...terminalConfig.privateClusters, ...agentClusters.keys()]),
+          ...new Set([
+            ...terminalConfig.privateClusters,
+            ...agentClusters.keys(),
+          ]),
         ];
         const clusters = ClusterRegistry.fromConfig(config, {
           logger,
@@ -144,7 +157,6 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             logger.warn(cluster.unsupported);
           }
         }
-        const store = await DatabaseSessionStore.create({ database });
         const audit = new SessionAudit(
           new AuditWriter({ store, logger }),
           auditor,
@@ -278,6 +290,11 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           path: AGENT_TUNNEL_PATH,
           allow: 'unauthenticated',
         });
+        // Other replicas prove themselves with the plugin's own token, checked there.
+        httpRouter.addAuthPolicy({
+          path: PEER_RELAY_PATH,
+          allow: 'unauthenticated',
+        });
         httpRouter.use(
           await createRouter({
             logger,
@@ -298,7 +315,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             debugContainers: terminalConfig.debugContainers,
             store,
             sessionPods,
-            replicas: new ReplicaClient(auth),
+            replicas,
             agents,
             recordings: recordings?.store,
           }),

@@ -40,8 +40,8 @@ export interface TerminalAgentConnection {
   /** The replica holding this tunnel (its `resume.instanceUrl`, or `this replica`). */
   replica: string;
   remoteAddress?: string;
-  /** Streams open through the tunnel now. */
-  openStreams: number;
+  /** Connections open through the tunnel now (known for the answering replica's own tunnels). */
+  openStreams?: number;
 }
 
 /**

@@ -121,7 +121,9 @@ describe('the agent tunnel', () => {
 
   afterEach(async () => {
     await Promise.all(agents.splice(0).map(a => a.stop()));
-    await eventually(() => expect(tunnels.status()[0].connected).toBe(false));
+    await eventually(async () =>
+      expect((await tunnels.status())[0].connected).toBe(false),
+    );
   });
 
   afterAll(async () => {
@@ -136,28 +138,31 @@ describe('the agent tunnel', () => {
     expect(cluster.viaAgent).toBe(true);
     // Without an agent: a clear error, at once.
     await expect(
-      cluster.access({}).api(CoreV1Api).listNamespacedPod({ namespace: 'demo' }),
+      cluster.access!({})
+        .api(CoreV1Api)
+        .listNamespacedPod({ namespace: 'demo' }),
     ).rejects.toThrow(
       "cluster 'private' is reached through its agent, which is not connected (none has connected to this backend since it started)",
     );
     startAgent();
-    await eventually(() => expect(tunnels.status()[0].connected).toBe(true));
-    const pods = await cluster
-      .access({})
+    await eventually(async () =>
+      expect((await tunnels.status())[0].connected).toBe(true),
+    );
+    const pods = await cluster.access!({})
       .api(CoreV1Api)
       .listNamespacedPod({ namespace: 'demo' });
     expect(pods.items.map(p => p.metadata?.name)).toContain(
       'demo-service-7d9f8b6c5-abcde',
     );
     // client-node's own clients (session pods, the janitor) go the same way.
-    const own = await cluster.kubeConfig!
-      .makeApiClient(CoreV1Api)
+    const own = await cluster
+      .kubeConfig!.makeApiClient(CoreV1Api)
       .readNamespace({ name: 'demo' });
     expect(own.metadata?.name).toBe('demo');
 
     const output: Buffer[] = [];
     const exec = await openExecStream(
-      cluster.access({}).kubeConfig,
+      cluster.access!({}).kubeConfig,
       {
         namespace: 'demo',
         pod: 'demo-service-7d9f8b6c5-abcde',
@@ -174,7 +179,7 @@ describe('the agent tunnel', () => {
     // Every connection went to the one address the agent relays to.
     expect(new Set(dials)).toEqual(new Set([IN_CLUSTER]));
 
-    const [status] = tunnels.status();
+    const [status] = await tunnels.status();
     expect(status).toMatchObject({
       cluster: 'private',
       connected: true,
@@ -187,14 +192,16 @@ describe('the agent tunnel', () => {
 
   it('relays to the API server only: any other address is refused by the agent', async () => {
     startAgent();
-    await eventually(() => expect(tunnels.status()[0].connected).toBe(true));
+    await eventually(async () =>
+      expect((await tunnels.status())[0].connected).toBe(true),
+    );
     dials.length = 0;
     for (const [host, port] of [
       ['169.254.169.254', 80],
       ['kubernetes.default.svc', 6443],
       ['127.0.0.1', Number(new URL(sandbox.httpsUrl).port)],
     ] as const) {
-      const stream = tunnels.connect('private', host, port);
+      const stream = await tunnels.connect('private', host, port);
       const error = await new Promise<Error>(resolve =>
         stream.once('error', resolve),
       );
@@ -216,7 +223,7 @@ describe('the agent tunnel', () => {
         ),
       }),
     );
-    expect(tunnels.status()[0].connected).toBe(false);
+    expect((await tunnels.status())[0].connected).toBe(false);
     expect(events[0]).toMatchObject({
       eventType: 'agent_refused',
       cluster: 'private',

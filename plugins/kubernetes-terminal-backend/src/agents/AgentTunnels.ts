@@ -4,8 +4,10 @@ import {
   AGENT_CLUSTER_HEADER,
   AGENT_VERSION_HEADER,
   AGENT_WS_PROTOCOL,
+  type TerminalAgentConnection,
   type TerminalAgentStatus,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -13,10 +15,17 @@ import WebSocket, { WebSocketServer, createWebSocketStream } from 'ws';
 import type { NewAuditEvent } from '../database/SessionStore';
 import { rejectUpgrade } from '../stream/rejectUpgrade';
 import { type AgentClusters, matchAgentToken } from './agentConfig';
+import type { AgentTunnelDirectory } from './AgentTunnelDirectory';
+import {
+  type PeerAuth,
+  PEER_RELAY_PROTOCOL,
+  PEER_RELAY_TO_HEADER,
+  relayThroughPeer,
+} from './peerRelay';
 
 /** A cluster reached through an agent has no agent connected now. @internal */
 export class AgentUnavailableError extends Error {
-  constructor(readonly cluster: string, detail: string) {
+  constructor(readonly cluster: string, readonly detail: string) {
     super(
       `cluster '${cluster}' is reached through its agent, which is not connected${detail}`,
     );
@@ -25,6 +34,7 @@ export class AgentUnavailableError extends Error {
 }
 
 interface Tunnel {
+  id: string;
   cluster: string;
   tokenId: string;
   version?: string;
@@ -47,6 +57,8 @@ const MAX_REFUSALS = 10;
 const REFUSAL_WINDOW_MS = 60_000;
 /** An agent's ping is every 5 s; a tunnel silent for this long is dropped. */
 const TUNNEL_PING_MS = 10_000;
+/** How often a replica marks its tunnels as alive in the directory. */
+const DIRECTORY_TOUCH_MS = 20_000;
 
 /** @internal */
 export interface AgentTunnelsOptions {
@@ -54,8 +66,13 @@ export interface AgentTunnelsOptions {
   logger: LoggerService;
   /** Audit events of agents: connected, disconnected, refused. */
   record?: (event: NewAuditEvent) => void;
-  /** How this replica names itself in the agents' health. */
-  replica?: string;
+  /**
+   * Where the replicas list their tunnels (with several replicas): a replica without a tunnel to a
+   * cluster relays through the one that has it. Absent with one replica.
+   */
+  directory?: AgentTunnelDirectory;
+  /** Proves relays between replicas; required with a directory. */
+  peers?: PeerAuth;
 }
 
 /**
@@ -79,8 +96,30 @@ export class AgentTunnels {
   private readonly departed = new Map<string, Departed>();
   private readonly refusals = new Map<string, number[]>();
   private closed = false;
+  /** Sockets of other replicas' relays through this one's tunnels. */
+  private readonly relays = new Set<Duplex>();
+  private readonly touchTimer?: NodeJS.Timeout;
 
-  constructor(private readonly options: AgentTunnelsOptions) {}
+  constructor(private readonly options: AgentTunnelsOptions) {
+    const { directory } = options;
+    if (directory) {
+      this.touchTimer = setInterval(() => {
+        const ids = [...this.tunnels.values()].flat().map(t => t.id);
+        directory
+          .touch(ids)
+          .catch(error =>
+            options.logger.warn(
+              `could not mark the agent tunnels as alive: ${error}`,
+            ),
+          );
+      }, DIRECTORY_TOUCH_MS);
+      this.touchTimer.unref();
+    }
+  }
+
+  private get replicaName(): string {
+    return this.options.directory?.ownAddress ?? 'this replica';
+  }
 
   /** Whether the cluster is one reached through an agent. */
   has(cluster: string): boolean {
@@ -141,7 +180,11 @@ export class AgentTunnels {
       return;
     }
     if (!token) {
-      refuse(401, 'an agent token (Authorization: Bearer) is required', cluster);
+      refuse(
+        401,
+        'an agent token (Authorization: Bearer) is required',
+        cluster,
+      );
       return;
     }
     const entries = this.options.clusters.get(cluster);
@@ -171,7 +214,7 @@ export class AgentTunnels {
 
   private open(
     socket: WebSocket,
-    info: Omit<Tunnel, 'socket' | 'session' | 'since' | 'streams'>,
+    info: Omit<Tunnel, 'id' | 'socket' | 'session' | 'since' | 'streams'>,
   ) {
     const duplex = createWebSocketStream(socket);
     duplex.on('error', () => {});
@@ -187,6 +230,7 @@ export class AgentTunnels {
     );
     const tunnel: Tunnel = {
       ...info,
+      id: randomUUID(),
       since: new Date(),
       socket,
       session,
@@ -196,8 +240,25 @@ export class AgentTunnels {
     list.push(tunnel);
     this.tunnels.set(info.cluster, list);
     this.departed.delete(info.cluster);
+    this.options.directory
+      ?.announce({
+        id: tunnel.id,
+        cluster: info.cluster,
+        tokenId: info.tokenId,
+        version: info.version,
+        apiServer: info.apiServer,
+        remoteAddress: info.remoteAddress,
+        connectedAt: tunnel.since,
+      })
+      .catch(error =>
+        this.options.logger.warn(
+          `could not list the agent tunnel of cluster '${info.cluster}' for the other replicas: ${error}`,
+        ),
+      );
     this.options.logger.info(
-      `agent of cluster '${info.cluster}' connected from ${info.remoteAddress} (token ${info.tokenId}, version ${info.version ?? 'unknown'})`,
+      `agent of cluster '${info.cluster}' connected from ${
+        info.remoteAddress
+      } (token ${info.tokenId}, version ${info.version ?? 'unknown'})`,
     );
     this.options.record?.({
       eventType: 'agent_connected',
@@ -226,6 +287,7 @@ export class AgentTunnels {
     socket.once('close', (code, reason) => {
       clearInterval(watchdog);
       session.destroy();
+      this.options.directory?.withdraw(tunnel.id).catch(() => {});
       const remaining = (this.tunnels.get(info.cluster) ?? []).filter(
         t => t !== tunnel,
       );
@@ -257,16 +319,36 @@ export class AgentTunnels {
   }
 
   /**
-   * A connection to `host:port` in the cluster, through its newest agent tunnel: an HTTP/2 CONNECT
-   * stream. Synchronous, as socket factories are; the agent's refusal (or failure to reach the
-   * address) arrives as the stream's error.
+   * A connection to `host:port` in the cluster: a CONNECT stream of this replica's newest tunnel to it,
+   * or else a relay through the replica that holds one. The agent's refusal (or its failure to reach
+   * the address) arrives as the stream's error.
    */
-  connect(cluster: string, host: string, port: number): Duplex {
-    const tunnel = this.tunnels.get(cluster)?.at(-1);
-    if (!tunnel || tunnel.session.destroyed || tunnel.session.closed) {
-      throw this.unavailable(cluster);
-    }
+  async connect(cluster: string, host: string, port: number): Promise<Duplex> {
     const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const tunnel = this.localTunnel(cluster);
+    if (tunnel) return this.openStream(tunnel, authority);
+    const { directory, peers } = this.options;
+    const [holder] = directory && peers ? await directory.others(cluster) : [];
+    if (!holder || !peers) throw this.unavailable(cluster);
+    return relayThroughPeer({
+      address: holder.replicaAddress,
+      cluster,
+      authority,
+      token: await peers.token(),
+    });
+  }
+
+  private localTunnel(cluster: string): Tunnel | undefined {
+    const tunnel = this.tunnels.get(cluster)?.at(-1);
+    return tunnel && !tunnel.session.destroyed && !tunnel.session.closed
+      ? tunnel
+      : undefined;
+  }
+
+  private openStream(
+    tunnel: Tunnel,
+    authority: string,
+  ): http2.ClientHttp2Stream {
     const stream = tunnel.session.request(
       { ':method': 'CONNECT', ':authority': authority },
       { endStream: false },
@@ -281,7 +363,9 @@ export class AgentTunnels {
         const reason = headers['x-reason'];
         stream.destroy(
           new Error(
-            `the agent of cluster '${cluster}' refused the connection to ${authority} (HTTP ${status}${
+            `the agent of cluster '${
+              tunnel.cluster
+            }' refused the connection to ${authority} (HTTP ${status}${
               reason ? `: ${reason}` : ''
             })`,
           ),
@@ -291,16 +375,81 @@ export class AgentTunnels {
     return stream;
   }
 
-  /** Throws the agent's absence, when a cluster reached through an agent has none now. */
-  assertConnected(cluster: string): void {
-    if (!this.tunnels.get(cluster)?.length) throw this.unavailable(cluster);
+  /**
+   * Another replica's relay through one of this replica's tunnels (see {@link relayThroughPeer}):
+   * only from this plugin, only through a tunnel held here (a relay is never relayed again).
+   */
+  handleRelayUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const reject = (status: number, reason: string) =>
+      rejectUpgrade(socket, status, STATUS_TEXT[status] ?? 'Error', reason);
+    const token = /^Bearer\s+(\S+)$/i.exec(
+      header(req, 'authorization') ?? '',
+    )?.[1];
+    const verified =
+      token && this.options.peers
+        ? this.options.peers.verify(token).catch(() => false)
+        : Promise.resolve(false);
+    void verified.then(ok => {
+      if (!ok) {
+        reject(
+          403,
+          'only another replica of this plugin may relay through its agent tunnels',
+        );
+        return;
+      }
+      if (
+        String(req.headers.upgrade ?? '').toLowerCase() !== PEER_RELAY_PROTOCOL
+      ) {
+        reject(400, `upgrade to ${PEER_RELAY_PROTOCOL}`);
+        return;
+      }
+      const cluster = header(req, AGENT_CLUSTER_HEADER) ?? '';
+      const authority = header(req, PEER_RELAY_TO_HEADER) ?? '';
+      const tunnel = this.localTunnel(cluster);
+      if (!tunnel) {
+        reject(503, this.unavailable(cluster).message);
+        return;
+      }
+      const stream = this.openStream(tunnel, authority);
+      let upgraded = false;
+      stream.once('response', headers => {
+        if (Number(headers[':status']) !== 200) return;
+        upgraded = true;
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${PEER_RELAY_PROTOCOL}\r\n\r\n`,
+        );
+        if (head.length) stream.write(head);
+        socket.pipe(stream);
+        stream.pipe(socket);
+      });
+      stream.on('error', error => {
+        if (upgraded) socket.destroy();
+        else reject(502, error.message);
+      });
+      stream.on('close', () => socket.destroy());
+      this.relays.add(socket);
+      socket.on('error', () => stream.destroy());
+      socket.on('close', () => {
+        this.relays.delete(socket);
+        stream.destroy();
+      });
+    });
   }
 
-  /** Why the cluster cannot be reached now (no agent connected), or undefined when an agent is. */
-  absence(cluster: string): string | undefined {
-    return this.tunnels.get(cluster)?.length
-      ? undefined
-      : this.unavailable(cluster).message;
+  /** Throws the agent's absence, when no replica holds a tunnel to the cluster now. */
+  async assertConnected(cluster: string): Promise<void> {
+    const why = await this.absence(cluster);
+    if (why) throw new AgentUnavailableError(cluster, why);
+  }
+
+  /** Why the cluster cannot be reached now (no replica holds a tunnel to it), or undefined. */
+  async absence(cluster: string): Promise<string | undefined> {
+    if (this.localTunnel(cluster)) return undefined;
+    const { directory } = this.options;
+    if (directory && (await directory.others(cluster)).length) {
+      return undefined;
+    }
+    return this.unavailable(cluster).detail;
   }
 
   private unavailable(cluster: string): AgentUnavailableError {
@@ -309,31 +458,49 @@ export class AgentTunnels {
       cluster,
       left
         ? ` (it left at ${left.at.toISOString()}: ${left.why})`
+        : this.options.directory
+        ? ' (no replica of the portal holds a tunnel from it)'
         : ' (none has connected to this backend since it started)',
     );
   }
 
-  /** The health of every agent cluster. */
-  status(): TerminalAgentStatus[] {
+  /** The health of every agent cluster: this replica's tunnels and, with several, the others'. */
+  async status(): Promise<TerminalAgentStatus[]> {
+    const others = this.options.directory
+      ? await this.options.directory.others()
+      : [];
     return this.clusterNames.map(cluster => {
-      const list = this.tunnels.get(cluster) ?? [];
+      const local = this.tunnels.get(cluster) ?? [];
+      const remote = others.filter(t => t.cluster === cluster);
       const left = this.departed.get(cluster);
-      return {
-        cluster,
-        connected: list.length > 0,
-        connections: list.map(t => ({
+      const connections: TerminalAgentConnection[] = [
+        ...local.map(t => ({
           tokenId: t.tokenId,
           ...(t.version && { version: t.version }),
           ...(t.apiServer && { apiServer: t.apiServer }),
           since: t.since.toISOString(),
-          replica: this.options.replica ?? 'this replica',
+          replica: this.replicaName,
           ...(t.remoteAddress && { remoteAddress: t.remoteAddress }),
           openStreams: t.streams,
         })),
-        ...(!list.length && left && {
-          lastSeen: left.at.toISOString(),
-          lastError: left.why,
-        }),
+        ...remote.map(t => ({
+          tokenId: t.tokenId,
+          ...(t.version && { version: t.version }),
+          ...(t.apiServer && { apiServer: t.apiServer }),
+          since: t.connectedAt.toISOString(),
+          replica: t.replicaAddress,
+          ...(t.remoteAddress && { remoteAddress: t.remoteAddress }),
+        })),
+      ];
+      return {
+        cluster,
+        connected: connections.length > 0,
+        connections,
+        ...(!connections.length &&
+          left && {
+            lastSeen: left.at.toISOString(),
+            lastError: left.why,
+          }),
       };
     });
   }
@@ -341,6 +508,8 @@ export class AgentTunnels {
   /** Closes every tunnel (their agents reconnect to another replica). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.touchTimer);
+    for (const socket of this.relays) socket.destroy();
     const all = [...this.tunnels.values()].flat();
     await Promise.all(
       all.map(
@@ -392,6 +561,8 @@ function agentRef(cluster: string | undefined): string {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
+  502: 'Bad Gateway',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };

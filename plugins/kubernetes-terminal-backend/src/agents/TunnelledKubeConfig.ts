@@ -39,19 +39,28 @@ export class TunnelledKubeConfig extends KubeConfig {
   }
 
   override async applyToHTTPSOptions(opts: HttpsOptions): Promise<void> {
-    this.tunnels.assertConnected(this.clusterName);
+    await this.tunnels.assertConnected(this.clusterName);
     await super.applyToHTTPSOptions(opts);
     const options = opts as HttpsOptions & ClientRequestArgs;
-    // No agent: Node then asks `createConnection` for the socket (ws's default would dial the URL).
+    // No agent: Node then asks `createConnection` for the socket (ws's default would dial the URL),
+    // which may hand it over later through its callback.
     options.agent = undefined;
-    options.createConnection = ((args: tls.ConnectionOptions) =>
-      this.tlsThroughTunnel(args)) as ClientRequestArgs['createConnection'];
+    options.createConnection = ((
+      args: tls.ConnectionOptions,
+      done: (error: Error | null, socket?: tls.TLSSocket) => void,
+    ) => {
+      this.tlsThroughTunnel(args).then(
+        socket => done(null, socket),
+        error => done(error),
+      );
+      return undefined;
+    }) as unknown as ClientRequestArgs['createConnection'];
   }
 
   override async applySecurityAuthentication(
     context: RequestContext,
   ): Promise<void> {
-    this.tunnels.assertConnected(this.clusterName);
+    await this.tunnels.assertConnected(this.clusterName);
     await super.applySecurityAuthentication(context);
     const fresh = context.getDispatcher();
     this.tunnelDispatcher ??= this.createTunnelDispatcher();
@@ -75,10 +84,10 @@ export class TunnelledKubeConfig extends KubeConfig {
       }
     }
     return new Agent({
-      connect: (options, callback) => {
+      connect: async (options, callback) => {
         let socket: tls.TLSSocket;
         try {
-          socket = this.tlsThroughTunnel({
+          socket = await this.tlsThroughTunnel({
             ...tlsOptions,
             host: options.hostname,
             port: Number(options.port) || 443,
@@ -104,11 +113,13 @@ export class TunnelledKubeConfig extends KubeConfig {
     }) as unknown as Dispatcher;
   }
 
-  /** TLS to the API server over a CONNECT stream of the agent's tunnel. */
-  private tlsThroughTunnel(options: tls.ConnectionOptions): tls.TLSSocket {
+  /** TLS to the API server over a connection through the agent's tunnel. */
+  private async tlsThroughTunnel(
+    options: tls.ConnectionOptions,
+  ): Promise<tls.TLSSocket> {
     const host = String(options.host ?? '');
     const port = Number(options.port) || 443;
-    const stream = this.tunnels.connect(this.clusterName, host, port);
+    const stream = await this.tunnels.connect(this.clusterName, host, port);
     const servername =
       options.servername || (net.isIP(host) ? undefined : host);
     const socket = tls.connect({

@@ -190,9 +190,9 @@ describe('a terminal through the private-cluster agent', () => {
         .set('Authorization', mockCredentials.user.header(ADMIN));
       const types = events.body.items.map((e: { type: string }) => e.type);
       expect(types).toEqual(expect.arrayContaining(['agent_disconnected']));
-      expect(
-        types.filter((t: string) => t === 'agent_connected'),
-      ).toHaveLength(2);
+      expect(types.filter((t: string) => t === 'agent_connected')).toHaveLength(
+        2,
+      );
     });
   });
 

@@ -3,10 +3,10 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
 import knexFactory, { type Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import { eventually } from '../__testUtils__/eventually';
+import { addressFor } from '../__testUtils__/replicaAddress';
 import {
   openTerminal,
   startDemoSandbox,
@@ -26,38 +26,6 @@ const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
 const BASE = '/api/kubernetes-terminal';
 const ALICE = 'user:default/alice';
 const BOB = 'user:default/bob';
-
-/** A fixed address for a replica whose real port is known only once it runs. */
-async function addressFor(): Promise<{
-  port: number;
-  pointTo(port: number): void;
-  close(): void;
-}> {
-  let target = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer(socket => {
-    const upstream = net.connect(target, '127.0.0.1');
-    sockets.add(socket).add(upstream);
-    socket.pipe(upstream).pipe(socket);
-    const end = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    pointTo: port => {
-      target = port;
-    },
-    close: () => {
-      sockets.forEach(s => s.destroy());
-      server.close();
-    },
-  };
-}
 
 describe('resuming through the other of two replicas', () => {
   let sandbox: SandboxCluster;

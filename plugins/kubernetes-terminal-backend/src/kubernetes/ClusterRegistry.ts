@@ -26,7 +26,10 @@ import {
   readImpersonationSettings,
 } from './impersonation';
 import { ClusterConnection } from './sharedConnectionApi';
-import type { AgentTunnels } from '../agents/AgentTunnels';
+import {
+  AgentUnavailableError,
+  type AgentTunnels,
+} from '../agents/AgentTunnels';
 import { TunnelledKubeConfig } from '../agents/TunnelledKubeConfig';
 
 /**
@@ -46,7 +49,7 @@ export interface ClusterAccess {
    * For a cluster reached through its agent: why it cannot be reached now (the agent is away), or
    * undefined. A lost exec stream says this instead of blaming the cluster.
    */
-  unreachable?(): string | undefined;
+  unreachable?(): Promise<string | undefined>;
 }
 
 /**
@@ -330,7 +333,12 @@ export class ClusterRegistry {
           api: ApiClient =>
             connection.apiClient(kubeConfig, ApiClient, caller.impersonate),
           ...(tunnels && {
-            unreachable: () => tunnels.absence(cluster.name),
+            unreachable: async () => {
+              const why = await tunnels.absence(cluster.name);
+              return (
+                why && new AgentUnavailableError(cluster.name, why).message
+              );
+            },
           }),
         };
       };

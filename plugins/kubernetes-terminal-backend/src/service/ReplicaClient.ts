@@ -5,6 +5,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import type { CreateTerminalSessionResponse } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { PeerAuth } from '../agents/peerRelay';
 
 /** The plugin's id: replicas accept forwarded calls only from the plugin itself. @internal */
 export const REPLICA_PLUGIN_ID = 'kubernetes-terminal';
@@ -24,8 +25,26 @@ const FORWARD_TIMEOUT_MS = 5000;
  *
  * @internal
  */
-export class ReplicaClient {
+export class ReplicaClient implements PeerAuth {
   constructor(private readonly auth: AuthService) {}
+
+  /** A token of this plugin for another replica of it. */
+  async token(): Promise<string> {
+    const { token } = await this.auth.getPluginRequestToken({
+      onBehalfOf: await this.auth.getOwnServiceCredentials(),
+      targetPluginId: REPLICA_PLUGIN_ID,
+    });
+    return token;
+  }
+
+  /** Whether a token is this plugin's own (another replica's). */
+  async verify(token: string): Promise<boolean> {
+    const credentials = await this.auth.authenticate(token);
+    return (
+      this.auth.isPrincipal(credentials, 'service') &&
+      credentials.principal.subject === `plugin:${REPLICA_PLUGIN_ID}`
+    );
+  }
 
   /** Asks the replica at `address` (its plugin base URL) for a resume ticket of its session. */
   async resume(
@@ -33,10 +52,7 @@ export class ReplicaClient {
     sessionId: string,
     body: ForwardedResume,
   ): Promise<CreateTerminalSessionResponse> {
-    const { token } = await this.auth.getPluginRequestToken({
-      onBehalfOf: await this.auth.getOwnServiceCredentials(),
-      targetPluginId: REPLICA_PLUGIN_ID,
-    });
+    const token = await this.token();
     let res: Response;
     try {
       res = await fetch(

@@ -13,7 +13,7 @@ export interface AgentsRouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   /** The agents' health as this replica knows it. */
-  agentStatus: () => TerminalAgentStatus[];
+  agentStatus: () => Promise<TerminalAgentStatus[]>;
 }
 
 /**
@@ -34,7 +34,7 @@ export function createAgentsRouter(
         "the agents' health needs the kubernetes.terminal.audit.read permission",
       );
     }
-    res.json({ items: options.agentStatus() });
+    res.json({ items: await options.agentStatus() });
   });
   return router;
 }

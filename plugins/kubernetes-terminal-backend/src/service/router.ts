@@ -166,7 +166,7 @@ export async function createRouter(
   router.use(
     createAgentsRouter({
       ...options,
-      agentStatus: () => options.agents?.status() ?? [],
+      agentStatus: async () => (await options.agents?.status()) ?? [],
     }),
   );
 

@@ -38,6 +38,7 @@ import {
   formatProgressLine,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { AgentTunnels } from '../agents/AgentTunnels';
+import { PEER_RELAY_PATH } from '../agents/peerRelay';
 import type { DebugContainers } from '../debugContainers/DebugContainers';
 import { TerminalRelay } from './TerminalRelay';
 import { OutputBudget } from './HeldOutput';
@@ -156,7 +157,8 @@ export class StreamGateway {
   private isOwnPath(path: string): boolean {
     return (
       STREAM_PATH.test(path) ||
-      (this.options.agents !== undefined && path === AGENT_TUNNEL_PATH)
+      (this.options.agents !== undefined &&
+        (path === AGENT_TUNNEL_PATH || path === PEER_RELAY_PATH))
     );
   }
 
@@ -167,6 +169,10 @@ export class StreamGateway {
     path: string,
   ) {
     const { config, sessions, logger, agents } = this.options;
+    if (agents && path === PEER_RELAY_PATH) {
+      agents.handleRelayUpgrade(req, socket, head);
+      return;
+    }
     if (agents && path === AGENT_TUNNEL_PATH) {
       if (req.headers.origin !== undefined) {
         // Browsers always send an Origin with a WebSocket; agents never do.

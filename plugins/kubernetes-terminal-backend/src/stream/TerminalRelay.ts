@@ -543,11 +543,35 @@ export class TerminalRelay {
     if (this.ended || attempt !== this.attempt) {
       return;
     }
-    this.fail(
-      TerminalCloseCode.UpstreamError,
-      'ConnectionLost',
-      this.options.access.unreachable?.() ??
-        'the exec stream was closed by the cluster',
+    const closedByCluster = 'the exec stream was closed by the cluster';
+    const { unreachable } = this.options.access;
+    if (!unreachable) {
+      this.fail(
+        TerminalCloseCode.UpstreamError,
+        'ConnectionLost',
+        closedByCluster,
+      );
+      return;
+    }
+    // Through an agent: a stream lost with its tunnel says so, rather than blaming the cluster.
+    void unreachable().then(
+      why => {
+        if (this.ended) return;
+        this.fail(
+          TerminalCloseCode.UpstreamError,
+          'ConnectionLost',
+          why ?? closedByCluster,
+        );
+      },
+      () => {
+        if (!this.ended) {
+          this.fail(
+            TerminalCloseCode.UpstreamError,
+            'ConnectionLost',
+            closedByCluster,
+          );
+        }
+      },
     );
   }
 
