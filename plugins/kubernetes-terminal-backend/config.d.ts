@@ -63,13 +63,17 @@ export interface Config {
        * replicas reach it, e.g. 'http://${POD_IP}:7007/api/kubernetes-terminal'. It is stored with
        * each session it serves; a resume that lands on another replica is forwarded here
        * (replica-to-replica calls carry the backend's own service token). Unset: only the replica
-       * holding a session resumes it; the others answer 503 and say why.
+       * holding a session resumes it; the others answer 503 and say why. Also where the other
+       * replicas relay connections to private clusters whose agent tunnel this replica holds.
        */
       instanceUrl?: string;
     };
     /** The most terminal sessions one user may have open at once. Default 10. */
     maxSessionsPerUser?: number;
-    /** Clusters whose API server is not reachable from the internet, shown as such in the audit log. */
+    /**
+     * Clusters whose API server is not reachable from the internet, shown as such in the audit log.
+     * Clusters reached through an agent (`clusters.<name>.agent`) are private without being listed.
+     */
     privateClusters?: string[];
     /** Settings per cluster name (as in `kubernetes.clusterLocatorMethods`). */
     clusters?: {
@@ -92,6 +96,26 @@ export interface Config {
               /** Prepended to each group. Default none. */
               groupPrefix?: string;
             };
+        /**
+         * The cluster is private: the backend never dials its `url` (the API server's in-cluster
+         * address, e.g. https://kubernetes.default.svc) but reaches it through the kubernetes-terminal
+         * agent running in the cluster, which dials out to the portal. TLS runs end to end through the
+         * agent; the cluster's auth strategy and CA apply as for any cluster. The `url` must be https.
+         */
+        agent?: {
+          /**
+           * The tokens the cluster's agents may present, each under an id shown in the agents' health
+           * and the audit log. Only the token's SHA-256 is configured (`kubernetes-terminal-agent
+           * token` prints both). List two while rotating: the new one, then the old one once every
+           * agent has the new one. A token removed here no longer opens a tunnel.
+           */
+          tokens: Array<{
+            /** 1–64 letters, digits, dots, dashes or underscores. */
+            id: string;
+            /** The token's SHA-256, 64 hex digits. */
+            sha256: string;
+          }>;
+        };
       };
     };
     audit?: {

@@ -50,6 +50,8 @@ export type TunnelAgentState =
   | { status: 'waiting'; retryInMs: number; lastError: string }
   | { status: 'stopped' };
 
+const silent: AgentLogger = { info() {}, warn() {}, error() {} };
+
 /** A `host:port` pair, with IPv6 brackets removed. */
 function splitAuthority(authority: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(authority);
@@ -77,6 +79,8 @@ export class TunnelAgent {
   private retry?: NodeJS.Timeout;
   private stopped = false;
   private attempt = 0;
+  /** Tunnels lost or refused in a row: the backoff's exponent. */
+  private failures = 0;
   private readonly allowed: { host: string; port: number; authority: string };
   private readonly listeners = new Set<(state: TunnelAgentState) => void>();
   /** Relayed connections, closed when the tunnel goes. */
@@ -216,14 +220,18 @@ export class TunnelAgent {
     });
   }
 
-  /** Backoff doubling from the initial wait, with ±20 % jitter; a tunnel that lasted 30 s resets it. */
+  /**
+   * Backoff doubling from the initial wait with each failure in a row, with ±20 % jitter. A tunnel that
+   * lasted 30 s starts the count anew; one that a flapping portal drops at once does not.
+   */
   private nextBackoff(connectedAt: number | undefined): number {
     const initial = this.options.initialBackoffMs ?? 1000;
     const max = this.options.maxBackoffMs ?? 30_000;
     if (connectedAt && Date.now() - connectedAt > 30_000) {
-      this.attempt = 0;
+      this.failures = 0;
     }
-    const base = Math.min(max, initial * 2 ** Math.max(0, this.attempt - 1));
+    this.failures += 1;
+    const base = Math.min(max, initial * 2 ** (this.failures - 1));
     return base * (0.8 + Math.random() * 0.4);
   }
 
@@ -322,4 +330,3 @@ export class TunnelAgent {
   }
 }
 
-const silent: AgentLogger = { info() {}, warn() {}, error() {} };

@@ -99,7 +99,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
         const store = await DatabaseSessionStore.create({ database });
         const replicas = new ReplicaClient(auth);
         // Audit events of agents are recorded once the audit is set up, below.
-        let recordAgentEvent: AgentTunnelsOptions['record'];
+        const agentAudit: Pick<AgentTunnelsOptions, 'record'> = {};
         let agents: AgentTunnels | undefined;
         if (agentClusters.size) {
           // With several replicas (each naming its address), one without a tunnel to a cluster
@@ -112,9 +112,19 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
           agents = new AgentTunnels({
             clusters: agentClusters,
             logger,
-            record: event => recordAgentEvent?.(event),
+            record: event => agentAudit.record?.(event),
             directory,
             peers: replicas,
+          });
+          // A token removed from the config (where the config is reloaded) closes its tunnels at once.
+          config.subscribe?.(() => {
+            try {
+              agents?.updateClusters(readAgentClusters(config));
+            } catch (error) {
+              logger.error(
+                `agent tokens not reloaded: ${(error as Error).message}`,
+              );
+            }
           });
         }
         // A cluster behind an agent is private: its API server is not reachable from the portal.
@@ -181,7 +191,7 @@ export const kubernetesTerminalPlugin = createBackendPlugin({
             : undefined,
         });
         terminalSessions.startHeartbeat();
-        recordAgentEvent = event => terminalSessions.record(event);
+        agentAudit.record = event => terminalSessions.record(event);
         await scheduler.scheduleTask({
           id: 'kubernetes-terminal-stale-sessions',
           frequency: { minutes: 1 },

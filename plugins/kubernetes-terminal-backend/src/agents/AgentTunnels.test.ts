@@ -121,9 +121,9 @@ describe('the agent tunnel', () => {
 
   afterEach(async () => {
     await Promise.all(agents.splice(0).map(a => a.stop()));
-    await eventually(async () =>
-      expect((await tunnels.status())[0].connected).toBe(false),
-    );
+    await eventually(async () => {
+      if ((await tunnels.status())[0].connected) throw new Error('connected');
+    });
   });
 
   afterAll(async () => {
@@ -249,6 +249,87 @@ describe('the agent tunnel', () => {
     expect(refusedEvents.length).toBeLessThanOrEqual(10);
     expect(JSON.stringify(events)).not.toContain(token);
     expect(JSON.stringify(events)).not.toContain(otherToken);
+  });
+});
+
+describe('revoking a token', () => {
+  it('closes the tunnels that presented it, and refuses it from then on', async () => {
+    const logger = {
+      info() {},
+      warn() {},
+      error() {},
+      debug() {},
+      child() {
+        return logger;
+      },
+    };
+    const oldToken = newAgentToken();
+    const newToken = newAgentToken();
+    const config = (tokens: string[]) =>
+      readAgentClusters(
+        new ConfigReader({
+          kubernetesTerminal: {
+            clusters: {
+              c: {
+                agent: {
+                  tokens: tokens.map((t, i) => ({
+                    id: `t${i}`,
+                    sha256: hashAgentToken(t),
+                  })),
+                },
+              },
+            },
+          },
+        }),
+      );
+    const tunnels = new AgentTunnels({
+      clusters: config([oldToken, newToken]),
+      logger,
+    });
+    const server = http.createServer();
+    server.on('upgrade', (req, socket, head) =>
+      tunnels.handleUpgrade(req, socket, head),
+    );
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    const portalUrl = `http://127.0.0.1:${
+      (server.address() as AddressInfo).port
+    }`;
+    const start = (token: string) => {
+      const agent = new TunnelAgent({
+        portalUrl,
+        cluster: 'c',
+        token,
+        apiServer: IN_CLUSTER,
+        version: '1',
+        initialBackoffMs: 50,
+        maxBackoffMs: 100,
+      });
+      agent.start();
+      return agent;
+    };
+    const old = start(oldToken);
+    const renewed = start(newToken);
+    await eventually(async () =>
+      expect((await tunnels.status())[0].connections).toHaveLength(2),
+    );
+    // Rotation: the config now lists only the new token.
+    tunnels.updateClusters(config([newToken]));
+    await eventually(async () =>
+      expect(
+        (await tunnels.status())[0].connections.map(c => c.tokenId),
+      ).toEqual(['t1']),
+    );
+    await eventually(() =>
+      expect(old.state).toMatchObject({
+        status: 'waiting',
+        lastError: expect.stringContaining('HTTP 401'),
+      }),
+    );
+    expect(renewed.state.status).toBe('connected');
+    await Promise.all([old.stop(), renewed.stop()]);
+    await tunnels.close();
+    server.closeAllConnections();
+    await new Promise(r => server.close(r));
   });
 });
 

@@ -37,6 +37,8 @@ interface Tunnel {
   id: string;
   cluster: string;
   tokenId: string;
+  /** The SHA-256 of the token it presented: a tunnel whose token is no longer configured is closed. */
+  tokenHash: Buffer;
   version?: string;
   apiServer?: string;
   since: Date;
@@ -51,6 +53,15 @@ interface Departed {
   at: Date;
   why: string;
 }
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  502: 'Bad Gateway',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 /** Refused attempts per address in the last window before further ones are answered 429. */
 const MAX_REFUSALS = 10;
@@ -121,6 +132,28 @@ export class AgentTunnels {
     return this.options.directory?.ownAddress ?? 'this replica';
   }
 
+  /**
+   * Takes the agent tokens anew (the config changed): tunnels whose token is no longer configured for
+   * their cluster are closed at once, which is how a token is revoked. Which clusters are reached
+   * through an agent is fixed at start.
+   */
+  updateClusters(clusters: AgentClusters): void {
+    for (const name of this.options.clusters.keys()) {
+      this.options.clusters.set(name, clusters.get(name) ?? []);
+    }
+    for (const tunnel of [...this.tunnels.values()].flat()) {
+      const still = clusters
+        .get(tunnel.cluster)
+        ?.some(entry => entry.sha256.equals(tunnel.tokenHash));
+      if (!still) {
+        this.options.logger.warn(
+          `agent of cluster '${tunnel.cluster}' disconnected: its token ${tunnel.tokenId} was revoked`,
+        );
+        tunnel.socket.close(1008, `token ${tunnel.tokenId} revoked`);
+      }
+    }
+  }
+
   /** Whether the cluster is one reached through an agent. */
   has(cluster: string): boolean {
     return this.options.clusters.has(cluster);
@@ -133,6 +166,11 @@ export class AgentTunnels {
   /** Takes an agent's upgrade request: refused with a status and a reason, or made a tunnel. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const address = req.socket.remoteAddress ?? 'unknown';
+    const reject = (
+      status: number,
+      reason: string,
+      headers?: Record<string, string>,
+    ) => rejectUpgrade(socket, status, STATUS_TEXT[status], reason, headers);
     const refuse = (status: number, reason: string, cluster?: string) => {
       this.noteRefusal(address);
       this.options.logger.warn(
@@ -147,11 +185,6 @@ export class AgentTunnels {
       });
       reject(status, reason);
     };
-    const reject = (
-      status: number,
-      reason: string,
-      headers?: Record<string, string>,
-    ) => rejectUpgrade(socket, status, STATUS_TEXT[status], reason, headers);
     if (this.closed) {
       reject(503, 'the backend is shutting down');
       return;
@@ -205,6 +238,7 @@ export class AgentTunnels {
       this.open(ws, {
         cluster,
         tokenId: entry.id,
+        tokenHash: entry.sha256,
         version: header(req, AGENT_VERSION_HEADER)?.slice(0, 64),
         apiServer: header(req, AGENT_API_SERVER_HEADER)?.slice(0, 300),
         remoteAddress: address,
@@ -454,14 +488,13 @@ export class AgentTunnels {
 
   private unavailable(cluster: string): AgentUnavailableError {
     const left = this.departed.get(cluster);
-    return new AgentUnavailableError(
-      cluster,
-      left
-        ? ` (it left at ${left.at.toISOString()}: ${left.why})`
-        : this.options.directory
-        ? ' (no replica of the portal holds a tunnel from it)'
-        : ' (none has connected to this backend since it started)',
-    );
+    let detail = ' (none has connected to this backend since it started)';
+    if (left) {
+      detail = ` (it left at ${left.at.toISOString()}: ${left.why})`;
+    } else if (this.options.directory) {
+      detail = ' (no replica of the portal holds a tunnel from it)';
+    }
+    return new AgentUnavailableError(cluster, detail);
   }
 
   /** The health of every agent cluster: this replica's tunnels and, with several, the others'. */
@@ -557,12 +590,3 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function agentRef(cluster: string | undefined): string {
   return `agent:${cluster ?? 'unknown'}`;
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  502: 'Bad Gateway',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};

@@ -117,7 +117,7 @@ describe('migrations', () => {
   );
 });
 
-describe('session pod expiry, recordings, audit event key and replica address migrations', () => {
+describe('session pod expiry, recordings, audit event key, replica address and agent tunnel migrations', () => {
   it.each(databases.eachSupportedId())(
     'add and remove their tables and columns in turn on %s',
     async databaseId => {
@@ -138,8 +138,21 @@ describe('session pod expiry, recordings, audit event key and replica address mi
           'backend_address',
         ),
       ).toBe(true);
-      // The last one first: down removes the replica address, the event key, then the recordings,
-      // then the expiry column.
+      expect(
+        await knex.schema.hasTable('kubernetes_terminal_agent_tunnels'),
+      ).toBe(true);
+      // The last one first: down removes the agent tunnels, the replica address, the event key, then
+      // the recordings, then the expiry column.
+      await knex.migrate.down({ directory: migrationsDir });
+      expect(
+        await knex.schema.hasTable('kubernetes_terminal_agent_tunnels'),
+      ).toBe(false);
+      expect(
+        await knex.schema.hasColumn(
+          'kubernetes_terminal_sessions',
+          'backend_address',
+        ),
+      ).toBe(true);
       await knex.migrate.down({ directory: migrationsDir });
       expect(
         await knex.schema.hasColumn(

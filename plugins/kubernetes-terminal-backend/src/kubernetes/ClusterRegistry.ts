@@ -185,13 +185,14 @@ export class ClusterRegistry {
     const impersonation = readImpersonationSettings(config);
     if (suppliers.length === 0) {
       const names = new Set(fixed.map(c => c.name));
-      for (const name of [
-        ...impersonation.keys(),
-        ...(options.agents?.clusterNames ?? []),
-      ]) {
-        if (!names.has(name)) {
+      const settings = [
+        ...[...impersonation.keys()].map(name => `${name}.impersonate`),
+        ...(options.agents?.clusterNames ?? []).map(name => `${name}.agent`),
+      ];
+      for (const setting of settings) {
+        if (!names.has(setting.slice(0, setting.lastIndexOf('.')))) {
           skipped.push(
-            `kubernetesTerminal.clusters.${name} names no cluster of kubernetes.clusterLocatorMethods`,
+            `kubernetesTerminal.clusters.${setting} names no cluster of kubernetes.clusterLocatorMethods`,
           );
         }
       }

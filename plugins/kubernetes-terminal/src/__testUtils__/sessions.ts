@@ -66,6 +66,7 @@ export function fakeSessionsApi(
     terminateSession: jest.fn().mockResolvedValue(undefined),
     extendSession: jest.fn(),
     listAuditEvents: jest.fn().mockResolvedValue({ items: [] }),
+    listAgents: jest.fn().mockResolvedValue({ items: [] }),
     exportAuditEvents: jest.fn(),
     getRecording: jest.fn(),
     downloadRecording: jest.fn(),

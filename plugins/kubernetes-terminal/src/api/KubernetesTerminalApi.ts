@@ -1,5 +1,6 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
+  TerminalAgentStatus,
   TerminalResumeRequest,
   CreateTerminalSessionRequest,
   CreateTerminalSessionResponse,
@@ -113,6 +114,12 @@ export interface KubernetesTerminalApi {
   listAuditEvents(
     query?: TerminalAuditEventQuery,
   ): Promise<TerminalPage<TerminalAuditEvent>>;
+
+  /**
+   * The health of every cluster reached through an agent (connected or not, version, since when,
+   * which replica holds its tunnel). Needs `kubernetes.terminal.audit.read`.
+   */
+  listAgents(): Promise<{ items: TerminalAgentStatus[] }>;
 
   /** Downloads the audit events matching the query (cursor and limit are ignored) as a file. */
   exportAuditEvents(

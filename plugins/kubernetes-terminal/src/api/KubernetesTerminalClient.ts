@@ -5,6 +5,7 @@ import {
   TERMINAL_WS_PROTOCOL,
   type CreateTerminalSessionRequest,
   type CreateTerminalSessionResponse,
+  type TerminalAgentStatus,
   type TerminalAuditEvent,
   type TerminalAuditEventQuery,
   type TerminalPage,
@@ -167,6 +168,10 @@ export class KubernetesTerminalClient implements KubernetesTerminalApi {
     return this.request<TerminalPage<TerminalAuditEvent>>(
       `audit-events${toQueryString(query)}`,
     );
+  }
+
+  async listAgents(): Promise<{ items: TerminalAgentStatus[] }> {
+    return this.request<{ items: TerminalAgentStatus[] }>('agents');
   }
 
   async exportAuditEvents(

@@ -7,6 +7,7 @@ import {
   AUDIT_READ_HINT,
   useSessionPermissions,
 } from '../../hooks/useSessionPermissions';
+import { AgentsTable } from './AgentsTable';
 import { AuditLogTable } from './AuditLogTable';
 import {
   filtersFromSearchParams,
@@ -79,6 +80,9 @@ export function TerminalSessionsOverview(props: {
         }
         refreshIntervalMs={props.refreshIntervalMs}
       />
+      {permissions.canReadAudit && (
+        <AgentsTable refreshIntervalMs={props.refreshIntervalMs} />
+      )}
       <AuditLogTable filters={filters} canExport={permissions.canReadAudit} />
     </Box>
   );

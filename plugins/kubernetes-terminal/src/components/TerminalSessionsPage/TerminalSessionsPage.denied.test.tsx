@@ -34,6 +34,12 @@ describe('TerminalSessionsContent', () => {
       expect(screen.getByText(USER_FILTER_DENIED_REASON)).toBeInTheDocument();
     });
 
+    it("does not ask for the agents' health", async () => {
+      const api = await renderPage();
+      await screen.findByTestId('audit-read-hint');
+      expect(api.listAgents).not.toHaveBeenCalled();
+    });
+
     it('drops a user filter from a shared link', async () => {
       const api = await renderPage({
         route: '/kubernetes-terminal?user=user%3Adefault%2Fbob&cluster=prod',

@@ -244,6 +244,63 @@ describe('TerminalSessionsContent', () => {
     );
   });
 
+  it("shows the private clusters' agents: connected ones with version, token and replica, absent ones with why", async () => {
+    const api = fakeSessionsApi({
+      listAgents: jest.fn().mockResolvedValue({
+        items: [
+          {
+            cluster: 'prod-eu',
+            connected: true,
+            connections: [
+              {
+                tokenId: 'prod-eu-1',
+                version: '0.1.0',
+                apiServer: 'kubernetes.default.svc:443',
+                since: new Date(Date.now() - 120_000).toISOString(),
+                replica: 'http://10.0.0.12:7007/api/kubernetes-terminal',
+                remoteAddress: '198.51.100.7',
+                openStreams: 3,
+              },
+            ],
+          },
+          {
+            cluster: 'prod-us',
+            connected: false,
+            connections: [],
+            lastSeen: new Date(Date.now() - 600_000).toISOString(),
+            lastError: 'tunnel closed (1006)',
+          },
+        ],
+      }),
+    });
+    await renderPage({ api });
+    const section = await screen.findByRole('region', {
+      name: 'Private cluster agents',
+    });
+    const connected = within(section).getByText('prod-eu').closest('tr')!;
+    expect(within(connected).getByText('Connected')).toBeInTheDocument();
+    expect(within(connected).getByText('0.1.0')).toBeInTheDocument();
+    expect(within(connected).getByText('prod-eu-1')).toBeInTheDocument();
+    expect(within(connected).getByText('2 minutes ago')).toBeInTheDocument();
+    expect(
+      within(connected).getByText(
+        'relays to kubernetes.default.svc:443, from 198.51.100.7, 3 open connections',
+      ),
+    ).toBeInTheDocument();
+    const away = within(section).getByText('prod-us').closest('tr')!;
+    expect(within(away).getByText('Not connected')).toBeInTheDocument();
+    expect(within(away).getByText('10 minutes ago')).toBeInTheDocument();
+    expect(within(away).getByText('tunnel closed (1006)')).toBeInTheDocument();
+  });
+
+  it('shows no agents section where no cluster has an agent', async () => {
+    const api = await renderPage();
+    await waitFor(() => expect(api.listAgents).toHaveBeenCalled());
+    expect(
+      screen.queryByRole('region', { name: 'Private cluster agents' }),
+    ).not.toBeInTheDocument();
+  });
+
   describe('export', () => {
     const createObjectURL = jest.fn(() => 'blob:export');
     const revokeObjectURL = jest.fn();

@@ -1,0 +1,96 @@
+import {
+  AGENT_CLUSTER_HEADER,
+  AGENT_WS_PROTOCOL,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { TunnelAgent, type TunnelAgentState } from './TunnelAgent';
+
+/** A stand-in portal that accepts any agent; it can go away and come back on the same port. */
+async function fakePortal(port = 0) {
+  const server = http.createServer();
+  const wss = new WebSocketServer({
+    server,
+    handleProtocols: p =>
+      p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
+  });
+  const seen: Array<Record<string, unknown>> = [];
+  wss.on('connection', (_ws, req) => seen.push({ ...req.headers }));
+  await new Promise<void>(r => server.listen(port, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    async close() {
+      wss.clients.forEach(c => c.terminate());
+      wss.close();
+      server.closeAllConnections();
+      await new Promise(r => server.close(r));
+    },
+  };
+}
+
+describe('TunnelAgent', () => {
+  it('dials out with its token in a header, and comes back after the portal restarts, backing off with jitter', async () => {
+    let portal = await fakePortal();
+    const { port } = portal;
+    const states: TunnelAgentState[] = [];
+    const agent = new TunnelAgent({
+      portalUrl: `http://127.0.0.1:${port}/api/kubernetes-terminal`,
+      cluster: 'c1',
+      token: 'ktagent_secret',
+      apiServer: 'kubernetes.default.svc:443',
+      version: '1.0.0',
+      initialBackoffMs: 100,
+      maxBackoffMs: 400,
+    });
+    agent.onState(s => states.push(s));
+    agent.start();
+    const waitFor = async (status: TunnelAgentState['status']) => {
+      const deadline = Date.now() + 10_000;
+      while (agent.state.status !== status) {
+        if (Date.now() > deadline) throw new Error(`never ${status}`);
+        await new Promise(r => setTimeout(r, 20));
+      }
+    };
+    await waitFor('connected');
+    expect(portal.seen[0]).toMatchObject({
+      authorization: 'Bearer ktagent_secret',
+      [AGENT_CLUSTER_HEADER]: 'c1',
+    });
+    await portal.close();
+    await waitFor('waiting');
+    // While it is away, each wait doubles from 100 ms up to 400 ms, ±20 %.
+    await new Promise(r => setTimeout(r, 1500));
+    const waits = states
+      .filter(
+        (s): s is Extract<TunnelAgentState, { status: 'waiting' }> =>
+          s.status === 'waiting',
+      )
+      .map(s => s.retryInMs);
+    expect(waits.length).toBeGreaterThanOrEqual(3);
+    waits.forEach((wait, i) => {
+      const base = Math.min(400, 100 * 2 ** i);
+      expect(wait).toBeGreaterThanOrEqual(base * 0.8);
+      expect(wait).toBeLessThanOrEqual(base * 1.2);
+    });
+    portal = await fakePortal(port);
+    await waitFor('connected');
+    await agent.stop();
+    expect(agent.state.status).toBe('stopped');
+    await portal.close();
+  });
+
+  it('takes only host:port as the API server address', () => {
+    expect(
+      () =>
+        new TunnelAgent({
+          portalUrl: 'https://portal',
+          cluster: 'c',
+          token: 't',
+          apiServer: 'https://kubernetes.default.svc',
+          version: '1',
+        }),
+    ).toThrow("'https://kubernetes.default.svc' is not host:port");
+  });
+});
