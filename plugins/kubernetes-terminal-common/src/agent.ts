@@ -6,22 +6,46 @@
  * between the backend and the API server, so the agent only ever relays ciphertext.
  */
 
-/** The tunnel endpoint under the plugin's base URL, e.g. `https://portal/api/kubernetes-terminal/agents/tunnel`. */
+/**
+ * The tunnel endpoint under the plugin's base URL, e.g. `https://portal/api/kubernetes-terminal/agents/tunnel`.
+ *
+ * @public
+ */
 export const AGENT_TUNNEL_PATH = '/agents/tunnel';
 
-/** The WebSocket subprotocol an agent offers; the backend refuses a socket without it. */
+/**
+ * The WebSocket subprotocol an agent offers; the backend refuses a socket without it.
+ *
+ * @public
+ */
 export const AGENT_WS_PROTOCOL = 'kubernetes-terminal.agent.v1';
 
-/** The cluster the agent serves, as named in the portal's config; its token must be one of that cluster's. */
+/**
+ * The cluster the agent serves, as named in the portal's config; its token must be one of that cluster's.
+ *
+ * @public
+ */
 export const AGENT_CLUSTER_HEADER = 'x-kubernetes-terminal-agent-cluster';
 
-/** The agent's version, shown with its health. */
+/**
+ * The agent's version, shown with its health.
+ *
+ * @public
+ */
 export const AGENT_VERSION_HEADER = 'x-kubernetes-terminal-agent-version';
 
-/** The API server address the agent relays to (`host:port`), shown with its health. */
+/**
+ * The API server address the agent relays to (`host:port`), shown with its health.
+ *
+ * @public
+ */
 export const AGENT_API_SERVER_HEADER = 'x-kubernetes-terminal-agent-api-server';
 
-/** Agent tokens start with this, so that a leaked one is recognisable (e.g. by secret scanners). */
+/**
+ * Agent tokens start with this, so that a leaked one is recognisable (e.g. by secret scanners).
+ *
+ * @public
+ */
 export const AGENT_TOKEN_PREFIX = 'ktagent_';
 
 /**
