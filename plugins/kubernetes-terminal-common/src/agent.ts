@@ -49,6 +49,14 @@ export const AGENT_API_SERVER_HEADER = 'x-kubernetes-terminal-agent-api-server';
 export const AGENT_TOKEN_PREFIX = 'ktagent_';
 
 /**
+ * The actor of an agent's audit events (`agent_connected`, `agent_disconnected`, `agent_refused`):
+ * `agent:<cluster>`, in place of a user entity ref.
+ *
+ * @public
+ */
+export const AGENT_ACTOR_PREFIX = 'agent:';
+
+/**
  * One agent connection as an admin sees it (`GET /agents`).
  *
  * @public

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  AGENT_ACTOR_PREFIX,
   AGENT_API_SERVER_HEADER,
   AGENT_CLUSTER_HEADER,
   AGENT_VERSION_HEADER,
@@ -7,6 +8,7 @@ import {
   type TerminalAgentConnection,
   type TerminalAgentStatus,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import ipaddr from 'ipaddr.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
@@ -165,7 +167,7 @@ export class AgentTunnels {
 
   /** Takes an agent's upgrade request: refused with a status and a reason, or made a tunnel. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = plainAddress(req.socket.remoteAddress);
     const reject = (
       status: number,
       reason: string,
@@ -327,9 +329,7 @@ export class AgentTunnels {
       );
       if (remaining.length) this.tunnels.set(info.cluster, remaining);
       else this.tunnels.delete(info.cluster);
-      const why = `tunnel closed (${code}${
-        reason.length ? ` ${reason.toString().slice(0, 200)}` : ''
-      })`;
+      const why = tunnelCloseReason(code, reason.toString().slice(0, 200));
       if (!remaining.length) {
         this.departed.set(info.cluster, { at: new Date(), why });
       }
@@ -582,11 +582,27 @@ export class AgentTunnels {
   }
 }
 
+/** Why a tunnel closed, in words: the agent's own reason, or what the close code means. */
+function tunnelCloseReason(code: number, reason: string): string {
+  if (reason) return `the tunnel closed: ${reason} (${code})`;
+  if (code === 1006) {
+    return 'the tunnel dropped without a goodbye: the agent stopped or the network to it failed (1006)';
+  }
+  if (code === 1001) return 'the agent or the backend went away (1001)';
+  return `the tunnel closed (${code})`;
+}
+
+/** An address as people write it: IPv4 without its IPv6-mapped form. */
+function plainAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 function agentRef(cluster: string | undefined): string {
-  return `agent:${cluster ?? 'unknown'}`;
+  return `${AGENT_ACTOR_PREFIX}${cluster ?? 'unknown'}`;
 }

@@ -156,7 +156,7 @@ describe('a terminal through the private-cluster agent', () => {
     expect(client.message('error')).toMatchObject({
       reason: 'ConnectionLost',
       message: expect.stringMatching(
-        /^cluster 'private' is reached through its agent, which is not connected \(it left at .+: tunnel closed \(1001 agent stopping\)\)$/,
+        /^cluster 'private' is reached through its agent, which is not connected \(it left at .+: the tunnel closed: agent stopping \(1001\)\)$/,
       ),
     });
     expect(closed.code).not.toBe(1000);

@@ -7,6 +7,7 @@ import RefreshIcon from '@material-ui/icons/Refresh';
 import { Link, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { AGENT_ACTOR_PREFIX } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import type { TerminalAuditEvent } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import { kubernetesTerminalApiRef } from '../../api';
 import { useCursorPages } from '../../hooks/useCursorPages';
@@ -87,9 +88,13 @@ export function AuditLogTable(props: {
       {
         title: 'User',
         style: columnStyles.nowrap,
-        render: event => (
-          <EntityRefLink entityRef={event.userEntityRef} defaultKind="user" />
-        ),
+        render: event =>
+          // An agent's events name the cluster's agent, which is no catalog entity.
+          event.userEntityRef.startsWith(AGENT_ACTOR_PREFIX) ? (
+            `agent of ${event.userEntityRef.slice(AGENT_ACTOR_PREFIX.length)}`
+          ) : (
+            <EntityRefLink entityRef={event.userEntityRef} defaultKind="user" />
+          ),
       },
       {
         title: 'Entity',
