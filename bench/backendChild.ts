@@ -1,7 +1,7 @@
 /*
  * Our terminal backend (the real plugin, with the test-backend wiring of
  * plugins/kubernetes-terminal-backend/src/__testUtils__/terminalBackend.ts) in a process of its own,
- * started with --expose-gc. Argument: JSON {sandbox, terminalConfig?} (terminalConfig is merged into
+ * started with --expose-gc. Argument: JSON {sandbox, terminalConfig?, extraClusters?} (terminalConfig is merged into
  * `kubernetesTerminal`). IPC: see childControl.ts.
  */
 import {
@@ -11,9 +11,13 @@ import {
 import { serveControl } from './childControl';
 
 async function main() {
-  const { sandbox, terminalConfig } = JSON.parse(process.argv[2]) as {
+  const { sandbox, terminalConfig, extraClusters } = JSON.parse(
+    process.argv[2],
+  ) as {
     sandbox: SandboxEndpoint;
     terminalConfig?: Record<string, unknown>;
+    /** Clusters besides the sandbox's plain-HTTP one (`kubernetes.clusterLocatorMethods` entries). */
+    extraClusters?: Array<Record<string, string | boolean>>;
   };
   const { backend, port } = await startTerminalBackend(sandbox, {
     // Idle sessions for the memory figure: no per-user cap in the way, heartbeats far apart.
@@ -23,6 +27,7 @@ async function main() {
       ...terminalConfig,
     },
     skipTaskRunOnStartup: true,
+    extraClusters,
   });
   serveControl(port, () => backend.stop());
 }

@@ -222,7 +222,7 @@ export class OursTerm extends Term {
 
   static async open(
     port: number,
-    opts: { ack?: boolean; tty?: boolean } = {},
+    opts: { ack?: boolean; tty?: boolean; cluster?: string } = {},
   ): Promise<OursTerm> {
     const res = await fetch(
       `http://127.0.0.1:${port}/api/kubernetes-terminal/sessions`,
@@ -234,7 +234,7 @@ export class OursTerm extends Term {
         },
         body: JSON.stringify({
           entityRef: 'component:default/demo-service',
-          cluster: 'sandbox',
+          cluster: opts.cluster ?? 'sandbox',
           namespace: NAMESPACE,
           pod: POD,
           container: CONTAINER,

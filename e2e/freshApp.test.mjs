@@ -33,6 +33,11 @@ const PLUGINS = [
     dir: 'kubernetes-terminal-common',
     name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common',
   },
+  // The backend's tunnel to private clusters shares its transport with the agent.
+  {
+    dir: 'kubernetes-terminal-agent',
+    name: '@kubernetes-terminal/kubernetes-terminal-agent',
+  },
   {
     dir: 'kubernetes-terminal-backend',
     name: '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-backend',

@@ -8,7 +8,8 @@ import {
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import WebSocket, { createWebSocketStream } from 'ws';
+import WebSocket from 'ws';
+import { websocketDuplex } from './websocketDuplex';
 
 /** @public */
 export interface AgentLogger {
@@ -49,6 +50,9 @@ export type TunnelAgentState =
   | { status: 'connected'; since: Date }
   | { status: 'waiting'; retryInMs: number; lastError: string }
   | { status: 'stopped' };
+
+/** The tunnel's HTTP/2 receive window, for the connection and each stream. */
+const WINDOW_BYTES = 4 * 1024 * 1024;
 
 const silent: AgentLogger = { info() {}, warn() {}, error() {} };
 
@@ -237,9 +241,15 @@ export class TunnelAgent {
 
   /** HTTP/2 server on the WebSocket: the portal is the client, sending CONNECT streams. */
   private serve(socket: WebSocket) {
-    const duplex = createWebSocketStream(socket);
+    const duplex = websocketDuplex(socket);
     duplex.on('error', () => {});
-    const session = http2.performServerHandshake(duplex);
+    const session = http2.performServerHandshake(duplex, {
+      settings: { initialWindowSize: WINDOW_BYTES },
+    });
+    // Keystrokes are small, but a paste or an upload is not: the connection's window too.
+    session.once('localSettings', () =>
+      session.setLocalWindowSize(WINDOW_BYTES),
+    );
     this.session = session;
     session.on('error', error =>
       this.log.warn(`tunnel HTTP/2 error: ${error.message}`),
@@ -294,6 +304,8 @@ export class TunnelAgent {
       this.options.dial ??
       ((host: string, port: number) => net.connect({ host, port }));
     const upstream = dial(this.allowed.host, this.allowed.port);
+    // A keystroke goes out at once, not when Nagle's algorithm has gathered more.
+    (upstream as net.Socket).setNoDelay?.(true);
     this.upstreams.add(upstream);
     let answered = false;
     const onReady = () => {
@@ -329,4 +341,3 @@ export class TunnelAgent {
     stream.on('close', () => upstream.destroy());
   }
 }
-

@@ -12,3 +12,4 @@ export type {
   TunnelAgentState,
 } from './TunnelAgent';
 export { main, hashAgentToken, newAgentToken } from './cli';
+export { websocketDuplex } from './websocketDuplex';

@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer, createWebSocketStream } from 'ws';
+import { websocketDuplex } from '@kubernetes-terminal/kubernetes-terminal-agent';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { NewAuditEvent } from '../database/SessionStore';
 import { rejectUpgrade } from '../stream/rejectUpgrade';
 import { type AgentClusters, matchAgentToken } from './agentConfig';
@@ -70,6 +71,8 @@ const MAX_REFUSALS = 10;
 const REFUSAL_WINDOW_MS = 60_000;
 /** An agent's ping is every 5 s; a tunnel silent for this long is dropped. */
 const TUNNEL_PING_MS = 10_000;
+/** The tunnel's HTTP/2 receive window, for the connection and each stream. */
+const TUNNEL_WINDOW_BYTES = 16 * 1024 * 1024;
 /** How often a replica marks its tunnels as alive in the directory. */
 const DIRECTORY_TOUCH_MS = 20_000;
 
@@ -252,18 +255,22 @@ export class AgentTunnels {
     socket: WebSocket,
     info: Omit<Tunnel, 'id' | 'socket' | 'session' | 'since' | 'streams'>,
   ) {
-    const duplex = createWebSocketStream(socket);
+    const duplex = websocketDuplex(socket);
     duplex.on('error', () => {});
     const session = http2.connect(`http://agent.${info.cluster}.invalid`, {
       createConnection: () => duplex,
-      // The API server's responses (pod lists) and exec output flow in; let a stream hold 4 MiB.
-      settings: { initialWindowSize: 4 * 1024 * 1024 },
+      // The API server's responses (pod lists) and exec output flow in; the terminal's own flow
+      // control (1 MiB unacknowledged) bounds what a session holds, so the window does not.
+      settings: { initialWindowSize: TUNNEL_WINDOW_BYTES },
     });
     session.on('error', error =>
       this.options.logger.warn(
         `agent tunnel of cluster '${info.cluster}': ${error.message}`,
       ),
     );
+    // The connection's own window (64 KiB by default) would otherwise cap every stream together:
+    // output would wait a round trip to the agent for each 64 KiB.
+    session.setLocalWindowSize(TUNNEL_WINDOW_BYTES);
     const tunnel: Tunnel = {
       ...info,
       id: randomUUID(),
