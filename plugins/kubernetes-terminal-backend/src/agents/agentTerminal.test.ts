@@ -74,13 +74,20 @@ describe('a terminal through the private-cluster agent', () => {
           caData: Buffer.from(s.caCertificate!).toString('base64'),
         },
       ],
-      terminalConfig: {
+      terminalConfig: s => ({
         clusters: {
           private: {
             agent: { tokens: [{ id: 'ci', sha256: hashAgentToken(token) }] },
           },
         },
-      },
+        // Session pods in the private cluster reach its API server from inside; here the sandbox.
+        sessionPods: {
+          enabled: true,
+          image: 'kubectl-shell',
+          clusters: { private: { apiServerUrl: s.httpsUrl } },
+        },
+        debugContainers: { enabled: true, image: 'busybox:1.36' },
+      }),
     });
     base = `http://127.0.0.1:${backend.port}`;
   });
@@ -194,6 +201,39 @@ describe('a terminal through the private-cluster agent', () => {
         2,
       );
     });
+  });
+
+  it('provisions session pods and debug containers through the agent', async () => {
+    startAgent();
+    await eventually(async () =>
+      expect((await agentsHealth()).body.items[0].connected).toBe(true),
+    );
+    const pod = await openTerminal(backend.backend.server, ALICE, {
+      kind: 'session-pod',
+      entityRef: DEMO_TARGET.entityRef,
+      cluster: 'private',
+      namespace: 'demo',
+      cols: 120,
+      rows: 30,
+    });
+    pod.client.type('kubectl get pods -n demo -o name\r');
+    await pod.client.waitForOutput(
+      new RegExp(`pod/${DEMO_TARGET.pod}`),
+      30_000,
+    );
+    pod.client.close();
+
+    const debug = await openTerminal(backend.backend.server, ALICE, {
+      ...DEMO_TARGET,
+      cluster: 'private',
+      kind: 'debug',
+      cols: 100,
+      rows: 30,
+    });
+    debug.client.type('echo debug-$((6*7))\r');
+    await debug.client.waitForOutput(/debug-42/);
+    debug.client.close();
+    await agent!.stop();
   });
 
   it('takes no browser on the tunnel endpoint, and says why it refuses an agent', async () => {

@@ -172,6 +172,34 @@ describe('EntityTerminalPage', () => {
     expect(screen.getByRole('button', { name: 'Connect' })).toBeEnabled();
   });
 
+  it('asks an unreachable cluster again on Retry: its agent may be back', async () => {
+    const away = targetsResponse({
+      clusters: [
+        {
+          name: 'private',
+          pods: [],
+          error: {
+            reason: 'UNREACHABLE',
+            message:
+              "cluster 'private' is reached through its agent, which is not connected",
+          },
+        },
+      ],
+    });
+    const { api } = await renderPage({ targets: away });
+    expect(
+      await screen.findByText('Cluster private is unreachable'),
+    ).toBeInTheDocument();
+    api.getTargets.mockResolvedValueOnce(targetsResponse());
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() =>
+      expect(
+        screen.queryByText('Cluster private is unreachable'),
+      ).not.toBeInTheDocument(),
+    );
+    expect(api.getTargets).toHaveBeenCalledTimes(2);
+  });
+
   it('only shows the errors when every cluster failed', async () => {
     await renderPage({
       targets: targetsResponse({

@@ -243,6 +243,14 @@ export function EntityTerminalPanel(props: { entityRef: string }) {
               </Button>
             </Box>
           )}
+          {/* A cluster can come back (a private cluster's agent reconnects): ask again. */}
+          {cluster.error!.reason === 'UNREACHABLE' && (
+            <Box mt={1}>
+              <Button variant="outlined" size="small" onClick={retry}>
+                Retry
+              </Button>
+            </Box>
+          )}
         </Alert>
       ))}
       {/* When every cluster failed, the errors above already say why there is nothing to pick. */}
