@@ -41,7 +41,7 @@ set -e
 
 echo "== benchmarks, quick mode (proves the suite runs; figures are not judged here)"
 set +e
-yarn bench --quick && yarn bench:resume --quick
+yarn bench --quick && yarn bench:resume --quick && yarn bench:agent --quick
 bench_rc=$?
 set -e
 
