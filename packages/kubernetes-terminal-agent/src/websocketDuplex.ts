@@ -2,6 +2,14 @@ import { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 
 /**
+ * The most bytes of queued writes sent as one message; a single write larger than this is sent as it
+ * is (HTTP/2 writes frames of at most the peer's frame size, 16 KiB unless the peer allows more).
+ *
+ * @public
+ */
+export const TUNNEL_MESSAGE_BYTES = 256 * 1024;
+
+/**
  * A WebSocket as a byte stream, for HTTP/2 to run over: each message's bytes are read in order, and
  * writes are sent as binary messages. Unlike `ws`'s `createWebSocketStream`, writes that queue up while
  * one is in flight go out together as one message (`_writev`): HTTP/2 writes frame by frame, and a
@@ -17,12 +25,25 @@ export function websocketDuplex(ws: WebSocket): Duplex {
       ws.send(chunk, { binary: true }, callback);
     },
     writev(chunks, callback) {
-      ws.send(
-        chunks.length === 1
-          ? chunks[0].chunk
-          : Buffer.concat(chunks.map(c => c.chunk as Buffer)),
-        { binary: true },
-        callback,
+      // One message per up to 256 KiB: the receiver's message limit (1 MiB at the backend) must never
+      // be reached, however much HTTP/2 queued meanwhile.
+      const messages: Buffer[][] = [[]];
+      let size = 0;
+      for (const { chunk } of chunks) {
+        const buffer = chunk as Buffer;
+        if (size > 0 && size + buffer.length > TUNNEL_MESSAGE_BYTES) {
+          messages.push([]);
+          size = 0;
+        }
+        messages[messages.length - 1].push(buffer);
+        size += buffer.length;
+      }
+      messages.forEach((parts, i) =>
+        ws.send(
+          parts.length === 1 ? parts[0] : Buffer.concat(parts),
+          { binary: true },
+          i === messages.length - 1 ? callback : undefined,
+        ),
       );
     },
     read() {
