@@ -1,3 +1,4 @@
+import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startSandbox, type SandboxCluster } from '@internal/kube-sandbox';
@@ -94,15 +95,7 @@ describe('the agent tunnel', () => {
         },
       },
     });
-    const logger = {
-      info() {},
-      warn() {},
-      error() {},
-      debug() {},
-      child() {
-        return logger;
-      },
-    };
+    const logger = mockServices.logger.mock();
     tunnels = new AgentTunnels({
       clusters: readAgentClusters(config),
       logger,
@@ -254,15 +247,7 @@ describe('the agent tunnel', () => {
 
 describe('revoking a token', () => {
   it('closes the tunnels that presented it, and refuses it from then on', async () => {
-    const logger = {
-      info() {},
-      warn() {},
-      error() {},
-      debug() {},
-      child() {
-        return logger;
-      },
-    };
+    const logger = mockServices.logger.mock();
     const oldToken = newAgentToken();
     const newToken = newAgentToken();
     const config = (tokens: string[]) =>

@@ -2,18 +2,22 @@ import { mockCredentials } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
 import {
-  TunnelAgent,
-  hashAgentToken,
+  type TunnelAgent,
   newAgentToken,
 } from '@kubernetes-terminal/kubernetes-terminal-agent';
 import {
   AGENT_CLUSTER_HEADER,
   AGENT_WS_PROTOCOL,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
-import net from 'node:net';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { eventually } from '../__testUtils__/eventually';
+import {
+  IN_CLUSTER,
+  privateAgentConfig,
+  privateCluster,
+  startPrivateAgent,
+} from '../__testUtils__/privateCluster';
 import {
   DEMO_TARGET,
   openTerminal,
@@ -23,7 +27,6 @@ import {
 
 jest.setTimeout(60_000);
 
-const IN_CLUSTER = 'kubernetes.default.svc:443';
 const ADMIN = 'user:default/admin';
 const ALICE = 'user:default/alice';
 
@@ -39,18 +42,7 @@ describe('a terminal through the private-cluster agent', () => {
   let agent: TunnelAgent | undefined;
 
   function startAgent() {
-    agent = new TunnelAgent({
-      portalUrl: `${base}/api/kubernetes-terminal`,
-      cluster: 'private',
-      token,
-      apiServer: IN_CLUSTER,
-      version: '1.2.3',
-      dial: () =>
-        net.connect(Number(new URL(sandbox.httpsUrl).port), '127.0.0.1'),
-      initialBackoffMs: 50,
-      maxBackoffMs: 200,
-    });
-    agent.start();
+    agent = startPrivateAgent({ base, sandbox, token, version: '1.2.3' });
   }
 
   const agentsHealth = (user = ADMIN) =>
@@ -65,21 +57,9 @@ describe('a terminal through the private-cluster agent', () => {
         permission === 'kubernetes.terminal.audit.read' && user !== ADMIN
           ? AuthorizeResult.DENY
           : AuthorizeResult.ALLOW,
-      extraClusters: s => [
-        {
-          name: 'private',
-          url: `https://${IN_CLUSTER}`,
-          authProvider: 'serviceAccount',
-          serviceAccountToken: 'sandbox-portal-token',
-          caData: Buffer.from(s.caCertificate!).toString('base64'),
-        },
-      ],
+      extraClusters: s => [privateCluster(s)],
       terminalConfig: s => ({
-        clusters: {
-          private: {
-            agent: { tokens: [{ id: 'ci', sha256: hashAgentToken(token) }] },
-          },
-        },
+        clusters: privateAgentConfig(token),
         // Session pods in the private cluster reach its API server from inside; here the sandbox.
         sessionPods: {
           enabled: true,
@@ -103,10 +83,10 @@ describe('a terminal through the private-cluster agent', () => {
       .post('/api/kubernetes-terminal/targets')
       .set('Authorization', mockCredentials.user.header(ALICE))
       .send({ entityRef: 'component:default/demo-service' });
-    const privateCluster = away.body.clusters.find(
+    const listed = away.body.clusters.find(
       (c: { name: string }) => c.name === 'private',
     );
-    expect(privateCluster.error).toEqual({
+    expect(listed.error).toEqual({
       reason: 'UNREACHABLE',
       message:
         "cluster 'private' is reached through its agent, which is not connected (none has connected to this backend since it started)",

@@ -2,16 +2,20 @@ import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
 import {
-  TunnelAgent,
-  hashAgentToken,
+  type TunnelAgent,
   newAgentToken,
 } from '@kubernetes-terminal/kubernetes-terminal-agent';
 import { AGENT_CLUSTER_HEADER } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import knexFactory, { type Knex } from 'knex';
 import http from 'node:http';
-import net from 'node:net';
 import request from 'supertest';
 import { eventually } from '../__testUtils__/eventually';
+import {
+  IN_CLUSTER,
+  privateAgentConfig,
+  privateCluster,
+  startPrivateAgent,
+} from '../__testUtils__/privateCluster';
 import { addressFor } from '../__testUtils__/replicaAddress';
 import {
   DEMO_TARGET,
@@ -35,7 +39,6 @@ jest.setTimeout(120_000);
 
 const databases = TestDatabases.create({ ids: ['POSTGRES_15'] });
 const BASE = '/api/kubernetes-terminal';
-const IN_CLUSTER = 'kubernetes.default.svc:443';
 const ADMIN = 'user:default/admin';
 
 describe('a private cluster through either of two replicas', () => {
@@ -57,24 +60,10 @@ describe('a private cluster through either of two replicas', () => {
         decide: () => AuthorizeResult.ALLOW,
         knex,
         skipTaskRunOnStartup: true,
-        extraClusters: s => [
-          {
-            name: 'private',
-            url: `https://${IN_CLUSTER}`,
-            authProvider: 'serviceAccount',
-            serviceAccountToken: 'sandbox-portal-token',
-            caData: Buffer.from(s.caCertificate!).toString('base64'),
-          },
-        ],
+        extraClusters: s => [privateCluster(s)],
         terminalConfig: {
           resume: { instanceUrl: `http://127.0.0.1:${forward.port}${BASE}` },
-          clusters: {
-            private: {
-              agent: {
-                tokens: [{ id: 'ci', sha256: hashAgentToken(token) }],
-              },
-            },
-          },
+          clusters: privateAgentConfig(token),
         },
       });
       forward.pointTo(started.port);
@@ -96,16 +85,11 @@ describe('a private cluster through either of two replicas', () => {
       .set('Authorization', mockCredentials.user.header(ADMIN));
 
   it('serves a terminal through the replica without the tunnel, and shows where the tunnel is', async () => {
-    agent = new TunnelAgent({
-      portalUrl: `http://127.0.0.1:${backends[0].port}${BASE}`,
-      cluster: 'private',
+    agent = startPrivateAgent({
+      base: `http://127.0.0.1:${backends[0].port}`,
+      sandbox,
       token,
-      apiServer: IN_CLUSTER,
-      version: '1.0.0',
-      dial: () =>
-        net.connect(Number(new URL(sandbox.httpsUrl).port), '127.0.0.1'),
     });
-    agent.start();
     await eventually(async () =>
       expect((await health(1)).body.items[0].connected).toBe(true),
     );
