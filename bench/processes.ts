@@ -98,11 +98,12 @@ export class BackendProcess {
     file: string,
     sandbox: object,
     options: object = {},
+    execArgv: string[] = [],
   ): Promise<BackendProcess> {
     const child = startChild(
       file,
       [JSON.stringify({ ...options, sandbox })],
-      ['--expose-gc'],
+      ['--expose-gc', ...execArgv],
     );
     let err = '';
     child.stderr!.on('data', d => (err += d));

@@ -87,7 +87,7 @@ function makeToken(id, cluster) {
   return { token, sha256 };
 }
 
-function startAgent(name, cluster, token) {
+function startAgent(name, cluster, token, apiServer = API_SERVER) {
   const tokenFile = path.join(work, `${name}.token`);
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
   return processes.start(
@@ -102,7 +102,7 @@ function startAgent(name, cluster, token) {
       '--token-file',
       tokenFile,
       '--api-server',
-      API_SERVER,
+      apiServer,
       '--health-port',
       '0',
     ]),
@@ -149,9 +149,11 @@ kubernetes:
           serviceAccountToken: sandbox-portal-token
           caData: ${caData}
           skipMetricsLookup: true
+        # The same address as the sandbox, but its agent is told to relay to another one: it must
+        # refuse to dial the sandbox even though it could reach it.
         - name: elsewhere
           title: Another private cluster
-          url: https://127.0.0.1:7161
+          url: https://${API_SERVER}
           authProvider: serviceAccount
           serviceAccountToken: sandbox-portal-token
           skipMetricsLookup: true
@@ -369,6 +371,34 @@ test("a terminal through the agent; the agent killed mid-session, then back; ano
     await page.waitForTimeout(1000);
   }
   assert.match(await refusedRow.innerText(), /agent of private/);
+
+  // Not an open proxy: an agent told to relay to 127.0.0.1:7999 is asked for the sandbox's address,
+  // which it could reach, and refuses to dial it; the Terminal tab says so.
+  startAgent(
+    'agent-elsewhere',
+    'elsewhere',
+    tokens.elsewhere.token,
+    '127.0.0.1:7999',
+  );
+  await agentLogged(
+    'agent-elsewhere',
+    /tunnel to .* open for cluster 'elsewhere'/,
+  );
+  await page.goto(
+    `${BASE_URL}/catalog/default/component/demo-service/terminal`,
+  );
+  const refusal = page.getByTestId('cluster-error-elsewhere');
+  await refusal.waitFor({ timeout: 20_000 });
+  assert.ok(
+    (await refusal.innerText()).includes(
+      `the agent of cluster 'elsewhere' refused the connection to ${API_SERVER} (HTTP 403: the agent relays only to 127.0.0.1:7999)`,
+    ),
+    await refusal.innerText(),
+  );
+  await agentLogged(
+    'agent-elsewhere',
+    /refused a CONNECT to 127\.0\.0\.1:7160: the agent relays only to 127\.0\.0\.1:7999/,
+  );
   watched.assertClean([
     /Failed to load resource: the server responded with a status of 503/,
   ]);

@@ -235,7 +235,16 @@ function describeClusterError(
   if (error instanceof AgentUnavailableError) {
     return { reason: 'UNREACHABLE', message: error.message };
   }
-  const cause = error instanceof Error ? error.message : String(error);
+  // fetch says only "fetch failed"; why is in its cause (e.g. the agent's refusal, ECONNREFUSED).
+  const reason = (error as { cause?: unknown }).cause;
+  const cause =
+    error instanceof Error
+      ? `${error.message}${
+          reason instanceof Error && reason.message !== error.message
+            ? `: ${reason.message}`
+            : ''
+        }`
+      : String(error);
   return {
     reason: 'UNREACHABLE',
     message: `cluster '${cluster.name}' at ${cluster.url} cannot be reached: ${cause}`,
