@@ -1,4 +1,13 @@
-import { AGENT_TOKEN_PREFIX } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import {
+  AGENT_TOKEN_PREFIX,
+  AGENT_WS_PROTOCOL,
+} from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import fs from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { WebSocketServer } from 'ws';
 import { hashAgentToken, main } from './cli';
 
 describe('kubernetes-terminal-agent', () => {
@@ -61,5 +70,81 @@ describe('kubernetes-terminal-agent', () => {
     err = '';
     await main(['nonsense'], {});
     expect(err).toContain("unknown command 'nonsense'");
+  });
+
+  it('runs from a token file, and its readiness follows the tunnel: 503 until open, 200 then', async () => {
+    const portal = http.createServer();
+    const wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: p =>
+        p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
+    });
+    let accept = false;
+    let seenAuthorization: string | undefined;
+    portal.on('upgrade', (req, socket, head) => {
+      if (!accept) {
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
+      seenAuthorization = req.headers.authorization;
+      wss.handleUpgrade(req, socket, head, () => {});
+    });
+    await new Promise<void>(r => portal.listen(0, '127.0.0.1', r));
+    const healthPort = await new Promise<number>(resolve => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cli-'));
+    const tokenFile = path.join(dir, 'token');
+    fs.writeFileSync(tokenFile, `${AGENT_TOKEN_PREFIX}from-the-file\n`);
+    let stop!: () => void;
+    const running = main(
+      [
+        'run',
+        '--portal-url',
+        `http://127.0.0.1:${
+          (portal.address() as AddressInfo).port
+        }/api/kubernetes-terminal`,
+        '--cluster',
+        'c',
+        '--token-file',
+        tokenFile,
+        '--health-port',
+        String(healthPort),
+      ],
+      { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      { stop: new Promise<void>(r => (stop = r)) },
+    );
+    const get = async (p: string) => {
+      for (let i = 0; ; i++) {
+        try {
+          return await fetch(`http://127.0.0.1:${healthPort}${p}`);
+        } catch (error) {
+          if (i > 50) throw error;
+          await new Promise(r => setTimeout(r, 20));
+        }
+      }
+    };
+    expect((await get('/healthz')).status).toBe(200);
+    const notReady = await get('/readyz');
+    expect(notReady.status).toBe(503);
+    accept = true;
+    for (let i = 0; (await get('/readyz')).status !== 200; i++) {
+      if (i > 200) throw new Error('never ready');
+      await new Promise(r => setTimeout(r, 50));
+    }
+    expect(seenAuthorization).toBe(`Bearer ${AGENT_TOKEN_PREFIX}from-the-file`);
+    // The in-cluster API server address comes from Kubernetes' environment.
+    expect(out).toContain('relaying to 10.0.0.1:443');
+    expect(out).not.toContain('from-the-file');
+    stop();
+    await running;
+    wss.close();
+    portal.closeAllConnections();
+    await new Promise(r => portal.close(r));
   });
 });

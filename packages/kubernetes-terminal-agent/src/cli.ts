@@ -69,7 +69,11 @@ function tokenCommand(argv: string[]) {
   );
 }
 
-async function runCommand(argv: string[], env: NodeJS.ProcessEnv) {
+async function runCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  stopSignal: Promise<void>,
+) {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -149,14 +153,17 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv) {
           .listen(healthPort)
       : undefined;
   agent.start();
-  await new Promise<void>(resolve => {
-    const stop = () => {
-      log.info('stopping');
-      health?.close();
-      void agent.stop().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  await stopSignal;
+  log.info('stopping');
+  health?.close();
+  await agent.stop();
+}
+
+/** SIGTERM (Kubernetes stopping the pod) or SIGINT. */
+function signalled(): Promise<void> {
+  return new Promise(resolve => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
 }
 
@@ -164,11 +171,15 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv) {
 export async function main(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
+  options: {
+    /** `run` stops when this settles; SIGTERM or SIGINT by default. */
+    stop?: Promise<void>;
+  } = {},
 ): Promise<void> {
   const [command, ...rest] = argv;
   try {
     if (command === 'run') {
-      await runCommand(rest, env);
+      await runCommand(rest, env, options.stop ?? signalled());
     } else if (command === 'token') {
       tokenCommand(rest);
     } else if (!command || command === '-h' || command === '--help') {
