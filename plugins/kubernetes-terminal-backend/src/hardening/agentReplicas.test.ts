@@ -6,7 +6,6 @@ import {
   newAgentToken,
 } from '@kubernetes-terminal/kubernetes-terminal-agent';
 import { AGENT_CLUSTER_HEADER } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
-import knexFactory, { type Knex } from 'knex';
 import http from 'node:http';
 import request from 'supertest';
 import { eventually } from '../__testUtils__/eventually';
@@ -16,12 +15,11 @@ import {
   privateCluster,
   startPrivateAgent,
 } from '../__testUtils__/privateCluster';
-import { addressFor } from '../__testUtils__/replicaAddress';
+import { startTwoReplicas } from '../__testUtils__/replicaAddress';
 import {
   DEMO_TARGET,
   openTerminal,
   startDemoSandbox,
-  startTerminalBackend,
 } from '../__testUtils__/terminalBackend';
 import {
   PEER_RELAY_PATH,
@@ -43,39 +41,31 @@ const ADMIN = 'user:default/admin';
 
 describe('a private cluster through either of two replicas', () => {
   let sandbox: SandboxCluster;
-  const knexes: Knex[] = [];
-  const forwards: Array<Awaited<ReturnType<typeof addressFor>>> = [];
-  const backends: Array<Awaited<ReturnType<typeof startTerminalBackend>>> = [];
+  let replicas: Awaited<ReturnType<typeof startTwoReplicas>>;
+  let backends: typeof replicas.backends;
   const token = newAgentToken();
   let agent: TunnelAgent | undefined;
 
   beforeAll(async () => {
     sandbox = await startDemoSandbox();
-    const first = await databases.init('POSTGRES_15');
-    knexes.push(first, knexFactory(first.client.config));
-    for (const knex of knexes) {
-      const forward = await addressFor();
-      forwards.push(forward);
-      const started = await startTerminalBackend(sandbox, {
+    replicas = await startTwoReplicas(
+      sandbox,
+      await databases.init('POSTGRES_15'),
+      instanceUrl => ({
         decide: () => AuthorizeResult.ALLOW,
-        knex,
-        skipTaskRunOnStartup: true,
         extraClusters: s => [privateCluster(s)],
         terminalConfig: {
-          resume: { instanceUrl: `http://127.0.0.1:${forward.port}${BASE}` },
+          resume: { instanceUrl },
           clusters: privateAgentConfig(token),
         },
-      });
-      forward.pointTo(started.port);
-      backends.push(started);
-    }
+      }),
+    );
+    backends = replicas.backends;
   });
 
   afterAll(async () => {
     await agent?.stop();
-    for (const b of backends) await b.backend.stop();
-    forwards.forEach(f => f.close());
-    await knexes[1]?.destroy();
+    await replicas?.stop();
     await sandbox?.close();
   });
 
@@ -98,7 +88,7 @@ describe('a private cluster through either of two replicas', () => {
       expect.objectContaining({
         tokenId: 'ci',
         version: '1.0.0',
-        replica: `http://127.0.0.1:${forwards[0].port}${BASE}`,
+        replica: replicas.instanceUrls[0],
       }),
     ]);
 

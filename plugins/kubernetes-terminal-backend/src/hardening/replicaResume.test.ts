@@ -1,16 +1,15 @@
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { SandboxCluster } from '@internal/kube-sandbox';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
 import { eventually } from '../__testUtils__/eventually';
-import { addressFor } from '../__testUtils__/replicaAddress';
+import { startTwoReplicas } from '../__testUtils__/replicaAddress';
 import {
   openTerminal,
   startDemoSandbox,
-  startTerminalBackend,
 } from '../__testUtils__/terminalBackend';
 
 /*
@@ -29,39 +28,24 @@ const BOB = 'user:default/bob';
 
 describe('resuming through the other of two replicas', () => {
   let sandbox: SandboxCluster;
-  const knexes: Knex[] = [];
-  const forwards: Array<Awaited<ReturnType<typeof addressFor>>> = [];
-  const backends: Array<Awaited<ReturnType<typeof startTerminalBackend>>> = [];
+  let db: Knex;
+  let replicas: Awaited<ReturnType<typeof startTwoReplicas>>;
+  let backends: typeof replicas.backends;
   const clients: TerminalClient[] = [];
 
   beforeAll(async () => {
     sandbox = await startDemoSandbox();
-    const first = await databases.init('POSTGRES_15');
-    knexes.push(first, knexFactory(first.client.config));
-    for (const knex of knexes) {
-      const forward = await addressFor();
-      forwards.push(forward);
-      const started = await startTerminalBackend(sandbox, {
-        decide: () => AuthorizeResult.ALLOW,
-        knex,
-        skipTaskRunOnStartup: true,
-        terminalConfig: {
-          resume: {
-            grace: { seconds: 30 },
-            instanceUrl: `http://127.0.0.1:${forward.port}${BASE}`,
-          },
-        },
-      });
-      forward.pointTo(started.port);
-      backends.push(started);
-    }
+    db = await databases.init('POSTGRES_15');
+    replicas = await startTwoReplicas(sandbox, db, instanceUrl => ({
+      decide: () => AuthorizeResult.ALLOW,
+      terminalConfig: { resume: { grace: { seconds: 30 }, instanceUrl } },
+    }));
+    backends = replicas.backends;
   });
 
   afterAll(async () => {
     clients.forEach(c => c.close());
-    for (const b of backends) await b.backend.stop();
-    forwards.forEach(f => f.close());
-    await knexes[1]?.destroy();
+    await replicas?.stop();
     await sandbox?.close();
   });
 
@@ -148,16 +132,16 @@ describe('resuming through the other of two replicas', () => {
     );
     clients.push(client);
     // As after a crash: a live row whose instance is gone, at an address a replica runs at again.
-    const row = await knexes[0]('kubernetes_terminal_sessions')
+    const row = await db('kubernetes_terminal_sessions')
       .where({ id: sessionId })
       .first();
     for (const at of [1, 0]) {
       const id = randomUUID();
-      await knexes[0]('kubernetes_terminal_sessions').insert({
+      await db('kubernetes_terminal_sessions').insert({
         ...row,
         id,
         backend_instance: 'gone',
-        backend_address: `http://127.0.0.1:${forwards[at].port}${BASE}`,
+        backend_address: replicas.instanceUrls[at],
       });
       const started = Date.now();
       const socket = await TerminalClient.connect(
