@@ -103,7 +103,7 @@ export class AgentTunnels {
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
-    // HTTP/2 frames of at most 16 KiB by default; ws messages carry them whole or in part.
+    // The agent sends at most 256 KiB per message (websocketDuplex).
     maxPayload: 1024 * 1024,
     handleProtocols: protocols =>
       protocols.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
@@ -177,6 +177,16 @@ export class AgentTunnels {
       headers?: Record<string, string>,
     ) => rejectUpgrade(socket, status, STATUS_TEXT[status], reason, headers);
     const refuse = (status: number, reason: string, cluster?: string) => {
+      if (this.tooManyRefusals(address)) {
+        // Past the limit, refusals are neither logged nor audited (a flood would fill both). A valid
+        // token is still accepted: a bad agent behind the same ingress cannot lock the good ones out.
+        reject(
+          429,
+          `too many refused agent connections from ${address}; wait a minute`,
+          { 'retry-after': '60' },
+        );
+        return;
+      }
       this.noteRefusal(address);
       this.options.logger.warn(
         `agent tunnel refused from ${address}: ${reason}`,
@@ -192,15 +202,6 @@ export class AgentTunnels {
     };
     if (this.closed) {
       reject(503, 'the backend is shutting down');
-      return;
-    }
-    if (this.tooManyRefusals(address)) {
-      // Not audited again: a flood would fill the log.
-      reject(
-        429,
-        `too many refused agent connections from ${address}; wait a minute`,
-        { 'retry-after': '60' },
-      );
       return;
     }
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
