@@ -2,7 +2,9 @@ import {
   AGENT_CLUSTER_HEADER,
   AGENT_WS_PROTOCOL,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import { createSelfSignedCertificate } from '@internal/kube-sandbox';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { TunnelAgent, type TunnelAgentState } from './TunnelAgent';
@@ -92,5 +94,50 @@ describe('TunnelAgent', () => {
           version: '1',
         }),
     ).toThrow("'https://kubernetes.default.svc' is not host:port");
+  });
+
+  it('dials the portal over wss, trusting the CA it is given, and says why it cannot without it', async () => {
+    const tls = createSelfSignedCertificate('portal');
+    const server = https.createServer({ key: tls.key, cert: tls.cert });
+    const wss = new WebSocketServer({
+      server,
+      handleProtocols: p =>
+        p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    const portalUrl = `https://localhost:${
+      (server.address() as AddressInfo).port
+    }/api/kubernetes-terminal`;
+    const options = {
+      portalUrl,
+      cluster: 'c1',
+      token: 'ktagent_secret',
+      apiServer: 'kubernetes.default.svc:443',
+      version: '1.0.0',
+      initialBackoffMs: 100,
+    };
+    const untrusting = new TunnelAgent(options);
+    untrusting.start();
+    const trusting = new TunnelAgent({ ...options, portalCa: tls.cert });
+    trusting.start();
+    const deadline = Date.now() + 10_000;
+    while (
+      trusting.state.status !== 'connected' ||
+      untrusting.state.status !== 'waiting'
+    ) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `states: ${JSON.stringify([trusting.state, untrusting.state])}`,
+        );
+      }
+      await new Promise(r => setTimeout(r, 20));
+    }
+    expect(untrusting.state).toMatchObject({
+      lastError: expect.stringMatching(/self[- ]signed certificate/),
+    });
+    await Promise.all([trusting.stop(), untrusting.stop()]);
+    wss.close();
+    server.closeAllConnections();
+    await new Promise(r => server.close(r));
   });
 });
