@@ -315,7 +315,7 @@ export class AgentTunnels {
         apiServer: info.apiServer ?? null,
       },
     });
-    // The agent pings every 5 s; one silent for 10 s is gone (its TCP connection may never say so).
+    // The agent pings every 5 s; one silent for 20 s is gone (its TCP connection may never say so).
     let heard = Date.now();
     const alive = () => {
       heard = Date.now();
@@ -432,6 +432,8 @@ export class AgentTunnels {
         ? this.options.peers.verify(token).catch(() => false)
         : Promise.resolve(false);
     void verified.then(ok => {
+      // The other replica may have given up while the token was checked.
+      if (socket.destroyed) return;
       if (!ok) {
         reject(
           403,
