@@ -5,7 +5,7 @@ import {
 import { createSelfSignedCertificate } from '@internal/kube-sandbox';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { TunnelAgent, type TunnelAgentState } from './TunnelAgent';
 
@@ -139,5 +139,69 @@ describe('TunnelAgent', () => {
     wss.close();
     server.closeAllConnections();
     await new Promise(r => server.close(r));
+  });
+
+  it('reaches the portal through an egress proxy: one HTTP CONNECT per tunnel, TLS to the portal inside it', async () => {
+    const tls = createSelfSignedCertificate('portal');
+    const server = https.createServer({ key: tls.key, cert: tls.cert });
+    const wss = new WebSocketServer({
+      server,
+      handleProtocols: p =>
+        p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    const portalPort = (server.address() as AddressInfo).port;
+    // A forward proxy as egress proxies are: CONNECT host:port, with its credentials.
+    const connects: Array<{ target: string; authorization?: string }> = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, client, head) => {
+      connects.push({
+        target: req.url!,
+        authorization: req.headers['proxy-authorization'],
+      });
+      const [, port] = req.url!.split(':');
+      const upstream = net.connect(Number(port), '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>(r => proxy.listen(0, '127.0.0.1', r));
+    const agent = new TunnelAgent({
+      portalUrl: `https://localhost:${portalPort}/api/kubernetes-terminal`,
+      cluster: 'c1',
+      token: 'ktagent_secret',
+      apiServer: 'kubernetes.default.svc:443',
+      version: '1.0.0',
+      portalCa: tls.cert,
+      proxyUrl: `http://egress:s3cret@127.0.0.1:${
+        (proxy.address() as AddressInfo).port
+      }`,
+    });
+    agent.start();
+    const deadline = Date.now() + 10_000;
+    while (agent.state.status !== 'connected') {
+      if (Date.now() > deadline) {
+        throw new Error(`state: ${JSON.stringify(agent.state)}`);
+      }
+      await new Promise(r => setTimeout(r, 20));
+    }
+    expect(connects).toEqual([
+      {
+        target: `localhost:${portalPort}`,
+        authorization: `Basic ${Buffer.from('egress:s3cret').toString(
+          'base64',
+        )}`,
+      },
+    ]);
+    await agent.stop();
+    wss.close();
+    server.closeAllConnections();
+    proxy.closeAllConnections();
+    await new Promise(r => server.close(r));
+    await new Promise(r => proxy.close(r));
   });
 });

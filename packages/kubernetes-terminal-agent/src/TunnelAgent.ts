@@ -5,6 +5,8 @@ import {
   AGENT_VERSION_HEADER,
   AGENT_WS_PROTOCOL,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -34,6 +36,11 @@ export interface TunnelAgentOptions {
   version: string;
   /** CA certificates (PEM) trusted for the portal's TLS certificate, beyond the system's. */
   portalCa?: string;
+  /**
+   * An HTTP proxy to reach the portal through (`http://[user:password@]proxy:3128`), for clusters
+   * whose way out is an egress proxy: the tunnel is an HTTP CONNECT through it, TLS to the portal inside.
+   */
+  proxyUrl?: string;
   /** Opens the connection to the API server; `net.connect` by default. */
   dial?: (host: string, port: number) => Duplex;
   /** First wait before reconnecting; it doubles up to `maxBackoffMs`, with ±20 % jitter. */
@@ -90,6 +97,8 @@ export class TunnelAgent {
   /** Relayed connections, closed when the tunnel goes. */
   private readonly upstreams = new Set<Duplex>();
 
+  private readonly proxyAgent?: http.Agent;
+
   constructor(private readonly options: TunnelAgentOptions) {
     const { host, port } = splitAuthority(options.apiServer);
     this.allowed = {
@@ -104,6 +113,17 @@ export class TunnelAgent {
       throw new Error(
         `the portal URL must be http(s) or ws(s), not '${url.protocol}'`,
       );
+    }
+    if (options.proxyUrl) {
+      const secure = /^(https|wss):$/.test(url.protocol);
+      // Keep-alive off: each tunnel is one CONNECT, closed with the tunnel.
+      this.proxyAgent = secure
+        ? new HttpsProxyAgent({
+            proxy: options.proxyUrl,
+            keepAlive: false,
+            ...(options.portalCa && { ca: options.portalCa }),
+          })
+        : new HttpProxyAgent({ proxy: options.proxyUrl, keepAlive: false });
     }
   }
 
@@ -173,6 +193,7 @@ export class TunnelAgent {
       perMessageDeflate: false,
       handshakeTimeout: 15_000,
       ...(options.portalCa && { ca: options.portalCa }),
+      ...(this.proxyAgent && { agent: this.proxyAgent }),
     });
     this.socket = socket;
     let refusal: string | undefined;

@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
-import { hashAgentToken, main } from './cli';
+import { hashAgentToken, main, proxyFromEnv } from './cli';
 
 describe('kubernetes-terminal-agent', () => {
   let out: string;
@@ -146,5 +146,39 @@ describe('kubernetes-terminal-agent', () => {
     wss.close();
     portal.closeAllConnections();
     await new Promise(r => portal.close(r));
+  });
+
+  it('takes the egress proxy from the usual environment, unless NO_PROXY names the portal', () => {
+    const env = {
+      HTTPS_PROXY: 'http://proxy:3128',
+      HTTP_PROXY: 'http://plain-proxy:3128',
+    };
+    expect(proxyFromEnv('https://portal.example.com/api/x', env)).toBe(
+      'http://proxy:3128',
+    );
+    expect(proxyFromEnv('http://portal.internal:7007/api/x', env)).toBe(
+      'http://plain-proxy:3128',
+    );
+    for (const NO_PROXY of [
+      'portal.example.com',
+      '.example.com',
+      'example.com',
+      '*.example.com',
+      'localhost, example.com:443',
+      '*',
+    ]) {
+      expect(
+        proxyFromEnv('https://portal.example.com/api/x', { ...env, NO_PROXY }),
+      ).toBeUndefined();
+    }
+    expect(
+      proxyFromEnv('https://portal.example.com/api/x', {
+        ...env,
+        NO_PROXY: 'other.com,ample.com',
+      }),
+    ).toBe('http://proxy:3128');
+    expect(
+      proxyFromEnv('https://portal.example.com/api/x', {}),
+    ).toBeUndefined();
   });
 });

@@ -16,6 +16,8 @@ Options of run (each also read from the environment variable in brackets):
                      (or the token itself in AGENT_TOKEN)
   --api-server H:P   the API server address to relay to (default: $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT) [AGENT_API_SERVER]
   --portal-ca-file F CA certificates (PEM) for the portal's TLS certificate, beyond the system's [AGENT_PORTAL_CA_FILE]
+  --proxy-url U      an HTTP proxy to reach the portal through [AGENT_PROXY_URL, else HTTPS_PROXY / HTTP_PROXY
+                     unless NO_PROXY names the portal's host]
   --health-port N    serve /healthz (alive) and /readyz (tunnel open) on this port; 0 = off (default 8080) [AGENT_HEALTH_PORT]
   -h, --help
 `;
@@ -82,6 +84,7 @@ async function runCommand(
       'token-file': { type: 'string' },
       'api-server': { type: 'string' },
       'portal-ca-file': { type: 'string' },
+      'proxy-url': { type: 'string' },
       'health-port': { type: 'string' },
     },
   });
@@ -119,7 +122,15 @@ async function runCommand(
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) {
     fail('--health-port must be a port number, or 0 for none');
   }
+  const proxyUrl =
+    values['proxy-url'] ?? env.AGENT_PROXY_URL ?? proxyFromEnv(portalUrl, env);
   const log = logger();
+  if (proxyUrl) {
+    // Not the URL itself: it may hold the proxy's credentials.
+    log.info(
+      `reaching the portal through the proxy at ${new URL(proxyUrl).host}`,
+    );
+  }
   const agent = new TunnelAgent({
     portalUrl,
     cluster,
@@ -127,6 +138,7 @@ async function runCommand(
     apiServer,
     version: version(),
     ...(caFile && { portalCa: fs.readFileSync(caFile, 'utf8') }),
+    ...(proxyUrl && { proxyUrl }),
     logger: log,
   });
   let state: TunnelAgentState = agent.state;
@@ -157,6 +169,33 @@ async function runCommand(
   log.info('stopping');
   health?.close();
   await agent.stop();
+}
+
+/**
+ * The proxy the usual environment names for the portal's URL: HTTPS_PROXY for https (and wss),
+ * HTTP_PROXY for http; none when NO_PROXY lists the portal's host (exactly, as a domain suffix, or `*`).
+ */
+export function proxyFromEnv(
+  portalUrl: string,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const url = new URL(portalUrl);
+  const host = url.hostname.toLowerCase();
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '')
+    .split(',')
+    .map(entry => entry.trim().toLowerCase())
+    .filter(Boolean);
+  const excluded = noProxy.some(entry => {
+    if (entry === '*') return true;
+    const name = entry.replace(/^\*?\./, '').replace(/:\d+$/, '');
+    return host === name || host.endsWith(`.${name}`);
+  });
+  if (excluded) return undefined;
+  const secure = /^(https|wss):$/.test(url.protocol);
+  const proxy = secure
+    ? env.HTTPS_PROXY ?? env.https_proxy
+    : env.HTTP_PROXY ?? env.http_proxy;
+  return proxy || undefined;
 }
 
 /** SIGTERM (Kubernetes stopping the pod) or SIGINT. */
