@@ -1,5 +1,6 @@
 import type { Config } from '@backstage/config';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hashAgentToken } from '@kubernetes-terminal/kubernetes-terminal-agent';
+import { timingSafeEqual } from 'node:crypto';
 
 /** One token an agent may present: its id (shown in health and audit) and its SHA-256. @internal */
 export interface AgentTokenEntry {
@@ -53,17 +54,12 @@ export function readAgentClusters(config: Config): AgentClusters {
   return result;
 }
 
-/** The SHA-256 of a token, as the config stores it. @internal */
-export function hashAgentToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
-}
-
 /** The entry the token matches, compared in constant time. @internal */
 export function matchAgentToken(
   entries: AgentTokenEntry[],
   token: string,
 ): AgentTokenEntry | undefined {
-  const hash = hashAgentToken(token);
+  const hash = Buffer.from(hashAgentToken(token), 'hex');
   let found: AgentTokenEntry | undefined;
   for (const entry of entries) {
     if (timingSafeEqual(entry.sha256, hash)) found ??= entry;
