@@ -9,9 +9,12 @@ import net, { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { TunnelAgent, type TunnelAgentState } from './TunnelAgent';
 
-/** A stand-in portal that accepts any agent; it can go away and come back on the same port. */
-async function fakePortal(port = 0) {
-  const server = http.createServer();
+/**
+ * A stand-in portal that accepts any agent; it can go away and come back on the same port. With `tls`,
+ * it serves wss with that certificate.
+ */
+async function fakePortal(port = 0, tls?: { key: string; cert: string }) {
+  const server = tls ? https.createServer(tls) : http.createServer();
   const wss = new WebSocketServer({
     server,
     handleProtocols: p =>
@@ -98,16 +101,8 @@ describe('TunnelAgent', () => {
 
   it('dials the portal over wss, trusting the CA it is given, and says why it cannot without it', async () => {
     const tls = createSelfSignedCertificate('portal');
-    const server = https.createServer({ key: tls.key, cert: tls.cert });
-    const wss = new WebSocketServer({
-      server,
-      handleProtocols: p =>
-        p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
-    });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    const portalUrl = `https://localhost:${
-      (server.address() as AddressInfo).port
-    }/api/kubernetes-terminal`;
+    const portal = await fakePortal(0, tls);
+    const portalUrl = `https://localhost:${portal.port}/api/kubernetes-terminal`;
     const options = {
       portalUrl,
       cluster: 'c1',
@@ -136,21 +131,13 @@ describe('TunnelAgent', () => {
       lastError: expect.stringMatching(/self[- ]signed certificate/),
     });
     await Promise.all([trusting.stop(), untrusting.stop()]);
-    wss.close();
-    server.closeAllConnections();
-    await new Promise(r => server.close(r));
+    await portal.close();
   });
 
   it('reaches the portal through an egress proxy: one HTTP CONNECT per tunnel, TLS to the portal inside it', async () => {
     const tls = createSelfSignedCertificate('portal');
-    const server = https.createServer({ key: tls.key, cert: tls.cert });
-    const wss = new WebSocketServer({
-      server,
-      handleProtocols: p =>
-        p.has(AGENT_WS_PROTOCOL) ? AGENT_WS_PROTOCOL : false,
-    });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    const portalPort = (server.address() as AddressInfo).port;
+    const portal = await fakePortal(0, tls);
+    const portalPort = portal.port;
     // A forward proxy as egress proxies are: CONNECT host:port, with its credentials.
     const connects: Array<{ target: string; authorization?: string }> = [];
     const proxy = http.createServer((_req, res) => res.writeHead(405).end());
@@ -198,10 +185,8 @@ describe('TunnelAgent', () => {
       },
     ]);
     await agent.stop();
-    wss.close();
-    server.closeAllConnections();
+    await portal.close();
     proxy.closeAllConnections();
-    await new Promise(r => server.close(r));
     await new Promise(r => proxy.close(r));
   });
 });

@@ -18,7 +18,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { NewAuditEvent } from '../database/SessionStore';
 import { rejectUpgrade } from '../stream/rejectUpgrade';
 import { type AgentClusters, matchAgentToken } from './agentConfig';
-import type { AgentTunnelDirectory } from './AgentTunnelDirectory';
+import type {
+  AgentTunnelDirectory,
+  DirectoryTunnel,
+} from './AgentTunnelDirectory';
 import {
   type PeerAuth,
   PEER_RELAY_PROTOCOL,
@@ -518,21 +521,13 @@ export class AgentTunnels {
       const left = this.departed.get(cluster);
       const connections: TerminalAgentConnection[] = [
         ...local.map(t => ({
-          tokenId: t.tokenId,
-          ...(t.version && { version: t.version }),
-          ...(t.apiServer && { apiServer: t.apiServer }),
-          since: t.since.toISOString(),
+          ...connectionOf({ ...t, connectedAt: t.since }),
           replica: this.replicaName,
-          ...(t.remoteAddress && { remoteAddress: t.remoteAddress }),
           openStreams: t.streams,
         })),
         ...remote.map(t => ({
-          tokenId: t.tokenId,
-          ...(t.version && { version: t.version }),
-          ...(t.apiServer && { apiServer: t.apiServer }),
-          since: t.connectedAt.toISOString(),
+          ...connectionOf(t),
           replica: t.replicaAddress,
-          ...(t.remoteAddress && { remoteAddress: t.remoteAddress }),
         })),
       ];
       return {
@@ -590,6 +585,22 @@ export class AgentTunnels {
       if (first !== undefined) this.refusals.delete(first);
     }
   }
+}
+
+/** What this replica's tunnels and the directory's have in common, as the health shows it. */
+function connectionOf(
+  t: Pick<
+    DirectoryTunnel,
+    'tokenId' | 'version' | 'apiServer' | 'remoteAddress' | 'connectedAt'
+  >,
+) {
+  return {
+    tokenId: t.tokenId,
+    ...(t.version && { version: t.version }),
+    ...(t.apiServer && { apiServer: t.apiServer }),
+    since: t.connectedAt.toISOString(),
+    ...(t.remoteAddress && { remoteAddress: t.remoteAddress }),
+  };
 }
 
 /** Why a tunnel closed, in words: the agent's own reason, or what the close code means. */
