@@ -63,8 +63,9 @@ export function serveControl(port: number, stop: () => Promise<void>) {
             'HeapProfiler.startSampling',
             {
               samplingInterval: 4096,
+              // BENCH_ALLOC_SURVIVORS=1: only what outlived a scavenge (what gets promoted).
               includeObjectsCollectedByMajorGC: true,
-              includeObjectsCollectedByMinorGC: true,
+              includeObjectsCollectedByMinorGC: !process.env.BENCH_ALLOC_SURVIVORS,
             },
           ],
         );

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { type DbDate, toDate, toOptionalDate } from '../database/rows';
 import type {
   RecordingBatch,
+  RecordingChunk,
   RecordingMeta,
   RecordingStore,
 } from './RecordingStore';
@@ -13,6 +14,8 @@ const CHUNKS = 'kubernetes_terminal_recording_chunks';
 /** Chunks read per query while a recording is streamed out (up to 256 KiB each). */
 const READ_PAGE = 16;
 const ID_CHUNK = 500;
+/** SQLite takes at most a few hundred rows per insert. */
+const CHUNKS_PER_INSERT = 100;
 
 interface RecordingRow {
   session_id: string;
@@ -49,6 +52,16 @@ export class DatabaseRecordingStore implements RecordingStore {
   constructor(private readonly db: Knex) {}
 
   async write(batch: RecordingBatch): Promise<void> {
+    // During a flood a batch is a few chunks and nothing else: one insert, atomic by itself, without
+    // the transaction, whose knex instance costs more than the insert (and outlives a scavenge).
+    if (
+      batch.starts.length === 0 &&
+      batch.ends.length === 0 &&
+      batch.chunks.length <= CHUNKS_PER_INSERT
+    ) {
+      await this.insertChunks(this.db, batch.chunks);
+      return;
+    }
     const now = new Date();
     await this.db.transaction(async tx => {
       if (batch.starts.length > 0) {
@@ -65,20 +78,12 @@ export class DatabaseRecordingStore implements RecordingStore {
           .onConflict('session_id')
           .ignore();
       }
-      // One row per chunk; SQLite takes at most a few hundred rows per insert. A chunk is the same
-      // whenever it is written, so one already there (a retry after a commit whose answer was lost)
-      // is left as it is.
-      for (let i = 0; i < batch.chunks.length; i += 100) {
-        await tx(CHUNKS)
-          .insert(
-            batch.chunks.slice(i, i + 100).map(c => ({
-              session_id: c.sessionId,
-              seq: c.seq,
-              data: c.data,
-            })),
-          )
-          .onConflict(['session_id', 'seq'])
-          .ignore();
+      // One row per chunk, in inserts of at most CHUNKS_PER_INSERT rows.
+      for (let i = 0; i < batch.chunks.length; i += CHUNKS_PER_INSERT) {
+        await this.insertChunks(
+          tx,
+          batch.chunks.slice(i, i + CHUNKS_PER_INSERT),
+        );
       }
       // No per-recording counters to update here: sizes are summed when asked for, so a second
       // in which many sessions typed costs one insert, not one update each.
@@ -92,6 +97,24 @@ export class DatabaseRecordingStore implements RecordingStore {
           });
       }
     });
+  }
+
+  /**
+   * A chunk is the same whenever it is written, so one already there (a retry after a commit whose
+   * answer was lost) is left as it is.
+   */
+  private async insertChunks(db: Knex, chunks: RecordingChunk[]) {
+    if (chunks.length === 0) return;
+    await db(CHUNKS)
+      .insert(
+        chunks.map(c => ({
+          session_id: c.sessionId,
+          seq: c.seq,
+          data: c.data,
+        })),
+      )
+      .onConflict(['session_id', 'seq'])
+      .ignore();
   }
 
   async meta(sessionId: string): Promise<RecordingMeta | undefined> {

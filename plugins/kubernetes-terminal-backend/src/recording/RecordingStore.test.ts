@@ -9,7 +9,11 @@ import path from 'node:path';
 import { DatabaseRecordingStore } from './DatabaseRecordingStore';
 import { DirectoryRecordingStore } from './DirectoryRecordingStore';
 import type { RecordingStore } from './RecordingStore';
-import { eventHeader, toAsciicastLines } from './recordingFormat';
+import {
+  EVENT_HEADER_BYTES,
+  toAsciicastLines,
+  writeEventHeader,
+} from './recordingFormat';
 
 jest.setTimeout(60_000);
 
@@ -28,11 +32,13 @@ async function readAll(store: RecordingStore, id: string) {
   return text;
 }
 
-const event = (ms: number, data: string) =>
-  Buffer.concat([
-    eventHeader('o', ms, Buffer.byteLength(data)),
-    Buffer.from(data),
-  ]);
+const event = (ms: number, data: string) => {
+  const bytes = Buffer.from(data);
+  const out = Buffer.alloc(EVENT_HEADER_BYTES + bytes.length);
+  writeEventHeader(out, 0, 'o', ms, bytes.length);
+  bytes.copy(out, EVENT_HEADER_BYTES);
+  return out;
+};
 const line = (ms: number, data: string) =>
   `${JSON.stringify([ms / 1000, 'o', data])}\n`;
 const chunk = (sessionId: string, seq: number, data: Buffer) => ({

@@ -3,9 +3,12 @@ import { describeStorageError } from '../database/errors';
 import type { AsciicastHeader } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   EVENT_HEADER_BYTES,
-  eventHeader,
   type RecordedEventCode,
+  writeEventHeader,
 } from './recordingFormat';
+
+/** The smallest buffer a chunk starts in. */
+const MIN_CHUNK_BYTES = 4096;
 import type {
   RecordingBatch,
   RecordingChunk,
@@ -47,8 +50,11 @@ export interface RecordingCallbacks {
  * @internal
  */
 export class SessionRecording {
-  private parts: Buffer[] = [];
-  private partsBytes = 0;
+  /** The chunk being filled: events are copied in as they come, so no output is held by reference. */
+  private chunk?: Buffer;
+  private used = 0;
+  /** How full the last chunk got: the next one starts that big (a flood's fill up at once). */
+  private lastUsed = 0;
   private seq = 0;
   private last = 0;
   private total = 0;
@@ -63,15 +69,10 @@ export class SessionRecording {
     private readonly callbacks: RecordingCallbacks,
   ) {}
 
-  /** The output as the container sent it; kept by reference (the relay never reuses it). */
+  /** The output as the container sent it; copied into the chunk being filled. */
   output(data: Uint8Array) {
     if (this.stopped || data.length === 0) return;
-    this.add(
-      'o',
-      Buffer.isBuffer(data)
-        ? data
-        : Buffer.from(data.buffer, data.byteOffset, data.length),
-    );
+    this.add('o', data);
   }
 
   resize(cols: number, rows: number) {
@@ -104,18 +105,20 @@ export class SessionRecording {
 
   /** Closes the events gathered so far into a chunk; undefined if there are none. */
   takeChunk(): RecordingChunk | undefined {
-    if (this.parts.length === 0) return undefined;
-    const chunk = {
-      sessionId: this.sessionId,
-      seq: this.seq++,
-      data: Buffer.concat(this.parts, this.partsBytes),
-    };
-    this.parts = [];
-    this.partsBytes = 0;
-    return chunk;
+    const chunk = this.chunk;
+    if (!chunk || this.used === 0) return undefined;
+    // A chunk mostly empty (a second of typing) is copied out, so that it does not hold its buffer.
+    const data =
+      this.used * 2 >= chunk.length
+        ? chunk.subarray(0, this.used)
+        : Buffer.from(chunk.subarray(0, this.used));
+    this.lastUsed = this.used;
+    this.chunk = undefined;
+    this.used = 0;
+    return { sessionId: this.sessionId, seq: this.seq++, data };
   }
 
-  private add(code: RecordedEventCode, data: Buffer) {
+  private add(code: RecordedEventCode, data: Uint8Array) {
     const bytes = EVENT_HEADER_BYTES + data.length;
     if (this.total + bytes > this.writer.maxBytesPerSession) {
       this.fail(
@@ -133,13 +136,34 @@ export class SessionRecording {
     this.push(code, data);
   }
 
-  private push(code: RecordedEventCode, data: Buffer) {
+  private push(code: RecordedEventCode, data: Uint8Array) {
     // Time never goes back, even where a command is stamped after output that came just ahead of it.
     const ms = Math.max(this.last, this.writer.now() - this.startedAt);
     this.last = ms;
-    this.parts.push(eventHeader(code, ms, data.length), data);
-    this.partsBytes += EVENT_HEADER_BYTES + data.length;
-    if (this.partsBytes >= this.writer.chunkBytes) this.writer.ready(this);
+    const bytes = EVENT_HEADER_BYTES + data.length;
+    this.reserveRoom(bytes);
+    const chunk = this.chunk!;
+    writeEventHeader(chunk, this.used, code, ms, data.length);
+    chunk.set(data, this.used + EVENT_HEADER_BYTES);
+    this.used += bytes;
+    if (this.used >= this.writer.chunkBytes) this.writer.ready(this);
+  }
+
+  /** Makes room for `bytes` more in the chunk being filled, growing it up to a full chunk. */
+  private reserveRoom(bytes: number) {
+    const full = this.writer.chunkBytes;
+    const chunk = this.chunk;
+    if (chunk && this.used + bytes <= chunk.length) return;
+    const wanted = Math.max(
+      this.used + bytes,
+      Math.min(
+        full,
+        Math.max(MIN_CHUNK_BYTES, this.lastUsed, 2 * (chunk?.length ?? 0)),
+      ),
+    );
+    const grown = Buffer.allocUnsafeSlow(wanted);
+    if (chunk) chunk.copy(grown, 0, 0, this.used);
+    this.chunk = grown;
   }
 }
 

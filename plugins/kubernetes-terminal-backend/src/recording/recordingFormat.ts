@@ -13,17 +13,17 @@ export const EVENT_HEADER_BYTES = 9;
 /** @internal */
 export type RecordedEventCode = 'o' | 'r' | 'm';
 
-/** Writes one event's header; the data follows it. @internal */
-export function eventHeader(
+/** Writes one event's header into `target` at `offset`; the data follows it. @internal */
+export function writeEventHeader(
+  target: Buffer,
+  offset: number,
   code: RecordedEventCode,
   ms: number,
   length: number,
-): Buffer {
-  const header = Buffer.allocUnsafe(EVENT_HEADER_BYTES);
-  header[0] = code.charCodeAt(0);
-  header.writeUInt32LE(Math.min(ms, 0xffffffff), 1);
-  header.writeUInt32LE(length, 5);
-  return header;
+): void {
+  target[offset] = code.charCodeAt(0);
+  target.writeUInt32LE(Math.min(ms, 0xffffffff), offset + 1);
+  target.writeUInt32LE(length, offset + 5);
 }
 
 /**

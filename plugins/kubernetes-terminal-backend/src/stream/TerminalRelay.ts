@@ -9,6 +9,7 @@ import {
   type TerminalServerMessage,
   parseTerminalClientMessage,
 } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { TerminalSession } from '../service/SessionRegistry';
 import {
@@ -28,6 +29,11 @@ const SHELL_COMMIT_DELAY_MS = 400;
 const MAX_PENDING_INPUT_BYTES = 256 * 1024;
 /** The close code a peer's close frame without a status is reported with. */
 const NO_STATUS_CODE = 1005;
+/**
+ * Output waiting in the browser socket's buffer at which the container is paused until the socket
+ * drains, whatever the acknowledgement window allows.
+ */
+const SOCKET_BACKLOG_BYTES = 256 * 1024;
 /** How long we ask the cluster whether a pod whose shell was killed is being deleted. */
 const POD_CHECK_TIMEOUT_MS = 3000;
 
@@ -109,9 +115,13 @@ export class TerminalRelay {
   private commitTimer?: NodeJS.Timeout;
   private pendingInput: Buffer[] = [];
   private pendingBytes = 0;
+  /** Output of this tick not yet sent (see `forwardOutput`). */
+  private outbox: Buffer[] = [];
   private size?: { cols: number; rows: number };
   private readonly output: HeldOutput;
   private paused = false;
+  /** The browser's socket while it has too much waiting to be sent (see `flowControl`). */
+  private backlogged?: Socket;
   private detachedAt?: number;
   private graceTimer?: NodeJS.Timeout;
   private ended = false;
@@ -189,6 +199,7 @@ export class TerminalRelay {
     ws.on('close', onClose);
     ws.on('error', onError);
     this.unbindBrowser = () => {
+      this.backlogged = undefined;
       ws.off('message', onMessage);
       ws.off('pong', onPong);
       ws.off('close', onClose);
@@ -208,6 +219,7 @@ export class TerminalRelay {
     if (this.ended || ws !== this.browser) {
       return;
     }
+    this.flushOutput();
     const { ends = false, code, reason } = how;
     const graceMs = this.options.resumeGraceMs ?? 0;
     if (ends || graceMs <= 0 || !this.committed) {
@@ -250,6 +262,7 @@ export class TerminalRelay {
       );
       return;
     }
+    this.flushOutput();
     const previous = this.browser;
     this.unbindBrowser?.();
     if (
@@ -654,25 +667,60 @@ export class TerminalRelay {
    * not a browser is attached, so the recording and the audit go on without a gap while detached.
    */
   private forwardOutput(data: Buffer) {
-    this.output.push(data);
-    if (this.browser?.readyState === WebSocket.OPEN) {
-      this.browser.send(data, { binary: true });
-    }
-    this.observer?.onOutput(data);
-    if (!this.paused) this.flowControl();
+    // The frames of one read from the cluster go to the browser in one write at the end of the tick,
+    // instead of one write per frame (a terminal's output comes in frames of at most a few KiB).
+    if (this.outbox.length === 0) process.nextTick(this.flushOutput);
+    this.outbox.push(data);
   }
 
   /**
+   * Sends what `forwardOutput` gathered, as they came (no copy: a copy per byte costs the collector
+   * more than a frame header); runs before anything else is sent, so nothing overtakes it.
+   */
+  private readonly flushOutput = () => {
+    const chunks = this.outbox;
+    if (chunks.length === 0) return;
+    this.outbox = [];
+    const browser =
+      this.browser?.readyState === WebSocket.OPEN ? this.browser : undefined;
+    const socket = socketOf(browser);
+    socket?.cork();
+    for (const data of chunks) {
+      this.output.push(data);
+      browser?.send(data, { binary: true });
+      this.observer?.onOutput(data);
+    }
+    socket?.uncork();
+    if (!this.paused) this.flowControl();
+  };
+
+  /**
    * Pauses the container's output while the browser has a full window unacknowledged (a detached
-   * session's is never acknowledged, so it holds at most that), or while detached sessions hold the
-   * whole backend's budget; resumes it at half a window.
+   * session's is never acknowledged, so it holds at most that), while the browser's socket has more
+   * waiting to be sent than it should (until it drains: output then waits in the cluster, not in
+   * this process's memory), or while detached sessions hold the whole backend's budget; resumes it at
+   * half a window with the socket drained.
    */
   private flowControl() {
     const unacked = this.output.unacked;
     const detached = this.browser === undefined;
+    const socket = socketOf(this.browser);
+    if (
+      socket &&
+      !this.backlogged &&
+      socket.writableLength >= SOCKET_BACKLOG_BYTES
+    ) {
+      this.backlogged = socket;
+      socket.once('drain', () => {
+        if (this.backlogged !== socket) return;
+        this.backlogged = undefined;
+        this.flowControl();
+      });
+    }
     if (!this.paused) {
       if (
         unacked >= TERMINAL_ACK_WINDOW_BYTES ||
+        this.backlogged ||
         (detached && this.options.budget?.exhausted)
       ) {
         this.paused = true;
@@ -681,6 +729,7 @@ export class TerminalRelay {
     } else if (
       !detached &&
       unacked <= TERMINAL_ACK_WINDOW_BYTES / 2 &&
+      !this.backlogged &&
       !this.ended
     ) {
       this.paused = false;
@@ -707,6 +756,7 @@ export class TerminalRelay {
   }
 
   private send(message: TerminalServerMessage) {
+    this.flushOutput();
     if (this.browser?.readyState === WebSocket.OPEN) {
       this.browser.send(JSON.stringify(message));
     }
@@ -739,6 +789,7 @@ export class TerminalRelay {
     if (this.ended) {
       return;
     }
+    this.flushOutput();
     this.ended = true;
     clearTimeout(this.commitTimer);
     clearTimeout(this.graceTimer);
@@ -771,4 +822,9 @@ function truncateReason(reason: string): string {
     out = `${out.slice(0, out.length - 2)}…`;
   }
   return out;
+}
+
+/** The socket ws writes a browser's frames to (ws has no cork nor drain of its own). */
+function socketOf(ws: WebSocket | undefined): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket } | undefined)?._socket;
 }
