@@ -184,7 +184,7 @@ describe('AuditWriter', () => {
     expect(w.droppedCount).toBe(2);
     expect(logger.error).toHaveBeenCalledTimes(1);
     expect(logger.error).toHaveBeenCalledWith(
-      expect.stringContaining('Audit queue is full'),
+      expect.stringContaining('The audit events queue is full'),
     );
 
     store.failing = 0;

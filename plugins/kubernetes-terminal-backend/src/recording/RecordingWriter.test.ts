@@ -131,6 +131,29 @@ describe('RecordingWriter', () => {
     expect(store.files.get(ID)!.ended).toBe(true);
   });
 
+  it('copies output as it comes, and a chunk of a few events does not hold a full chunk of memory', async () => {
+    const { writer, recording, store, cast } = setup({ chunkBytes: 64 * 1024 });
+    const reused = Buffer.from('first');
+    recording.output(reused);
+    reused.write('XXXXX');
+    // A flood: chunks close at their size, each in a buffer of its own.
+    for (let i = 0; i < 64; i++) recording.output(Buffer.alloc(4096, 'y'));
+    await writer.flush();
+    const flood = store.files.get(ID)!.chunks;
+    expect(flood.length).toBeGreaterThanOrEqual(4);
+    expect(flood.every(c => c.length <= 64 * 1024 + 4096 + 9)).toBe(true);
+    // After a flood the next chunk starts a full chunk big; with a few bytes in it, it is copied out.
+    recording.output(Buffer.from('tail'));
+    await writer.flush();
+    const small = store.files.get(ID)!.chunks.at(-1)!;
+    expect(small.length).toBe(9 + 4);
+    expect(small.buffer.byteLength).toBeLessThan(64 * 1024);
+    recording.end();
+    await writer.flush();
+    const output = (await cast()).events.map(([, , d]) => d).join('');
+    expect(output).toBe(`first${'y'.repeat(64 * 4096)}tail`);
+  });
+
   it('stops at the size cap and lets the session go on unless fail-closed', async () => {
     const open = setup({ maxBytesPerSession: 2000 });
     for (let i = 0; i < 100; i++)

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { describeStorageError } from '../database/errors';
+import { WriteQueue } from '../database/WriteQueue';
 import type { AsciicastHeader } from '@kubernetes-terminal/backstage-plugin-kubernetes-terminal-common';
 import {
   EVENT_HEADER_BYTES,
@@ -12,6 +12,8 @@ const MIN_CHUNK_BYTES = 4096;
 import type {
   RecordingBatch,
   RecordingChunk,
+  RecordingEnd,
+  RecordingStart,
   RecordingStore,
 } from './RecordingStore';
 
@@ -33,6 +35,8 @@ export interface RecordingWriterOptions {
   flushIntervalMs?: number;
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /** Consecutive failed writes after which `flush` gives up and rejects. */
+  flushAttempts?: number;
   now?: () => number;
 }
 
@@ -167,10 +171,18 @@ export class SessionRecording {
   }
 }
 
+/** One item of the recordings' write queue. */
+type RecordingWrite =
+  | { start: RecordingStart }
+  | { chunk: RecordingChunk }
+  | { end: RecordingEnd };
+
 /**
- * Writes the recordings of every session on this replica: in batches, off the streams' path, in order
- * per recording, retrying failed writes with backoff. Memory is bounded: past `maxUnsavedBytes` of
- * lines not yet written, recordings stop (or their sessions end, fail-closed) rather than grow it.
+ * Writes the recordings of every session on this replica through a {@link WriteQueue} (the one the
+ * audit log uses too): in batches, off the streams' path, in order per recording, retrying failed
+ * writes with backoff. Memory is bounded: past `maxUnsavedBytes` of events not yet written (queued, or
+ * in chunks still being filled), recordings stop (or their sessions end, fail-closed) rather than grow
+ * it.
  *
  * @internal
  */
@@ -179,48 +191,43 @@ export class RecordingWriter {
   readonly failClosed: boolean;
   readonly chunkBytes: number;
   readonly now: () => number;
-  private readonly store: RecordingStore;
   private readonly logger: LoggerService;
-  private readonly maxUnsavedBytes: number;
-  private readonly minRetryDelayMs: number;
-  private readonly maxRetryDelayMs: number;
-  private readonly timer: NodeJS.Timeout;
+  private readonly queue: WriteQueue<RecordingWrite>;
   private readonly open = new Set<SessionRecording>();
-  private pending: RecordingBatch = { starts: [], chunks: [], ends: [] };
-  private unsaved = 0;
-  private writing?: Promise<void>;
-  private failures = 0;
-  private retryAt = 0;
-  private kickScheduled = false;
-  private closed = false;
-  private lastError?: string;
-  private healthyFlag = true;
 
   constructor(options: RecordingWriterOptions) {
-    this.store = options.store;
     this.logger = options.logger;
     this.maxBytesPerSession = options.maxBytesPerSession;
     this.failClosed = options.failClosed;
-    this.maxUnsavedBytes = options.maxUnsavedBytes ?? 64 * 1024 * 1024;
     this.chunkBytes = options.chunkBytes ?? 256 * 1024;
-    this.minRetryDelayMs = options.minRetryDelayMs ?? 500;
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 15_000;
     this.now = options.now ?? Date.now;
-    this.timer = setInterval(
-      () => void this.drain(),
-      options.flushIntervalMs ?? 1000,
-    );
-    this.timer.unref?.();
+    const { store } = options;
+    this.queue = new WriteQueue<RecordingWrite>({
+      what: 'session recordings',
+      write: items => store.write(toBatch(items)),
+      logger: options.logger,
+      maxWeight: options.maxUnsavedBytes ?? 64 * 1024 * 1024,
+      weigh: item => ('chunk' in item ? item.chunk.data.length : 0),
+      // Written a megabyte at a time during a flood: short writes, no long stall of the event loop.
+      batchWeight: 4 * this.chunkBytes,
+      collect: () => this.collect(),
+      flushIntervalMs: options.flushIntervalMs,
+      minRetryDelayMs: options.minRetryDelayMs ?? 500,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 15_000,
+      flushAttempts: options.flushAttempts,
+      now: this.now,
+      onFailure: items => this.onFailure(items),
+    });
   }
 
   /** False from a failed write until the next successful one. */
   get healthy(): boolean {
-    return this.healthyFlag;
+    return this.queue.healthy;
   }
 
   /** Bytes of events held in memory, not yet written. */
   get unsavedBytes(): number {
-    return this.unsaved;
+    return this.queue.pendingWeight;
   }
 
   /** Starts a session's recording; its header is written at once, so a store that is down shows. */
@@ -252,29 +259,27 @@ export class RecordingWriter {
       startedAt,
       callbacks,
     );
-    this.pending.starts.push({
-      sessionId: session.id,
-      startedAt: new Date(startedAt),
-      header: JSON.stringify(header),
+    this.queue.offer({
+      start: {
+        sessionId: session.id,
+        startedAt: new Date(startedAt),
+        header: JSON.stringify(header),
+      },
     });
     this.open.add(recording);
-    this.kick();
+    this.queue.kick();
     return recording;
   }
 
   /** @internal Counts bytes a recording is about to hold; false if memory is at its bound. */
   reserve(bytes: number): boolean {
-    if (this.unsaved + bytes > this.maxUnsavedBytes) return false;
-    this.unsaved += bytes;
-    return true;
+    return this.queue.reserve(bytes);
   }
 
-  /** @internal A recording's lines fill a chunk. */
+  /** @internal A recording's chunk is full: it is queued. */
   ready(recording: SessionRecording) {
     const chunk = recording.takeChunk();
-    if (chunk) this.pending.chunks.push(chunk);
-    // Written a megabyte at a time during a flood: short writes, no long stall of the event loop.
-    if (this.pending.chunks.length >= 4) this.kick();
+    if (chunk) this.queue.offer({ chunk }, { reserved: true });
   }
 
   /** @internal A recording stopped early. */
@@ -284,130 +289,71 @@ export class RecordingWriter {
     );
   }
 
-  /** @internal A recording ended: its last lines and its end are written next. */
+  /** @internal A recording ended: its last events and its end are written next. */
   finish(recording: SessionRecording) {
     this.ready(recording);
     this.open.delete(recording);
-    this.pending.ends.push({
-      sessionId: recording.sessionId,
-      endedAt: new Date(this.now()),
-      truncated: recording.truncated,
+    this.queue.offer({
+      end: {
+        sessionId: recording.sessionId,
+        endedAt: new Date(this.now()),
+        truncated: recording.truncated,
+      },
     });
-    this.kick();
+    this.queue.kick();
   }
 
-  /** Writes everything recorded so far; rejects if the store fails. */
-  async flush(): Promise<void> {
-    await this.writing;
-    this.collect();
-    if (isEmpty(this.pending)) return;
-    this.retryAt = 0;
-    await this.drain();
-    if (!isEmpty(this.pending) || !this.healthyFlag) {
-      throw new Error(
-        `session recordings could not be written: ${
-          this.lastError ?? 'unknown error'
-        }`,
-      );
-    }
+  /** Writes everything recorded so far; rejects if the store keeps failing. */
+  flush(): Promise<void> {
+    return this.queue.flush();
   }
 
   /** Ends every open recording and writes what is left (shutdown). */
   async close(): Promise<void> {
     for (const recording of [...this.open]) recording.end();
-    clearInterval(this.timer);
     try {
-      await this.flush();
+      await this.queue.close();
     } catch (error) {
-      this.logger.error((error as Error).message);
+      this.logger.error(
+        `session recordings could not be written at shutdown: ${
+          (error as Error).message
+        }`,
+      );
     }
-    this.closed = true;
   }
 
-  private kick() {
-    if (this.kickScheduled || this.closed) return;
-    this.kickScheduled = true;
-    setImmediate(() => {
-      this.kickScheduled = false;
-      void this.drain();
-    });
-  }
-
-  /** Moves the lines every open recording holds into the pending batch. */
+  /** Queues the events every open recording holds (the timer's, and before a flush). */
   private collect() {
-    for (const recording of this.open) {
-      const chunk = recording.takeChunk();
-      if (chunk) this.pending.chunks.push(chunk);
-    }
+    for (const recording of this.open) this.ready(recording);
   }
 
-  private drain(): Promise<void> {
-    if (this.writing) return this.writing;
-    if (this.now() < this.retryAt) return Promise.resolve();
-    this.collect();
-    const batch = this.pending;
-    if (isEmpty(batch)) return Promise.resolve();
-    this.pending = { starts: [], chunks: [], ends: [] };
-    const bytes = batch.chunks.reduce((n, c) => n + c.data.length, 0);
-    this.writing = this.store
-      .write(batch)
-      .then(
-        () => {
-          this.unsaved = Math.max(0, this.unsaved - bytes);
-          if (!this.healthyFlag) {
-            this.logger.info('session recordings are being written again');
-          }
-          this.healthyFlag = true;
-          this.failures = 0;
-          this.retryAt = 0;
-        },
-        error => {
-          // Kept, ahead of anything newer, for the next try.
-          this.pending = {
-            starts: [...batch.starts, ...this.pending.starts],
-            chunks: [...batch.chunks, ...this.pending.chunks],
-            ends: [...batch.ends, ...this.pending.ends],
-          };
-          this.lastError = describeStorageError(error);
-          this.failures += 1;
-          this.retryAt =
-            this.now() +
-            Math.min(
-              this.maxRetryDelayMs,
-              this.minRetryDelayMs * 2 ** (this.failures - 1),
-            );
-          if (this.healthyFlag) {
-            this.logger.error(
-              `session recordings could not be written (retrying): ${this.lastError}`,
-            );
-          }
-          this.healthyFlag = false;
-          if (this.failClosed) {
-            const affected = new Set([
-              ...batch.starts.map(s => s.sessionId),
-              ...batch.chunks.map(c => c.sessionId),
-            ]);
-            for (const recording of this.open) {
-              if (affected.has(recording.sessionId)) {
-                recording.fail('its recording could not be written');
-              }
-            }
-          }
-        },
-      )
-      .finally(() => {
-        this.writing = undefined;
-      });
-    return this.writing;
+  /** Fail-closed: the sessions whose events a failed write held end. */
+  private onFailure(items: RecordingWrite[]) {
+    if (!this.failClosed) return;
+    const affected = new Set(items.map(sessionOf));
+    for (const recording of this.open) {
+      if (affected.has(recording.sessionId)) {
+        recording.fail('its recording could not be written');
+      }
+    }
   }
 }
 
-function isEmpty(batch: RecordingBatch): boolean {
-  return (
-    batch.starts.length === 0 &&
-    batch.chunks.length === 0 &&
-    batch.ends.length === 0
-  );
+function sessionOf(item: RecordingWrite): string {
+  if ('start' in item) return item.start.sessionId;
+  if ('chunk' in item) return item.chunk.sessionId;
+  return item.end.sessionId;
+}
+
+/** The queue's items as one store write: new recordings, then chunks, then ends (each in order). */
+function toBatch(items: RecordingWrite[]): RecordingBatch {
+  const batch: RecordingBatch = { starts: [], chunks: [], ends: [] };
+  for (const item of items) {
+    if ('start' in item) batch.starts.push(item.start);
+    else if ('chunk' in item) batch.chunks.push(item.chunk);
+    else batch.ends.push(item.end);
+  }
+  return batch;
 }
 
 function formatBytes(bytes: number): string {
