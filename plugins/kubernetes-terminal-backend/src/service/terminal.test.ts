@@ -3,6 +3,8 @@ import {
   type TestBackend,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { TerminalClient } from '../__testUtils__/TerminalClient';
@@ -216,6 +218,41 @@ describe('kubernetes-terminal backend against the sandbox cluster', () => {
       clearInterval(acker);
     }
     expect(client.outputBytes).toBeGreaterThan(8_000_000);
+  });
+
+  it("pauses the container while the browser's socket is backed up, whatever it acknowledges", async () => {
+    const { client } = await connect({}, false);
+    await client.waitFor(() => !!client.message('connected'), 'connected');
+    const socket = (
+      client.ws as unknown as { _socket: import('node:net').Socket }
+    )._socket;
+    // What this process holds in buffers, garbage collected first (the flood's earlier output).
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const held = () => {
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    const before = held();
+    // A client that claims to have drawn everything but reads nothing: only the socket says so.
+    socket.pause();
+    const acker = setInterval(() => client.ack(1024 * 1024), 5);
+    try {
+      client.type('head -c 48000000 /dev/zero; echo; echo flood-done\r');
+      await new Promise(r => setTimeout(r, 2000));
+      // Without the socket's say, the relay would read the 48 MB from the cluster into its memory.
+      expect(held() - before).toBeLessThan(8 * 1024 * 1024);
+      socket.resume();
+      // And it goes on once the socket drains (the rest of the flood is not awaited: this client
+      // keeps all output in one string, which makes it slow past a few megabytes).
+      const resumedAt = client.outputBytes;
+      await client.waitFor(
+        () => client.outputBytes > resumedAt + 4 * 1024 * 1024,
+        'output after the socket drained',
+      );
+    } finally {
+      clearInterval(acker);
+    }
   });
 
   it('refuses when the permission is denied', async () => {
