@@ -65,7 +65,8 @@ export function serveControl(port: number, stop: () => Promise<void>) {
               samplingInterval: 4096,
               // BENCH_ALLOC_SURVIVORS=1: only what outlived a scavenge (what gets promoted).
               includeObjectsCollectedByMajorGC: true,
-              includeObjectsCollectedByMinorGC: !process.env.BENCH_ALLOC_SURVIVORS,
+              includeObjectsCollectedByMinorGC:
+                !process.env.BENCH_ALLOC_SURVIVORS,
             },
           ],
         );

@@ -110,24 +110,31 @@ export async function keystrokeEcho(ctx: Ctx, p: Path, n: number, warmup = 20) {
 }
 
 /** Two servers side by side on the same TTY bulk and keystroke workloads, runs interleaved. */
-export async function compare(
+/** What one TTY bulk run measured. */
+export interface BulkTty {
+  ms: number;
+  mibps: number;
+  serverCpuMsPerMiB: number;
+  sandboxCpuMsPerMiB: number;
+  clientCpuMsPerMiB: number;
+}
+
+/** Two servers side by side: each one's runs, and how much more the first costs than the second (%). */
+export interface Comparison<S extends Server> {
+  runs: Record<S, { tty: BulkTty[]; cpuKey: number[] }>;
+  overhead: { mibps: number; cpuPerMiB: number; cpuPerKey: number };
+}
+
+/** Two servers side by side on the same TTY bulk and keystroke workloads, runs interleaved. */
+export async function compare<S extends Server>(
   ctx: Ctx,
-  pair: readonly [Server, Server],
+  pair: readonly [S, S],
   sizes: { bytes: number; runs: number; keystrokes: number },
-) {
+): Promise<Comparison<S>> {
   const { bytes } = sizes;
   const runs = Object.fromEntries(
-    pair.map(p => [
-      p,
-      {
-        tty: [] as Array<Awaited<ReturnType<typeof bulkTty>>>,
-        cpuKey: [] as number[],
-      },
-    ]),
-  ) as Record<
-    Server,
-    { tty: Array<Awaited<ReturnType<typeof bulkTty>>>; cpuKey: number[] }
-  >;
+    pair.map(p => [p, { tty: [], cpuKey: [] }]),
+  ) as unknown as Comparison<S>['runs'];
   // Fresh processes: compile each one's path first, so that the first timed run is not the JIT's.
   for (const p of pair) {
     await bulkTty(ctx, p, Math.min(bytes, 4 * MiB));
@@ -157,8 +164,16 @@ export async function compare(
   return { runs, overhead };
 }
 
+/** The size of a stored recording, and whether it was cut at its cap. */
+export interface RecordingSize {
+  bytes: number;
+  truncated: boolean;
+}
+
 /** Size of the recording of the last session on a server that holds a bulk run (the largest). */
-export async function lastRecordingBytes(server: BackendProcess) {
+export async function lastRecordingBytes(
+  server: BackendProcess,
+): Promise<RecordingSize> {
   const headers = { authorization: USER_AUTH };
   const base = `http://127.0.0.1:${server.port}/api/kubernetes-terminal`;
   const list = (await (
@@ -176,7 +191,11 @@ export async function lastRecordingBytes(server: BackendProcess) {
 }
 
 /** TTY bulk output: `head -c N /dev/zero` in bash; ms from Enter to the end marker. */
-export async function bulkTty(ctx: Ctx, p: Path, bytes: number) {
+export async function bulkTty(
+  ctx: Ctx,
+  p: Path,
+  bytes: number,
+): Promise<BulkTty> {
   const t = await openShell(ctx, p);
   const pid = serverPid(ctx, p);
   try {
