@@ -14,9 +14,10 @@
  * the figures and their targets, bench/report.ts prints and writes them; a new figure is one entry
  * there, a new workload one phase here (and its function in bench/workloads.ts).
  *
- * Phases that force garbage collections to read memory (scale, slow) run last: a forced full GC
- * leaves V8 with a tight old-generation limit, and the throughput and CPU figures measured after it
- * paid for a mark-compact every few hundred milliseconds (docs/benchmarks.md).
+ * The phases that force garbage collections to read memory (scale, slow) run on processes of their
+ * own (oursScale, proxyScale): a forced full GC leaves V8 with an old-generation limit so tight that
+ * the throughput and CPU figures measured after it paid for a mark-compact every few hundred
+ * milliseconds (docs/benchmarks.md).
  */
 import type { ChildProcess } from 'node:child_process';
 import { kubeConfig } from './clients';
@@ -32,6 +33,7 @@ import {
   firstLine,
   log,
   oursOptions,
+  sleep,
   startChild,
 } from './processes';
 import { table, toText, writeDoc, fmt } from './report';
@@ -39,9 +41,11 @@ import { idleAtScale, slowConsumer } from './scale';
 import {
   type Ctx,
   type Path,
+  type Server,
   MiB,
   PATHS,
   RELAYS,
+  SETTLE_MS,
   bulkPipe,
   bulkTty,
   compare,
@@ -107,6 +111,12 @@ const P: Params = {
 };
 
 type Main = 'direct' | 'ours' | 'proxy';
+/**
+ * Memory at scale and the slow consumer force collections, which leave V8 with an old-generation limit
+ * so tight that everything measured after them paid for a mark-compact every few hundred ms: they run
+ * on processes of their own.
+ */
+const SCALE = { ours: 'oursScale', proxy: 'proxyScale' } as const;
 /** The order of paths rotates between runs. */
 const order = (r: number): Main[] =>
   PATHS.map((_, i) => PATHS[(i + r) % PATHS.length] as Main);
@@ -115,8 +125,41 @@ const byPath = <T>(make: () => T) =>
 
 interface Phase {
   name: string;
+  /** Server processes besides ours and proxy it needs: started before it, stopped when none needs them. */
+  needs?: Server[];
   run(ctx: Ctx & { sandbox: BackendProcess }, results: Results): Promise<void>;
 }
+
+/** How each server process starts (the sandbox's coordinates given). */
+const STARTS: Record<Server, (sandbox: object) => Promise<BackendProcess>> = {
+  ours: sandbox =>
+    BackendProcess.start('backendChild.ts', sandbox, oursOptions()),
+  proxy: sandbox => BackendProcess.start('proxyChild.ts', sandbox),
+  oursScale: sandbox =>
+    BackendProcess.start('backendChild.ts', sandbox, oursOptions()),
+  proxyScale: sandbox => BackendProcess.start('proxyChild.ts', sandbox),
+  recorded: sandbox =>
+    BackendProcess.start('backendChild.ts', sandbox, {
+      terminalConfig: { recording: { enabled: false } },
+    }),
+  plain: sandbox =>
+    BackendProcess.start('backendChild.ts', sandbox, {
+      terminalConfig: {
+        audit: { commands: false },
+        recording: { enabled: false },
+      },
+    }),
+  sessionRecorded: sandbox =>
+    BackendProcess.start('backendChild.ts', sandbox, {
+      terminalConfig: { recording: { maxSessionMegabytes: 4096 } },
+    }),
+};
+/** A proxy's kubeconfig: mock-user-token = mockCredentials.user.header(), swapped by the proxy for the cluster's token. */
+const proxyKubeConfig = (server: BackendProcess) =>
+  kubeConfig(
+    `http://127.0.0.1:${server.port}/api/kubernetes/proxy`,
+    'mock-user-token',
+  );
 
 /** The phases, in the order they run. */
 const PHASES: Phase[] = [
@@ -132,7 +175,8 @@ const PHASES: Phase[] = [
       for (let r = 0; r < P.echoRuns; r++) {
         for (const p of order(r)) {
           const server = p === 'direct' ? undefined : ctx.servers[p];
-          const run = () => keystrokeEcho(ctx, p, P.keystrokes);
+          const run = () =>
+            keystrokeEcho(ctx, p, P.keystrokes, 20, QUICK ? 300 : SETTLE_MS);
           const res = server
             ? await server.profiled(`echo-${p}-${r + 1}`, run)
             : await run();
@@ -239,6 +283,7 @@ const PHASES: Phase[] = [
     // Attribution on the non-TTY path, on fresh processes of ours with the same (short) history: the
     // relay alone, with command audit, and with session recording as well (ours' defaults).
     name: 'parts',
+    needs: ['plain', 'recorded', 'sessionRecorded'],
     async run(ctx, results) {
       const PARTS = ['plain', 'recorded', 'sessionRecorded'] as const;
       const parts = { plain: [], recorded: [], sessionRecorded: [] } as Record<
@@ -265,6 +310,7 @@ const PHASES: Phase[] = [
   {
     // What recording commands costs: ours against ours with audit.commands: false, interleaved.
     name: 'audit',
+    needs: ['recorded', 'plain'],
     async run(ctx, results) {
       results.audit = await compare(ctx, ['recorded', 'plain'], {
         bytes: P.bulkBytes,
@@ -287,6 +333,7 @@ const PHASES: Phase[] = [
     // What session recording costs: the same with and without it. NULs take 9 bytes of framing per
     // event stored, so a quarter of the bulk keeps the in-memory SQLite of the bench backend small.
     name: 'recording',
+    needs: ['sessionRecorded', 'recorded'],
     async run(ctx, results) {
       const bytes = P.bulkBytes / 4;
       const comparison = await compare(ctx, ['sessionRecorded', 'recorded'], {
@@ -346,18 +393,27 @@ const PHASES: Phase[] = [
   {
     // Memory per idle session at growing counts; with the most sessions open, a share of them type.
     name: 'scale',
+    needs: ['oursScale', 'proxyScale'],
     async run(ctx, results) {
       const scale = {} as NonNullable<Results['scale']>;
       for (const p of RELAYS) {
-        const m = await idleAtScale(ctx.servers[p], p, () => openBash(ctx, p), {
-          sandbox: ctx.sandbox,
-          counts: P.idleSessions,
-          typingFraction: P.typingFraction,
-          keysPerTypist: P.keysPerTypist,
-          typingRounds: P.typingRounds,
-          laterSeconds: QUICK ? 2 : 5,
-          settleMs: QUICK ? 1000 : 5000,
-        });
+        const scaled = SCALE[p];
+        // As warm as ours and proxy were when this phase came first.
+        await keystrokeEcho(ctx, scaled, 50, 0);
+        const m = await idleAtScale(
+          ctx.servers[scaled],
+          p,
+          () => openBash(ctx, scaled),
+          {
+            sandbox: ctx.sandbox,
+            counts: P.idleSessions,
+            typingFraction: P.typingFraction,
+            keysPerTypist: P.keysPerTypist,
+            typingRounds: P.typingRounds,
+            laterSeconds: QUICK ? 2 : 5,
+            settleMs: QUICK ? 1000 : 5000,
+          },
+        );
         scale[p] = m;
         for (const point of m.points)
           log(
@@ -396,12 +452,13 @@ const PHASES: Phase[] = [
   {
     // A consumer reading at 10 KB/s while the pod floods.
     name: 'slow',
+    needs: ['oursScale', 'proxyScale'],
     async run(ctx, results) {
       const slow = {} as NonNullable<Results['slow']>;
       for (const p of RELAYS) {
         slow[p as Relay] = await slowConsumer(
-          ctx.servers[p],
-          () => openBash(ctx, p),
+          ctx.servers[SCALE[p]],
+          () => openBash(ctx, SCALE[p]),
           {
             floodBytes: P.floodBytes,
             slowMs: P.slowMs,
@@ -459,29 +516,11 @@ async function main() {
   try {
     const sandbox = JSON.parse(await firstLine(sandboxChild, 'sandbox'));
     log(`sandbox at ${sandbox.url} (pid ${sandboxChild.pid})`);
-    [
-      servers.ours,
-      servers.proxy,
-      servers.recorded,
-      servers.plain,
-      servers.sessionRecorded,
-    ] = await Promise.all([
-      BackendProcess.start('backendChild.ts', sandbox, oursOptions()),
-      BackendProcess.start('proxyChild.ts', sandbox),
-      BackendProcess.start('backendChild.ts', sandbox, {
-        terminalConfig: { recording: { enabled: false } },
-      }),
-      BackendProcess.start('backendChild.ts', sandbox, {
-        terminalConfig: {
-          audit: { commands: false },
-          recording: { enabled: false },
-        },
-      }),
-      BackendProcess.start('backendChild.ts', sandbox, {
-        terminalConfig: { recording: { maxSessionMegabytes: 4096 } },
-      }),
+    [servers.ours, servers.proxy] = await Promise.all([
+      STARTS.ours(sandbox),
+      STARTS.proxy(sandbox),
     ]);
-    children.push(...Object.values(servers).map(s => s!.child));
+    children.push(servers.ours.child, servers.proxy.child);
     log(
       `our backend on port ${servers.ours.port} (pid ${servers.ours.child.pid}); kubernetes-backend on port ${servers.proxy.port} (pid ${servers.proxy.child.pid})`,
     );
@@ -489,26 +528,56 @@ async function main() {
     const ctx = {
       kc: {
         direct: kubeConfig(sandbox.url, 'sandbox-portal-token'),
-        // = mockCredentials.user.header(); the proxy swaps it for the cluster's service account token.
-        proxy: kubeConfig(
-          `http://127.0.0.1:${servers.proxy.port}/api/kubernetes/proxy`,
-          'mock-user-token',
-        ),
-      },
+        proxy: proxyKubeConfig(servers.proxy),
+      } as Ctx['kc'],
       servers: servers as Ctx['servers'],
       sandboxPid: sandboxChild.pid!,
       sandbox: new BackendProcess(sandboxChild, 0),
     };
+    // The other servers run only while a phase needs them: idle processes on the same 2 cores are
+    // noise in the latency figures of every path.
+    const startFor = async (phase: Phase) => {
+      const missing = (phase.needs ?? []).filter(n => !servers[n]);
+      const started = await Promise.all(missing.map(n => STARTS[n](sandbox)));
+      missing.forEach((n, i) => {
+        servers[n] = started[i];
+        children.push(started[i].child);
+      });
+      if (servers.proxyScale)
+        ctx.kc.proxyScale = proxyKubeConfig(servers.proxyScale);
+    };
+    const stopAfter = async (index: number) => {
+      const later = new Set(
+        phases.slice(index + 1).flatMap(p => p.needs ?? []),
+      );
+      for (const [name, server] of Object.entries(servers)) {
+        if (name === 'ours' || name === 'proxy' || later.has(name as Server))
+          continue;
+        await server!.stop();
+        delete servers[name as Server];
+      }
+    };
 
-    // Smoke, and warm-up of every path (JIT, connection setup) before anything is timed.
+    // Smoke, and warm-up of every path before anything is timed: the servers' code on these paths
+    // compiled (a cold server's first runs measured its compiler, 2–3× the CPU per key of later ones),
+    // and the just-started processes settled.
     for (const p of PATHS) {
       await (await openShell(ctx, p as Path)).close();
       await keystrokeEcho(ctx, p as Path, 50, 0);
     }
     log('all paths reach the prompt and echo');
+    for (const p of PATHS) {
+      await keystrokeEcho(ctx, p as Path, QUICK ? 200 : 2000, 0);
+      await bulkTty(ctx, p as Path, QUICK ? 4 * MiB : 32 * MiB);
+    }
+    await sleep(QUICK ? 500 : 3000);
 
     const results: Results = {};
-    for (const phase of phases) await phase.run(ctx, results);
+    for (const [index, phase] of phases.entries()) {
+      await startFor(phase);
+      await phase.run(ctx, results);
+      await stopAfter(index);
+    }
 
     const all = figures(results, P);
     const cells = table(ONLY ? all.filter(f => f.ran) : all);

@@ -8,6 +8,8 @@ import { DirectTerm, OursTerm, type Term, USER_AUTH, now } from './clients';
 import { type BackendProcess, procCpuMs, sleep } from './processes';
 
 export const MiB = 1024 * 1024;
+/** How long a timed echo run waits after opening its session (see `keystrokeEcho`). */
+export const SETTLE_MS = 1500;
 
 // ---------------------------------------------------------------------------------------------
 // Statistics
@@ -39,9 +41,9 @@ export const pct = (a: number, b: number) => (a / b - 1) * 100;
 /**
  * What recording commands costs is measured on two fresh processes of our backend with the same
  * history — `recorded` (commands recorded, as by default) and `plain` (`audit.commands: false`), both
- * without session recording — since `ours` has by then held 1,000 sessions, and a bigger heap costs the
- * collector more per MiB. What session recording costs: `sessionRecorded` (as `recorded`, plus session
- * recording without a size cap in the way) against `recorded`.
+ * without session recording. What session recording costs: `sessionRecorded` (as `recorded`, plus
+ * session recording without a size cap in the way) against `recorded`. Memory at scale and the slow
+ * consumer, which force garbage collections, run on processes of their own: `oursScale`, `proxyScale`.
  */
 export type Path =
   | 'direct'
@@ -49,25 +51,29 @@ export type Path =
   | 'proxy'
   | 'recorded'
   | 'plain'
-  | 'sessionRecorded';
+  | 'sessionRecorded'
+  | 'oursScale'
+  | 'proxyScale';
 export const PATHS: Path[] = ['direct', 'ours', 'proxy'];
 export const RELAYS = ['ours', 'proxy'] as const;
 export type Server = Exclude<Path, 'direct'>;
+/** The paths through Backstage's /proxy and straight to the sandbox, driven by client-node's exec. */
+type ExecPath = 'direct' | 'proxy' | 'proxyScale';
 
 export interface Ctx {
-  kc: Record<'direct' | 'proxy', k8s.KubeConfig>;
+  kc: Record<ExecPath, k8s.KubeConfig>;
   servers: Record<Server, BackendProcess>;
   sandboxPid: number;
 }
 
+const isExecPath = (p: Path): p is ExecPath =>
+  p === 'direct' || p === 'proxy' || p === 'proxyScale';
+
 /** Opens bash in the pod (tty) over a path; resolves once the request is sent and the socket is open. */
 export function openBash(ctx: Ctx, p: Path): Promise<Term> {
-  return p === 'ours' ||
-    p === 'recorded' ||
-    p === 'plain' ||
-    p === 'sessionRecorded'
-    ? OursTerm.open(ctx.servers[p].port)
-    : DirectTerm.open(ctx.kc[p], ['bash'], true);
+  return isExecPath(p)
+    ? DirectTerm.open(ctx.kc[p], ['bash'], true)
+    : OursTerm.open(ctx.servers[p].port);
 }
 
 export async function openShell(ctx: Ctx, p: Path): Promise<Term> {
@@ -79,14 +85,25 @@ export async function openShell(ctx: Ctx, p: Path): Promise<Term> {
 export const serverPid = (ctx: Ctx, p: Path) =>
   p === 'direct' ? undefined : ctx.servers[p].child.pid!;
 
-/** Keystroke echo: `exec cat` in the tty; each typed byte is echoed by the line discipline. */
-export async function keystrokeEcho(ctx: Ctx, p: Path, n: number, warmup = 20) {
+/**
+ * Keystroke echo: `exec cat` in the tty; each typed byte is echoed by the line discipline. With
+ * `settleMs`, the keys start that long after the session opened: what opening a session costs is not
+ * counted per key (ours writes its session row, audit events and the recording's start off the stream's
+ * path, within a second, where /proxy writes nothing).
+ */
+export async function keystrokeEcho(
+  ctx: Ctx,
+  p: Path,
+  n: number,
+  warmup = 20,
+  settleMs = 0,
+) {
   const t = await openShell(ctx, p);
   const pid = serverPid(ctx, p);
   let cpu0 = NaN;
   try {
     await t.runUntilMarker('exec cat\r', 'exec cat\r\n');
-    await sleep(50);
+    await sleep(Math.max(50, settleMs));
     const rtts: number[] = [];
     const LINE = 50;
     for (let i = 0; i < n + warmup; i++) {
@@ -144,7 +161,8 @@ export async function compare<S extends Server>(
     for (const p of r % 2 ? [...pair].reverse() : pair) {
       runs[p].tty.push(await bulkTty(ctx, p, bytes));
       runs[p].cpuKey.push(
-        (await keystrokeEcho(ctx, p, sizes.keystrokes)).serverCpuMsPerKey,
+        (await keystrokeEcho(ctx, p, sizes.keystrokes, 20, SETTLE_MS))
+          .serverCpuMsPerKey,
       );
     }
   }
@@ -238,7 +256,7 @@ export async function bulkPipe(ctx: Ctx, p: Path, bytes: number) {
   };
   const t0 = now();
   let t: Term;
-  if (p !== 'direct' && p !== 'proxy') {
+  if (!isExecPath(p)) {
     // A session without a terminal runs bash reading its input; `exec` makes head the last word.
     t = await OursTerm.open(ctx.servers[p].port, { tty: false });
     t.write(`exec head -c ${bytes} /dev/zero\n`);
