@@ -20,6 +20,7 @@
  * milliseconds (docs/benchmarks.md).
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { kubeConfig } from './clients';
 import {
   type Params,
@@ -132,8 +133,18 @@ interface Phase {
 
 /** How each server process starts (the sandbox's coordinates given). */
 const STARTS: Record<Server, (sandbox: object) => Promise<BackendProcess>> = {
-  ours: sandbox =>
-    BackendProcess.start('backendChild.ts', sandbox, oursOptions()),
+  // For investigations: BENCH_OURS_NODE_ARGS='--trace-gc' BENCH_OURS_STDOUT=/tmp/ours.log
+  ours: async sandbox => {
+    const server = await BackendProcess.start(
+      'backendChild.ts',
+      sandbox,
+      oursOptions(),
+      process.env.BENCH_OURS_NODE_ARGS?.split(' ') ?? [],
+    );
+    const out = process.env.BENCH_OURS_STDOUT;
+    if (out) server.child.stdout!.pipe(fs.createWriteStream(out));
+    return server;
+  },
   proxy: sandbox => BackendProcess.start('proxyChild.ts', sandbox),
   oursScale: sandbox =>
     BackendProcess.start('backendChild.ts', sandbox, oursOptions()),
@@ -559,15 +570,21 @@ async function main() {
     };
 
     // Smoke, and warm-up of every path before anything is timed: the servers' code on these paths
-    // compiled (a cold server's first runs measured its compiler, 2–3× the CPU per key of later ones),
-    // and the just-started processes settled.
+    // compiled (a cold server's first runs measured its compiler), and the just-started processes
+    // settled.
     for (const p of PATHS) {
       await (await openShell(ctx, p as Path)).close();
       await keystrokeEcho(ctx, p as Path, 50, 0);
     }
     log('all paths reach the prompt and echo');
     for (const p of PATHS) {
-      await keystrokeEcho(ctx, p as Path, QUICK ? 200 : 2000, 0);
+      // Our relay's echo reaches its steady state only after thousands of keys (V8 optimises each of
+      // the functions on the way in turn): 2,000 left its p99 at 1–5 ms and its CPU per key 1.5–3× what
+      // it is after 10,000.
+      await keystrokeEcho(ctx, p as Path, QUICK ? 200 : 10_000, 0);
+      // Each timed run opens a session too: that path compiled as well, not during the keys.
+      for (let i = 0; i < (QUICK ? 5 : 100); i++)
+        await (await openShell(ctx, p as Path)).close();
       await bulkTty(ctx, p as Path, QUICK ? 4 * MiB : 32 * MiB);
     }
     await sleep(QUICK ? 500 : 3000);
