@@ -688,9 +688,13 @@ export class TerminalRelay {
     for (const data of chunks) {
       this.output.push(data);
       browser?.send(data, { binary: true });
-      this.observer?.onOutput(data);
     }
     socket?.uncork();
+    // The recorder and the recording see the output once it is on its way to the browser: their
+    // work is not on the echo's path.
+    for (const data of chunks) {
+      this.observer?.onOutput(data);
+    }
     if (!this.paused) this.flowControl();
   };
 
@@ -751,7 +755,10 @@ export class TerminalRelay {
   private sendUpstream(channel: number, data: Buffer) {
     const upstream = this.upstream;
     if (upstream?.readyState === WebSocket.OPEN) {
-      upstream.send(Buffer.concat([Buffer.of(channel), data]));
+      const frame = Buffer.allocUnsafe(data.length + 1);
+      frame[0] = channel;
+      data.copy(frame, 1);
+      upstream.send(frame);
     }
   }
 

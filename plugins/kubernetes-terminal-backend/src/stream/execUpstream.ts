@@ -113,11 +113,21 @@ export async function openExecStream(
     },
   );
   try {
-    const socket = await handler.connect(path, null, (channel, data) => {
+    const socket = (await handler.connect(path, null, (channel, data) => {
       onFrame(channel, data);
       return true;
+    })) as unknown as WebSocket;
+    // From here on frames come straight from ws rather than through client-node's `onmessage`, which
+    // builds a MessageEvent per frame on the keystroke's path. Both hand `onFrame` the same frames in
+    // order: those that came before this line went through client-node.
+    socket.onmessage = null;
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const frame = data as Buffer;
+        if (frame.length > 0) onFrame(frame[0], frame.subarray(1));
+      }
     });
-    return socket as unknown as WebSocket;
+    return socket;
   } catch (error) {
     if (refused) {
       throw await refused;
