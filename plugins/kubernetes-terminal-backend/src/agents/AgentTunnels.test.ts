@@ -163,8 +163,10 @@ describe('the agent tunnel', () => {
         command: ['sh', '-c', 'echo through-$((6*7))'],
         tty: false,
       },
-      (channel, data) => {
-        if (channel === 1) output.push(data);
+      {
+        onFrame(channel, data) {
+          if (channel === 1) output.push(data);
+        },
       },
     );
     await new Promise(resolve => exec.once('close', resolve));

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import type { TerminalSession } from '../service/SessionRegistry';
 import {
   ExecChannel,
+  type ExecFrameSink,
   ExecRefusedError,
   type KubeStatus,
   exitCodeOf,
@@ -395,7 +396,7 @@ export class TerminalRelay {
           tty: session.tty !== false,
           attach: Boolean(attachTo),
         },
-        (channel, data) => this.onUpstreamFrame(index, channel, data),
+        new UpstreamSink(this, index),
       );
     } catch (error) {
       this.onExecRefused(error);
@@ -451,7 +452,8 @@ export class TerminalRelay {
     );
   }
 
-  private onUpstreamFrame(attempt: number, channel: number, data: Buffer) {
+  /** A frame from the exec stream of shell attempt `attempt` (see {@link UpstreamSink}). */
+  onUpstreamFrame(attempt: number, channel: number, data: Buffer) {
     if (this.ended || attempt !== this.attempt) {
       return;
     }
@@ -669,7 +671,7 @@ export class TerminalRelay {
   private forwardOutput(data: Buffer) {
     // The frames of one read from the cluster go to the browser in one write at the end of the tick,
     // instead of one write per frame (a terminal's output comes in frames of at most a few KiB).
-    if (this.outbox.length === 0) process.nextTick(this.flushOutput);
+    if (this.outbox.length === 0) process.nextTick(flushRelay, this);
     this.outbox.push(data);
   }
 
@@ -677,7 +679,7 @@ export class TerminalRelay {
    * Sends what `forwardOutput` gathered, as they came (no copy: a copy per byte costs the collector
    * more than a frame header); runs before anything else is sent, so nothing overtakes it.
    */
-  private readonly flushOutput = () => {
+  flushOutput() {
     const chunks = this.outbox;
     if (chunks.length === 0) return;
     this.outbox = [];
@@ -696,7 +698,7 @@ export class TerminalRelay {
       this.observer?.onOutput(data);
     }
     if (!this.paused) this.flowControl();
-  };
+  }
 
   /**
    * Pauses the container's output while the browser has a full window unacknowledged (a detached
@@ -814,6 +816,26 @@ export class TerminalRelay {
     this.observer?.onEnd(code, reason);
     this.options.onEnd(reason);
   }
+}
+
+/**
+ * The exec stream's frames for one shell attempt. The relay's hot path calls shared functions only
+ * (this class's method, `flushRelay`), not closures made per session: V8 ties optimised code to the
+ * closures it saw, and throws that code away when their session is collected.
+ */
+class UpstreamSink implements ExecFrameSink {
+  constructor(
+    private readonly relay: TerminalRelay,
+    private readonly attempt: number,
+  ) {}
+
+  onFrame(channel: number, data: Buffer) {
+    this.relay.onUpstreamFrame(this.attempt, channel, data);
+  }
+}
+
+function flushRelay(relay: TerminalRelay) {
+  relay.flushOutput();
 }
 
 function describeSeconds(seconds: number): string {

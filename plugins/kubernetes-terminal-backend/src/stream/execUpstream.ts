@@ -41,16 +41,41 @@ export class ExecRefusedError extends Error {
   }
 }
 
+/** Where an exec stream's frames go, with their channel byte split off. @internal */
+export interface ExecFrameSink {
+  onFrame(channel: number, data: Buffer): void;
+}
+
+const kSink = Symbol('exec frame sink');
+type SinkedSocket = WebSocket & { [kSink]: ExecFrameSink };
+
+/**
+ * Every exec stream's `message` listener: one function for all sessions, which calls its socket's
+ * sink. (A closure per session on this path left V8's optimised code tied to one session's objects:
+ * when that session was collected, the code was thrown away and compiled again on the keystroke path.)
+ */
+function onExecMessage(
+  this: WebSocket,
+  data: WebSocket.RawData,
+  isBinary: boolean,
+) {
+  if (isBinary) {
+    const frame = data as Buffer;
+    if (frame.length > 0)
+      (this as SinkedSocket)[kSink].onFrame(frame[0], frame.subarray(1));
+  }
+}
+
 /**
  * Opens `pods/exec` (or `pods/attach`) through client-node's WebSocket handler (v5, falling back to v4 by subprotocol
- * negotiation). Frames are handed to `onFrame` with their channel byte split off.
+ * negotiation). Frames are handed to `sink` with their channel byte split off.
  *
  * @internal
  */
 export async function openExecStream(
   kubeConfig: KubeConfig,
   target: ExecTarget,
-  onFrame: (channel: number, data: Buffer) => void,
+  sink: ExecFrameSink,
 ): Promise<WebSocket> {
   const query = new URLSearchParams({
     container: target.container,
@@ -114,19 +139,15 @@ export async function openExecStream(
   );
   try {
     const socket = (await handler.connect(path, null, (channel, data) => {
-      onFrame(channel, data);
+      sink.onFrame(channel, data);
       return true;
-    })) as unknown as WebSocket;
+    })) as unknown as SinkedSocket;
     // From here on frames come straight from ws rather than through client-node's `onmessage`, which
-    // builds a MessageEvent per frame on the keystroke's path. Both hand `onFrame` the same frames in
+    // builds a MessageEvent per frame on the keystroke's path. Both hand `sink` the same frames in
     // order: those that came before this line went through client-node.
     socket.onmessage = null;
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        const frame = data as Buffer;
-        if (frame.length > 0) onFrame(frame[0], frame.subarray(1));
-      }
-    });
+    socket[kSink] = sink;
+    socket.on('message', onExecMessage);
     return socket;
   } catch (error) {
     if (refused) {
