@@ -172,6 +172,32 @@ const proxyKubeConfig = (server: BackendProcess) =>
     'mock-user-token',
   );
 
+/**
+ * With BENCH_KEY_TIMES=<file>: each timed echo run's keys (when sent, how long to the echo) as a JSON
+ * line, for bench/echoTails.ts to set against a `perf sched record -k CLOCK_MONOTONIC` of the run.
+ */
+function keyTimes(
+  p: Path,
+  run: number,
+  res: { rtts: number[]; sentAt: number[]; serverPid?: number },
+  sandboxPid: number,
+) {
+  const file = process.env.BENCH_KEY_TIMES;
+  if (!file) return;
+  fs.appendFileSync(
+    file,
+    `${JSON.stringify({
+      path: p,
+      run,
+      clientPid: process.pid,
+      serverPid: res.serverPid,
+      sandboxPid,
+      sentAt: res.sentAt,
+      rtts: res.rtts,
+    })}\n`,
+  );
+}
+
 /** The phases, in the order they run. */
 const PHASES: Phase[] = [
   {
@@ -191,7 +217,8 @@ const PHASES: Phase[] = [
           const res = server
             ? await server.profiled(`echo-${p}-${r + 1}`, run)
             : await run();
-          const rtts = res.rtts.sort((a, b) => a - b);
+          keyTimes(p, r + 1, res, ctx.sandboxPid);
+          const rtts = [...res.rtts].sort((a, b) => a - b);
           echo[p].p50.push(quantile(rtts, 0.5));
           echo[p].p99.push(quantile(rtts, 0.99));
           echo[p].cpu.push(res.serverCpuMsPerKey);

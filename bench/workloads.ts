@@ -105,6 +105,8 @@ export async function keystrokeEcho(
     await t.runUntilMarker('exec cat\r', 'exec cat\r\n');
     await sleep(Math.max(50, settleMs));
     const rtts: number[] = [];
+    /** When each timed key was sent (ms of the monotonic clock, as perf's `-k CLOCK_MONOTONIC`). */
+    const sentAt: number[] = [];
     const LINE = 50;
     for (let i = 0; i < n + warmup; i++) {
       if (i === warmup && pid) cpu0 = procCpuMs(pid);
@@ -112,7 +114,10 @@ export async function keystrokeEcho(
       const t0 = now();
       t.write('x');
       await t.waitBytes(before + 1, 5000);
-      if (i >= warmup) rtts.push(now() - t0);
+      if (i >= warmup) {
+        rtts.push(now() - t0);
+        sentAt.push(t0);
+      }
       if ((i + 1) % LINE === 0) {
         // End the line (untimed): echo "\r\n", then cat writes the LINE x's and "\r\n".
         const b = t.total;
@@ -120,7 +125,12 @@ export async function keystrokeEcho(
         await t.waitBytes(b + 2 + LINE + 2, 5000);
       }
     }
-    return { rtts, serverCpuMsPerKey: pid ? (procCpuMs(pid) - cpu0) / n : NaN };
+    return {
+      rtts,
+      sentAt,
+      serverPid: pid,
+      serverCpuMsPerKey: pid ? (procCpuMs(pid) - cpu0) / n : NaN,
+    };
   } finally {
     await t.close();
   }

@@ -98,6 +98,26 @@ export interface TerminalRelayOptions {
 }
 
 /**
+ * The exec stream's frames for one shell attempt. The relay's hot path calls shared functions only
+ * (this class's method, `flushRelay`), not closures made per session: V8 ties optimised code to the
+ * closures it saw, and throws that code away when their session is collected.
+ */
+class UpstreamSink implements ExecFrameSink {
+  constructor(
+    private readonly relay: TerminalRelay,
+    private readonly attempt: number,
+  ) {}
+
+  onFrame(channel: number, data: Buffer) {
+    this.relay.onUpstreamFrame(this.attempt, channel, data);
+  }
+}
+
+function flushRelay(relay: TerminalRelay) {
+  relay.flushOutput();
+}
+
+/**
  * Relays one browser terminal to a container's exec stream: tries each configured shell in turn,
  * holds the user's first keystrokes until a shell runs (without a terminal: sends them at once, and
  * again to the next shell if the first does not exist), forwards resizes, reports the exit status,
@@ -816,26 +836,6 @@ export class TerminalRelay {
     this.observer?.onEnd(code, reason);
     this.options.onEnd(reason);
   }
-}
-
-/**
- * The exec stream's frames for one shell attempt. The relay's hot path calls shared functions only
- * (this class's method, `flushRelay`), not closures made per session: V8 ties optimised code to the
- * closures it saw, and throws that code away when their session is collected.
- */
-class UpstreamSink implements ExecFrameSink {
-  constructor(
-    private readonly relay: TerminalRelay,
-    private readonly attempt: number,
-  ) {}
-
-  onFrame(channel: number, data: Buffer) {
-    this.relay.onUpstreamFrame(this.attempt, channel, data);
-  }
-}
-
-function flushRelay(relay: TerminalRelay) {
-  relay.flushOutput();
 }
 
 function describeSeconds(seconds: number): string {
