@@ -99,8 +99,9 @@ export interface TerminalRelayOptions {
 
 /**
  * The exec stream's frames for one shell attempt. The relay's hot path calls shared functions only
- * (this class's method, `flushRelay`), not closures made per session: V8 ties optimised code to the
- * closures it saw, and throws that code away when their session is collected.
+ * (this class's method, `flushRelay`), not closures made per session: with closures, V8 threw the
+ * path's optimised code away ("weak objects" in `--trace-deopt`) when an earlier session was collected,
+ * and compiled it again during the next keys (docs/benchmarks.md, "what sets the echo tails").
  */
 class UpstreamSink implements ExecFrameSink {
   constructor(

@@ -51,8 +51,8 @@ type SinkedSocket = WebSocket & { [kSink]: ExecFrameSink };
 
 /**
  * Every exec stream's `message` listener: one function for all sessions, which calls its socket's
- * sink. (A closure per session on this path left V8's optimised code tied to one session's objects:
- * when that session was collected, the code was thrown away and compiled again on the keystroke path.)
+ * sink. (With a closure per session here, V8 threw the path's optimised code away when an earlier
+ * session was collected, and compiled it again on the keystroke path: see `UpstreamSink`.)
  */
 function onExecMessage(
   this: WebSocket,
