@@ -183,6 +183,9 @@ function mean(cuts: KeyCut[], pick: (c: KeyCut) => number) {
   return cuts.reduce((s, c) => s + pick(c), 0) / Math.max(1, cuts.length);
 }
 
+/** The main threads' waits for a core during one key, together. */
+const waited = (c: KeyCut) => Object.values(c.wait).reduce((s, x) => s + x, 0);
+
 const ms = (x: number) => x.toFixed(3);
 
 async function main() {
@@ -227,22 +230,17 @@ async function main() {
             mean(cuts, c => c.run[role]),
           )} helpers ${ms(mean(cuts, c => c.helpers[role]))}`,
       );
-      const waitAll = mean(cuts, c =>
-        Object.values(c.wait).reduce((s, x) => s + x, 0),
-      );
       out.push(
         `  ${label.padEnd(6)} echo ${ms(mean(cuts, c => c.rtt))}; waits ${ms(
-          waitAll,
+          mean(cuts, waited),
         )}; ${parts.join('; ')}`,
       );
     }
     const extra = mean(tail, c => c.rtt) - mean(middle, c => c.rtt);
-    const waits = (cuts: KeyCut[]) =>
-      mean(cuts, c => Object.values(c.wait).reduce((s, x) => s + x, 0));
     const serverRun = (cuts: KeyCut[]) => mean(cuts, c => c.run.server ?? 0);
     out.push(
       `  the tail's extra ${ms(extra)} ms: ${ms(
-        waits(tail) - waits(middle),
+        mean(tail, waited) - mean(middle, waited),
       )} more waiting for a core, ${ms(
         serverRun(tail) - serverRun(middle),
       )} more of the server running`,
@@ -258,18 +256,16 @@ async function main() {
         .map(([name, ran]) => `${name} ${ms(ran)}`)
         .join(', ');
     };
-    const busy = (cuts: KeyCut[], role: string) =>
+    // The relay's helper threads; the direct path has none, so the sandbox's.
+    const role = 'server' in (tail[0]?.helpers ?? {}) ? 'server' : 'sandbox';
+    const busy = (cuts: KeyCut[]) =>
       cuts.filter(c => (c.helpers[role] ?? 0) >= 0.5).length;
     out.push(
-      `  keys during which the ${
-        'server' in (tail[0]?.helpers ?? {}) ? 'server' : 'sandbox'
-      }'s other threads ran ≥ 0.5 ms: ${busy(
+      `  keys during which the ${role}'s other threads ran ≥ 0.5 ms: ${busy(
         tail,
-        'server' in (tail[0]?.helpers ?? {}) ? 'server' : 'sandbox',
-      )} of ${tail.length} tail keys, ${busy(
-        middle,
-        'server' in (middle[0]?.helpers ?? {}) ? 'server' : 'sandbox',
-      )} of ${middle.length} middle keys`,
+      )} of ${tail.length} tail keys, ${busy(middle)} of ${
+        middle.length
+      } middle keys`,
       `  helper threads running during a tail key: ${byName(
         c => c.helperThreads,
       )}`,
